@@ -1,0 +1,239 @@
+"""Column kinds: inferred from the data, editable by the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from fairgen_core.errors import SchemaError
+
+
+class ColumnKind(str, Enum):
+    """How a column is treated by the encoder and the generator."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BINARY = "binary"
+    ID = "id"
+    CONSTANT = "constant"
+
+    @property
+    def is_feature(self) -> bool:
+        """Whether columns of this kind are modelled (ID-like and constant columns are not)."""
+        return self in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BINARY)
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """What is known about one column.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    kind : ColumnKind
+        Inferred or user-chosen kind.
+    dtype : str
+        The pandas dtype as read.
+    n_unique : int
+        Distinct non-missing values.
+    n_missing : int
+        Missing values (NaN, and infinities in numeric columns).
+    integer_valued : bool
+        Numeric column whose non-missing values are all whole numbers.
+    numeric : bool
+        Whether the values are numbers (so the column may be treated as numeric).
+    n_non_numeric : int
+        For text columns inferred as numeric: values that are not numbers (read as missing).
+    """
+
+    name: str
+    kind: ColumnKind
+    dtype: str
+    n_unique: int
+    n_missing: int
+    integer_valued: bool = False
+    numeric: bool = False
+    n_non_numeric: int = 0
+
+
+@dataclass(frozen=True)
+class InferenceRules:
+    """Thresholds used by :func:`infer_schema`.
+
+    Parameters
+    ----------
+    id_unique_fraction : float
+        A text column whose share of distinct values reaches this is ID-like.
+    max_categories : int
+        A text column with more distinct values than this (and not ID-like) is still categorical but
+        flagged through :meth:`Schema.warnings`.
+    numeric_text_fraction : float
+        A text column whose non-missing values parse as numbers at least this often is numeric.
+    """
+
+    id_unique_fraction: float = 0.5
+    max_categories: int = 100
+    numeric_text_fraction: float = 0.95
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Kinds of all columns of a table, in the table's order."""
+
+    columns: tuple[ColumnSchema, ...]
+    rules: InferenceRules = InferenceRules()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in order."""
+        return tuple(c.name for c in self.columns)
+
+    def __getitem__(self, name: str) -> ColumnSchema:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise SchemaError(f"column '{name}' is not in the data: choose one of {_preview(self.names)}.")
+
+    def kind(self, name: str) -> ColumnKind:
+        """Return the kind of column ``name``."""
+        return self[name].kind
+
+    def with_kinds(self, kinds: Mapping[str, ColumnKind | str]) -> Schema:
+        """Return a copy with some columns' kinds overridden by the caller.
+
+        Raises
+        ------
+        SchemaError
+            If a column is unknown, or a kind cannot apply (numeric on text, binary with >2 values).
+        """
+        overrides = {name: ColumnKind(kind) for name, kind in kinds.items()}
+        columns = []
+        for column in self.columns:
+            new_kind = overrides.pop(column.name, column.kind)
+            _check_kind_allowed(column, new_kind)
+            columns.append(replace(column, kind=new_kind))
+        if overrides:
+            self[next(iter(overrides))]  # raises with the list of valid names
+        return replace(self, columns=tuple(columns))
+
+    def feature_names(self, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Names of modelled columns (numeric, categorical, binary) not in ``exclude``."""
+        return tuple(c.name for c in self.columns if c.kind.is_feature and c.name not in exclude)
+
+    def warnings(self) -> tuple[str, ...]:
+        """Findings a user should see: columns that will be ignored, mixed types, huge category sets."""
+        notes = []
+        for c in self.columns:
+            if c.kind is ColumnKind.ID:
+                notes.append(f"column '{c.name}' looks like an identifier ({c.n_unique:,} distinct values) and "
+                             "is not modelled; set its kind to categorical or numeric to use it.")
+            elif c.kind is ColumnKind.CONSTANT:
+                notes.append(f"column '{c.name}' has a single value and is not modelled.")
+            elif c.kind is ColumnKind.NUMERIC and c.n_non_numeric:
+                notes.append(f"column '{c.name}' is numeric but has {c.n_non_numeric:,} non-numeric value(s); "
+                             "they are treated as missing. Fix them in the file or set the kind to categorical.")
+            elif c.kind is ColumnKind.CATEGORICAL and c.n_unique > self.rules.max_categories:
+                notes.append(f"column '{c.name}' has {c.n_unique:,} categories; consider dropping it or "
+                             "grouping rare values.")
+        return tuple(notes)
+
+
+def infer_schema(frame: pd.DataFrame, rules: InferenceRules = InferenceRules()) -> Schema:
+    """Infer each column's kind from its values.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read.
+    rules : InferenceRules
+        Thresholds for ID-like and numeric-as-text detection.
+
+    Returns
+    -------
+    Schema
+        One :class:`ColumnSchema` per column, in order.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"age": [20, 30, 40], "sex": ["F", "M", "F"], "c": [1, 1, 1]})
+    >>> [c.kind.value for c in infer_schema(df).columns]
+    ['numeric', 'binary', 'constant']
+    """
+    return Schema(tuple(_infer_column(frame[name], str(name), rules) for name in frame.columns), rules)
+
+
+def numeric_values(series: pd.Series) -> pd.Series:
+    """Return ``series`` as float64 with non-numbers and infinities as NaN."""
+    values = pd.to_numeric(series, errors="coerce") if not _is_numeric_dtype(series) else series
+    values = values.astype("float64")
+    return values.where(np.isfinite(values))
+
+
+def _is_numeric_dtype(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _infer_column(series: pd.Series, name: str, rules: InferenceRules) -> ColumnSchema:
+    present = series.dropna()
+    n_rows = len(series)
+    n_unique = int(present.nunique())
+    dtype = str(series.dtype)
+    if _is_numeric_dtype(series) or _mostly_numeric(present, rules):
+        values = numeric_values(series)
+        finite = values.dropna()
+        n_non_numeric = int(present.size - finite.size) if not _is_numeric_dtype(series) else 0
+        integer_valued = bool(finite.size) and bool(np.all(np.mod(finite.to_numpy(), 1) == 0))
+        n_unique = int(finite.nunique())
+        kind = _numeric_kind(n_unique, n_rows, integer_valued)
+        return ColumnSchema(
+            name, kind, dtype, n_unique, int(values.isna().sum()), integer_valued, True, n_non_numeric
+        )
+    if n_unique <= 1:
+        kind = ColumnKind.CONSTANT
+    elif n_unique == 2:
+        kind = ColumnKind.BINARY
+    elif n_rows >= 20 and n_unique >= rules.id_unique_fraction * present.size:
+        kind = ColumnKind.ID
+    else:
+        kind = ColumnKind.CATEGORICAL
+    return ColumnSchema(name, kind, dtype, n_unique, int(series.isna().sum()))
+
+
+def _mostly_numeric(present: pd.Series, rules: InferenceRules) -> bool:
+    if present.empty or pd.api.types.is_bool_dtype(present):
+        return False
+    parsed = pd.to_numeric(present, errors="coerce")
+    return bool(parsed.notna().mean() >= rules.numeric_text_fraction)
+
+
+def _numeric_kind(n_unique: int, n_rows: int, integer_valued: bool) -> ColumnKind:
+    if n_unique <= 1:
+        return ColumnKind.CONSTANT
+    if n_unique == 2:
+        return ColumnKind.BINARY
+    if integer_valued and n_rows >= 20 and n_unique == n_rows:
+        return ColumnKind.ID
+    return ColumnKind.NUMERIC
+
+
+def _check_kind_allowed(column: ColumnSchema, kind: ColumnKind) -> None:
+    if kind is ColumnKind.NUMERIC and not column.numeric:
+        raise SchemaError(
+            f"column '{column.name}' holds text ({column.dtype}), so it cannot be numeric: "
+            "keep it categorical or convert the values to numbers in the file."
+        )
+    if kind is ColumnKind.BINARY and column.n_unique > 2:
+        raise SchemaError(
+            f"column '{column.name}' has {column.n_unique} distinct values, so it cannot be binary: "
+            "make it categorical."
+        )
+
+
+def _preview(names: tuple[str, ...], limit: int = 12) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", … ({len(names)} columns)" if len(names) > limit else "")

@@ -1,0 +1,106 @@
+"""Random train/validation/test splits stratified by domain, repeatable by seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fairgen_core.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row positions of one train/validation/test split.
+
+    Attributes
+    ----------
+    train, val, test : numpy.ndarray
+        Sorted integer row positions; disjoint, and together all rows with a valid domain.
+    seed : int
+        The seed that produced this split (re-running with it gives the same split).
+    repetition : int
+        Index of the repetition this split belongs to.
+    """
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    seed: int
+    repetition: int = 0
+
+
+def split_by_domain(
+    domains: np.ndarray,
+    *,
+    seed: int,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    repetition: int = 0,
+) -> Split:
+    """Split rows at random, keeping every domain's share the same in each part.
+
+    Parameters
+    ----------
+    domains : numpy.ndarray
+        Domain index per row (see :class:`~fairgen_core.data.spec.DomainAssignment`); rows with a
+        negative index (missing label or sensitive value) are left out.
+    seed : int
+        Seed of the random permutation.
+    fractions : tuple of float
+        Train, validation and test shares; must be positive and sum to 1.
+    repetition : int
+        Recorded on the result.
+
+    Returns
+    -------
+    Split
+        Within each domain the counts are ``round(n * fraction)`` for train and validation, the rest test.
+
+    Examples
+    --------
+    >>> split = split_by_domain(np.repeat([0, 1], 100), seed=0)
+    >>> len(split.train), len(split.val), len(split.test)
+    (140, 30, 30)
+    """
+    _check_fractions(fractions)
+    rng = np.random.default_rng(seed)
+    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    domains = np.asarray(domains)
+    for domain in np.unique(domains[domains >= 0]):
+        rows = rng.permutation(np.flatnonzero(domains == domain))
+        n_train = int(round(len(rows) * fractions[0]))
+        n_val = int(round(len(rows) * fractions[1]))
+        for part, chunk in zip(parts, np.split(rows, [n_train, n_train + n_val])):
+            part.append(chunk)
+    train, val, test = (np.sort(np.concatenate(p)) if p else np.empty(0, dtype=np.int64) for p in parts)
+    return Split(train, val, test, seed, repetition)
+
+
+def repeated_splits(
+    domains: np.ndarray,
+    *,
+    repetitions: int,
+    seed: int,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+) -> tuple[Split, ...]:
+    """``repetitions`` independent splits; repetition ``i`` uses seed ``seed + i``.
+
+    Examples
+    --------
+    >>> splits = repeated_splits(np.repeat([0, 1], 50), repetitions=3, seed=7)
+    >>> [s.seed for s in splits]
+    [7, 8, 9]
+    """
+    if repetitions < 1:
+        raise SpecError(f"repetitions must be at least 1, got {repetitions}.")
+    return tuple(
+        split_by_domain(domains, seed=seed + i, fractions=fractions, repetition=i) for i in range(repetitions)
+    )
+
+
+def _check_fractions(fractions: tuple[float, float, float]) -> None:
+    if len(fractions) != 3 or any(f <= 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
+        raise SpecError(
+            f"split fractions must be three positive numbers summing to 1 (train, validation, test), "
+            f"got {fractions}."
+        )

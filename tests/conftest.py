@@ -1,0 +1,21 @@
+"""Shared fixtures: the raw dataset copies in ../shared/datasets used as the loaders' oracle."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The folder of raw dataset copies; CI must have it, a local checkout without it skips."""
+    if not SHARED_DATASETS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_DATASETS} is missing: CI must run beside ../shared")
+        pytest.skip(f"{SHARED_DATASETS} is not present")
+    return SHARED_DATASETS
