@@ -3,7 +3,7 @@
 The public API is re-exported here; implementation lives in small modules of the subpackages.
 """
 
-from fairgen_core.data import *  # noqa: F401,F403  (the data layer's __all__)
+from fairgen_core.data import *  # noqa: F403  (the data layer's __all__)
 from fairgen_core.data import __all__ as _data_all
 from fairgen_core.errors import (
     DataReadError,

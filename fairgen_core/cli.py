@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -15,8 +15,10 @@ from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import (
     DatasetSpec,
     SensitiveAttribute,
+    assign_domains,
     domain_table,
     infer_favourable,
+    require_column,
     validate_spec,
 )
 from fairgen_core.errors import FairGenError, SpecError
@@ -114,7 +116,8 @@ def _inspect(args: argparse.Namespace) -> int:
     print("\nSchema\n" + schema_table.to_string(index=False))
     print(f"\nLabel: {spec.label}, favourable = {', '.join(map(str, spec.favourable))}")
     print("Sensitive: " + "; ".join(a.describe() for a in spec.sensitive))
-    print("\nDomains (group × label)\n" + _format_domain_table(table))
+    label_names = assign_domains(source.frame, spec).label_names
+    print("\nDomains (group × label)\n" + _format_domain_table(table, label_names))
     for warning in warnings:
         print(f"warning: {warning}")
     return 0
@@ -130,8 +133,7 @@ def _spec_from_args(args: argparse.Namespace, source: DataSource) -> DatasetSpec
     elif default is not None and label == default.label:
         favourable = default.favourable
     else:
-        if label not in source.frame.columns:
-            raise SpecError(f"label column '{label}' is not in the data: check the column names.")
+        require_column(source.frame, label, "label")
         favourable = infer_favourable(source.frame[label], label)
     if args.sensitive:
         sensitive = tuple(_parse_sensitive(rule, source.frame) for rule in args.sensitive)
@@ -146,18 +148,17 @@ def _parse_sensitive(rule: str, frame: pd.DataFrame) -> SensitiveAttribute:
     if "=" in rule:
         return SensitiveAttribute.parse(rule)
     column = rule.strip()
-    if column not in frame.columns:
-        raise SpecError(f"sensitive attribute column '{column}' is not in the data: check the column names.")
+    require_column(frame, column, "sensitive attribute")
     counts = frame[column].value_counts()
     if counts.empty:
         raise SpecError(f"sensitive attribute '{column}' has no values: choose another column.")
     return SensitiveAttribute(column, (counts.index[0],))
 
 
-def _format_domain_table(table: pd.DataFrame) -> str:
+def _format_domain_table(table: pd.DataFrame, label_names: tuple[str, str]) -> str:
     shown = table.copy()
-    shown["base_rate"] = shown["base_rate"].map("{:.3f}".format)
-    shown["p_unfavourable"] = shown["p_unfavourable"].map("{:.3f}".format)
-    shown["p_favourable"] = shown["p_favourable"].map("{:.3f}".format)
-    shown.columns = ["n(y=0)", "n(y=1)", "n", "P(y=1|group)", "P(group,y=0)", "P(group,y=1)"]
-    return shown.to_string()
+    for column in ("base_rate", "p_unfavourable", "p_favourable"):
+        shown[column] = shown[column].map("{:.3f}".format)
+    unfavourable, favourable = label_names
+    shown.columns = [f"n({unfavourable})", f"n({favourable})", "n", "P(y=1|group)", "P(group,y=0)", "P(group,y=1)"]
+    return shown.to_string() + "\n(y=1: " + favourable + ")"

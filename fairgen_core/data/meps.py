@@ -75,6 +75,7 @@ _NOT_BELOW_MINUS_ONE = (
 _CONTINUOUS = ("PCS42", "MCS42")
 """SF-12 physical and mental summary scores: real numbers, never cast to integers."""
 _UTILIZATION_THRESHOLD = 10
+_DEFAULT_LIMITS = ReadLimits()
 _DERIVED = (MEPS_SENSITIVE_COLUMN, MEPS_LABEL)
 _DOWNLOAD_HINT = (
     "download the 2015 Full Year Consolidated Data File HC-181 (h181) from AHRQ (https://meps.ahrq.gov/) and "
@@ -107,7 +108,7 @@ def load_meps(
     source: str | Path | bytes,
     *,
     name: str | None = None,
-    limits: ReadLimits = ReadLimits(),
+    limits: ReadLimits = _DEFAULT_LIMITS,
 ) -> pd.DataFrame:
     """Load MEPS panel 19 from AHRQ's ``h181.csv`` with aif360's ``MEPSDataset19`` preprocessing.
 
@@ -199,7 +200,7 @@ def _panel_rows(raw: pd.DataFrame, label: str) -> pd.DataFrame:
 
 def _valid_codes(frame: pd.DataFrame) -> pd.Series:
     """Return a mask of rows without missing-value codes (empty cells also fail the tests, as in aif360)."""
-    non_negative = frame[list(_NON_NEGATIVE)].ge(0).all(axis=1)
+    non_negative = frame[list(_NON_NEGATIVE)].ge(-1).all(axis=1)
     not_below = frame[list(_NOT_BELOW_MINUS_ONE)].ge(-1).all(axis=1)
     return non_negative & not_below
 
@@ -207,7 +208,7 @@ def _valid_codes(frame: pd.DataFrame) -> pd.Series:
 def _race(frame: pd.DataFrame) -> pd.Series:
     """Return ``'White'`` for non-Hispanic whites and ``'Non-White'`` for everyone else."""
     white = frame["HISPANX"].eq(2) & frame["RACEV2X"].eq(1)
-    return pd.Series(np.where(white, "White", "Non-White"), index=frame.index, dtype=object)
+    return pd.Series(np.where(white, "White", "Non-White"), index=frame.index)
 
 
 def _utilization(frame: pd.DataFrame) -> pd.Series:

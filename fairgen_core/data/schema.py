@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Mapping
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ import pandas as pd
 from fairgen_core.errors import SchemaError
 
 
-class ColumnKind(str, Enum):
+class ColumnKind(StrEnum):
     """How a column is treated by the encoder and the generator."""
 
     NUMERIC = "numeric"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -317,12 +317,18 @@ def domain_table(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     return table
 
 
+def require_column(frame: pd.DataFrame, column: str, role: str) -> None:
+    """Raise :class:`SpecError` naming close matches when ``column`` is not in ``frame``."""
+    if column not in frame.columns:
+        close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=3)
+        hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "check the column names."
+        raise SpecError(f"{role} column '{column}' is not in the data: {hint}")
+
+
 def _require_columns(frame: pd.DataFrame, spec: DatasetSpec) -> None:
-    for role, column in [("label", spec.label)] + [("sensitive attribute", c) for c in spec.sensitive_columns]:
-        if column not in frame.columns:
-            close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=3)
-            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "check the column names."
-            raise SpecError(f"{role} column '{column}' is not in the data: {hint}")
+    require_column(frame, spec.label, "label")
+    for column in spec.sensitive_columns:
+        require_column(frame, column, "sensitive attribute")
 
 
 def _check_roles(spec: DatasetSpec) -> None:

@@ -68,8 +68,8 @@ def split_by_domain(
     domains = np.asarray(domains)
     for domain in np.unique(domains[domains >= 0]):
         rows = rng.permutation(np.flatnonzero(domains == domain))
-        n_train = int(round(len(rows) * fractions[0]))
-        n_val = int(round(len(rows) * fractions[1]))
+        n_train = round(len(rows) * fractions[0])
+        n_val = round(len(rows) * fractions[1])
         for part, chunk in zip(parts, np.split(rows, [n_train, n_train + n_val])):
             part.append(chunk)
     train, val, test = (np.sort(np.concatenate(p)) if p else np.empty(0, dtype=np.int64) for p in parts)
