@@ -200,7 +200,7 @@ def _panel_rows(raw: pd.DataFrame, label: str) -> pd.DataFrame:
 
 def _valid_codes(frame: pd.DataFrame) -> pd.Series:
     """Return a mask of rows without missing-value codes (empty cells also fail the tests, as in aif360)."""
-    non_negative = frame[list(_NON_NEGATIVE)].ge(-1).all(axis=1)
+    non_negative = frame[list(_NON_NEGATIVE)].ge(0).all(axis=1)
     not_below = frame[list(_NOT_BELOW_MINUS_ONE)].ge(-1).all(axis=1)
     return non_negative & not_below
 

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: entry script, session state, cached loading and charts."""

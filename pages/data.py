@@ -1,0 +1,157 @@
+"""Data page: pick a built-in dataset or upload a CSV, check the schema, choose label and sensitive attributes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import state
+from dashboard.loading import UPLOAD_LIMIT_MB, load_builtin, load_upload
+from fairgen_core.data.datasets import BUILTIN_DATASETS
+from fairgen_core.data.schema import ColumnKind, Schema
+from fairgen_core.data.sources import DataSource
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, domain_table, validate_spec
+from fairgen_core.errors import FairGenError
+
+SHIPPED = [ds for ds in BUILTIN_DATASETS.values() if not ds.needs_file]
+KIND_CHOICES = [kind.value for kind in ColumnKind]
+
+
+def choose_source() -> DataSource | None:
+    """Built-in dataset (Adult preselected) or an uploaded CSV; None until a usable file is there."""
+    origin = st.radio("Data source", ["Built-in dataset", "Upload a CSV"], horizontal=True, key="data.origin")
+    if origin == "Built-in dataset":
+        name = st.selectbox(
+            "Dataset", [ds.name for ds in SHIPPED], format_func=lambda n: BUILTIN_DATASETS[n].title,
+            key="data.builtin",
+        )
+        return load_builtin(name)
+    upload = st.file_uploader(
+        f"CSV file (up to {UPLOAD_LIMIT_MB} MB; comma, semicolon, tab or pipe separated)",
+        type=["csv", "tsv", "txt"], key="data.upload",
+    )
+    if upload is None:
+        st.info("Upload a CSV with one row per person and a header row.")
+        return None
+    try:
+        return load_upload(upload.getvalue(), upload.name)
+    except FairGenError as error:
+        st.error(str(error))
+        return None
+
+
+def edit_schema(source: DataSource) -> Schema | None:
+    """Show the inferred column kinds and let the user change them."""
+    table = pd.DataFrame([
+        {"column": c.name, "kind": c.kind.value, "dtype": c.dtype, "distinct": c.n_unique, "missing": c.n_missing}
+        for c in source.schema.columns
+    ])
+    edited = st.data_editor(
+        table, hide_index=True, disabled=["column", "dtype", "distinct", "missing"], key=f"{source.name}.schema",
+        column_config={"kind": st.column_config.SelectboxColumn("kind", options=KIND_CHOICES, required=True)},
+    )
+    overrides = {row.column: row.kind for row in edited.itertuples() if row.kind != source.schema.kind(row.column)}
+    try:
+        return source.schema.with_kinds(overrides)
+    except FairGenError as error:
+        st.error(str(error))
+        return None
+
+
+def choose_spec(source: DataSource, schema: Schema) -> DatasetSpec | None:
+    """Label, favourable values and sensitive attributes, defaulting to the built-in's paper choice."""
+    frame, default = source.frame, source.default_spec
+    columns = list(frame.columns)
+    label_default = state.remembered(source.name, "label", default.label if default else columns[-1])
+    left, right = st.columns(2)
+    label = left.selectbox("Label column", columns, index=columns.index(label_default), key=f"{source.name}.label")
+    state.remember(source.name, "label", label)
+    values = sorted(frame[label].dropna().unique().tolist(), key=str)
+    favourable_default = [v for v in (default.favourable if default and default.label == label else values[-1:])
+                          if v in values]
+    favourable = right.multiselect("Favourable label value(s)", values, default=favourable_default,
+                                   key=f"{source.name}.{label}.favourable")
+    candidates = [c for c in columns if c != label]
+    sensitive_default = state.remembered(
+        source.name, "sensitive", [c for c in (default.sensitive_columns if default else ()) if c in candidates]
+    )
+    sensitive_columns = st.multiselect("Sensitive attribute(s)", candidates, default=sensitive_default,
+                                       key=f"{source.name}.{label}.sensitive")
+    state.remember(source.name, "sensitive", sensitive_columns)
+    attributes = [privileged_rule(source, schema, column) for column in sensitive_columns]
+    if not favourable:
+        st.error(f"Choose at least one favourable value of '{label}'.")
+        return None
+    if not attributes:
+        st.error("Choose at least one sensitive attribute.")
+        return None
+    if any(a is None for a in attributes):
+        return None
+    return DatasetSpec(label, tuple(favourable), tuple(attributes))
+
+
+def privileged_rule(source: DataSource, schema: Schema, column: str) -> SensitiveAttribute | None:
+    """A threshold for numeric columns, a privileged value set otherwise."""
+    series = source.frame[column]
+    preset = next((a for a in (source.default_spec.sensitive if source.default_spec else ())
+                   if a.column == column), None)
+    if schema.kind(column) is ColumnKind.NUMERIC:
+        start = preset.threshold if preset and preset.threshold is not None else float(series.median())
+        threshold = st.number_input(f"{column}: privileged if ≥", value=float(start), key=f"{source.name}.{column}.t")
+        return SensitiveAttribute(column, threshold=threshold)
+    values = series.value_counts().index.tolist()
+    start = list(preset.privileged) if preset and preset.privileged else values[:1]
+    chosen = st.multiselect(f"{column}: privileged value(s)", values, default=[v for v in start if v in values],
+                            key=f"{source.name}.{column}.privileged")
+    if not chosen:
+        st.error(f"Choose the privileged value(s) of '{column}'.")
+        return None
+    return SensitiveAttribute(column, tuple(chosen))
+
+
+def show_domains(source: DataSource, spec: DatasetSpec) -> None:
+    """The group × label table and the joint-probability heat map the paper's method balances."""
+    table = domain_table(source.frame, spec)
+    st.subheader("Groups and labels")
+    probability = st.column_config.NumberColumn(format="%.3f")
+    st.dataframe(table, column_config={"base_rate": probability, "p_unfavourable": probability,
+                                       "p_favourable": probability})
+    joint = table[["p_unfavourable", "p_favourable"]].rename(columns={"p_unfavourable": "y=0", "p_favourable": "y=1"})
+    figure = px.imshow(joint, text_auto=".3f", color_continuous_scale="Blues", aspect="auto",
+                       labels={"x": "label", "y": "group", "color": "P(group, label)"},
+                       title=f"P(group, label): balanced data would show {1 / spec.n_domains:.3f} in every cell")
+    st.plotly_chart(figure, key="data.heatmap")
+
+
+st.title("Data")
+st.caption("Choose the data to audit, check how its columns are read, and say which column is the label and "
+           "which attributes are sensitive.")
+source = choose_source()
+if source is None:
+    state.set_current("", None)
+    st.stop()
+st.markdown(f"**{source.name}** — {len(source.frame):,} rows × {source.frame.shape[1]} columns")
+for note in source.notes:
+    st.caption(f"ℹ️ {note}")
+with st.expander("Preview (first 100 rows)"):
+    st.dataframe(source.frame.head(100))
+st.subheader("Columns")
+schema = edit_schema(source)
+if schema is None:
+    st.stop()
+st.subheader("Label and sensitive attributes")
+spec = choose_spec(source, schema)
+if spec is None:
+    state.set_current(source.name, None)
+    st.stop()
+try:
+    warnings = validate_spec(source.frame, schema, spec)
+except FairGenError as error:
+    state.set_current(source.name, None)
+    st.error(str(error))
+    st.stop()
+state.set_current(source.name, spec)
+for warning in warnings:
+    st.warning(warning)
+show_domains(source, spec)
