@@ -1,0 +1,95 @@
+"""Frozen configuration dataclasses shared by the CLI, the dashboard and the library."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from fairgen_core.errors import FairGenError
+
+Adversarial = Literal["gan", "wgan-gp"]
+Device = Literal["auto", "cpu", "cuda"]
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Hyper-parameters of the VAE-GAN cross-domain translator and its training.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the latent code z.
+    hidden_dim : int
+        Width of the dense layers of E, F and D.
+    adversarial : {"gan", "wgan-gp"}
+        Non-saturating GAN loss (Eq. 8) or WGAN-GP critic (the authors' published command line).
+    lr : float
+        Adam learning rate of E, F and D.
+    batch_size : int
+        Rows per step.
+    epochs : int
+        Upper bound on passes over the training rows (early stopping usually ends sooner).
+    lambda_like, lambda_rec, lambda_prior, lambda_cls, lambda_adv : float
+        Weights of L_like (Eq. 6), L_rec (Eq. 7), L_prior (Eq. 5), the domain loss on generated rows
+        (Eq. 9) and the adversarial loss (Eq. 8) in the generator objective.
+    lambda_gp : float
+        Gradient-penalty weight (WGAN-GP only).
+    critic_steps : int
+        Discriminator updates per generator update.
+    prior_samples : bool
+        Also show D rows decoded from z ~ N(0, I) with random domains (what ``sample`` draws).
+    gumbel_tau : float
+        Temperature of the Gumbel-softmax that D sees for generated categorical spans.
+    eval_every : int
+        Epochs between validation evaluations (Fréchet distance on the validation rows).
+    patience : int
+        Evaluations without improvement before early stopping; 0 disables early stopping.
+    seed : int
+        Seed of initialisation, batching and noise.
+    device : {"auto", "cpu", "cuda"}
+        ``auto`` uses CUDA when available.
+    mixed_precision : bool
+        bfloat16 autocast on CUDA (ignored on the CPU).
+    """
+
+    latent_dim: int = 32
+    hidden_dim: int = 128
+    adversarial: Adversarial = "gan"
+    lr: float = 1e-3
+    batch_size: int = 512
+    epochs: int = 300
+    lambda_like: float = 1.0
+    lambda_rec: float = 10.0
+    lambda_prior: float = 0.1
+    lambda_cls: float = 1.0
+    lambda_adv: float = 1.0
+    lambda_gp: float = 10.0
+    critic_steps: int = 1
+    prior_samples: bool = True
+    gumbel_tau: float = 0.2
+    eval_every: int = 1
+    patience: int = 10
+    seed: int = 0
+    device: Device = "auto"
+    mixed_precision: bool = True
+
+    def __post_init__(self) -> None:
+        positive = ("latent_dim", "hidden_dim", "lr", "batch_size", "epochs", "critic_steps", "gumbel_tau",
+                    "eval_every")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise FairGenError(f"generator setting '{name}' must be positive, got {getattr(self, name)}.")
+        if self.adversarial not in ("gan", "wgan-gp"):
+            raise FairGenError(f"adversarial loss must be 'gan' or 'wgan-gp', got '{self.adversarial}'.")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise FairGenError(f"device must be 'auto', 'cpu' or 'cuda', got '{self.device}'.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary (JSON and checkpoint friendly)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GeneratorConfig:
+        """Rebuild from :meth:`to_dict`, ignoring unknown keys from other versions."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

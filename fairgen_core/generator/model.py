@@ -1,0 +1,284 @@
+"""A trained translator: balanced sampling, translation of real rows, checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.encoding import TabularEncoder
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.assembly import RowAssembler
+from fairgen_core.generator.modules import OutputActivation, Translator
+
+CHECKPOINT_FORMAT = 1
+
+
+def resolve_device(choice: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise FairGenError("device 'cuda' was requested but no CUDA GPU is available: use 'auto' or 'cpu'.")
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+def draw_targets(domains: torch.Tensor, n_groups: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The paper's target domains: another group (flip a), with or without flipping the label.
+
+    With more than two groups the other group is drawn uniformly among the rest.
+
+    Examples
+    --------
+    >>> t = draw_targets(torch.tensor([0, 1, 2, 3]), n_groups=2, generator=torch.Generator().manual_seed(0))
+    >>> bool(((t // 2) != torch.tensor([0, 0, 1, 1])).all())
+    True
+    """
+    group, label = domains // 2, domains % 2
+    shift = torch.randint(1, max(n_groups, 2), domains.shape, generator=generator, device=domains.device)
+    flip = torch.randint(0, 2, domains.shape, generator=generator, device=domains.device)
+    return 2 * ((group + shift) % n_groups) + (label ^ flip)
+
+
+@dataclass
+class FairGenerator:
+    """The fitted VAE-GAN translator with what it needs to produce rows in the original schema.
+
+    Use :func:`fairgen_core.generator.fit_generator` to create one and :meth:`load` to restore one.
+    """
+
+    config: GeneratorConfig
+    spec: DatasetSpec
+    encoder: TabularEncoder
+    assembler: RowAssembler
+    translator: Translator
+    domain_names: tuple[str, ...]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def __post_init__(self) -> None:
+        self.activation = OutputActivation(self.encoder.layout).to(self.device)
+        self.translator.to(self.device)
+
+    @property
+    def n_domains(self) -> int:
+        """Number of (group, label) domains."""
+        return len(self.domain_names)
+
+    # -- counts ------------------------------------------------------------------------------------
+    def domain_counts(self, n: int | None = None, *, per_domain: int | None = None,
+                      counts: Mapping[int | str, int] | None = None) -> np.ndarray:
+        """Rows to draw per domain: ``n`` split equally, ``per_domain`` each, or explicit ``counts``.
+
+        Raises
+        ------
+        FairGenError
+            If ``n`` is not a multiple of the number of domains (exact balance would be impossible), or a
+            domain name in ``counts`` is unknown.
+        """
+        if counts is not None:
+            out = np.zeros(self.n_domains, dtype=np.int64)
+            for key, count in counts.items():
+                out[self._domain_index(key)] = int(count)
+            return out
+        if per_domain is not None:
+            return np.full(self.n_domains, int(per_domain), dtype=np.int64)
+        if n is None or n % self.n_domains:
+            raise FairGenError(
+                f"balanced sampling needs a row count divisible by the {self.n_domains} domains, got {n}: "
+                f"use a multiple of {self.n_domains} (e.g. {self.n_domains * max(1, (n or 0) // self.n_domains)})."
+            )
+        return np.full(self.n_domains, n // self.n_domains, dtype=np.int64)
+
+    def _domain_index(self, key: int | str) -> int:
+        if isinstance(key, str):
+            if key not in self.domain_names:
+                raise FairGenError(f"unknown domain '{key}': choose one of {', '.join(self.domain_names)}.")
+            return self.domain_names.index(key)
+        if not 0 <= int(key) < self.n_domains:
+            raise FairGenError(f"domain index {key} is out of range 0..{self.n_domains - 1}.")
+        return int(key)
+
+    # -- sampling ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def decode_prior(self, domains: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        """Hard encoded rows F(z, domain) for z ~ N(0, I), one per entry of ``domains``."""
+        self.translator.eval()
+        domain = torch.as_tensor(domains, device=self.device)
+        z = torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
+        onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
+        return self.activation.hard(self.translator.decoder(z, onehot).float())
+
+    def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
+                     chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """Yield synthetic rows in the original schema, chunk by chunk, in random domain order.
+
+        Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk.
+        """
+        counts = np.asarray(domain_counts, dtype=np.int64)
+        if len(counts) != self.n_domains or (counts < 0).any():
+            raise FairGenError(f"give one non-negative count per domain ({self.n_domains} domains).")
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(np.repeat(np.arange(self.n_domains), counts))
+        torch_generator = torch.Generator(device=self.device).manual_seed(seed)
+        for start in range(0, len(order), chunk_rows):
+            domains = order[start:start + chunk_rows]
+            encoded = self.decode_prior(domains, torch_generator).cpu().numpy()
+            features = self.encoder.inverse_transform(encoded)
+            yield self.assembler.assemble(features, domains, rng, first_id=start + 1)
+
+    def sample(self, n: int | None = None, *, per_domain: int | None = None,
+               counts: Mapping[int | str, int] | None = None, seed: int = 0) -> pd.DataFrame:
+        """Synthetic rows with exact counts per (group, label) domain; equal counts by default.
+
+        Parameters
+        ----------
+        n : int, optional
+            Total rows, split equally over the domains (must be divisible by their number).
+        per_domain : int, optional
+            Rows in every domain.
+        counts : mapping, optional
+            Rows per domain, keyed by domain index or name (conditional sampling).
+        seed : int
+            Same seed, same rows.
+        """
+        chunks = list(self.iter_samples(self.domain_counts(n, per_domain=per_domain, counts=counts), seed=seed))
+        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+    # -- translation -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def translate_encoded(self, x: np.ndarray, source: np.ndarray, target: np.ndarray, *, seed: int = 0,
+                          batch_rows: int = 65_536) -> np.ndarray:
+        """x_g = F(E(x, target), target) for encoded rows (hard one-hot categorical spans)."""
+        self.translator.eval()
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        out = []
+        for start in range(0, len(x), batch_rows):
+            xb = torch.as_tensor(x[start:start + batch_rows], device=self.device, dtype=torch.float32)
+            tb = torch.nn.functional.one_hot(torch.as_tensor(target[start:start + batch_rows], device=self.device),
+                                             self.n_domains).float()
+            mu, log_var = self.translator.encoder(xb, tb)
+            eps = torch.randn(mu.shape, generator=generator, device=self.device)
+            z = mu + eps * (0.5 * log_var).exp()
+            out.append(self.activation.hard(self.translator.decoder(z, tb).float()).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.encoder.n_features), dtype=np.float32)
+
+    def translate(self, frame: pd.DataFrame, *, target: int | str | None = None, seed: int = 0) -> pd.DataFrame:
+        """Each real row's synthetic counterpart x_g in the original schema.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Real rows with the training columns (label and sensitive columns included).
+        target : int or str, optional
+            One target domain for all rows; by default the paper's rule (another group, label kept or
+            flipped at random) per row.
+        seed : int
+            Seed of the target draw and the latent noise.
+        """
+        from fairgen_core.data.spec import assign_domains
+
+        assignment = assign_domains(frame, self.spec)
+        if not assignment.valid.all():
+            raise FairGenError("some rows have a missing label or sensitive value: drop them before translating.")
+        source = assignment.domain
+        if target is None:
+            generator = torch.Generator().manual_seed(seed)
+            targets = draw_targets(torch.as_tensor(source), self.spec.n_groups, generator).numpy()
+        else:
+            targets = np.full(len(frame), self._domain_index(target), dtype=np.int64)
+        encoded = self.translate_encoded(self.encoder.transform(frame), source, targets, seed=seed)
+        rows = self.assembler.assemble(self.encoder.inverse_transform(encoded), targets,
+                                       np.random.default_rng(seed))
+        rows.index = frame.index
+        return rows
+
+    # -- persistence -------------------------------------------------------------------------------
+    def checkpoint(self, **training_state: Any) -> dict[str, Any]:
+        """Everything needed to restore the model, as tensors and plain containers (``weights_only`` safe)."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "spec": spec_to_dict(self.spec),
+            "encoder": self.encoder.state_dict(),
+            "assembler": self.assembler.state_dict(),
+            "domain_names": list(self.domain_names),
+            "dimensions": [self.translator.n_features, self.translator.n_domains, self.translator.hidden,
+                           self.translator.latent],
+            "model": {k: v.detach().cpu() for k, v in self.translator.state_dict().items()},
+            "history": list(self.history),
+            **training_state,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint loadable with ``torch.load(weights_only=True)``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.checkpoint(), path)
+        return path
+
+    @classmethod
+    def from_checkpoint(cls, state: dict[str, Any], device: str = "auto") -> FairGenerator:
+        """Rebuild from :meth:`checkpoint` output (already loaded)."""
+        try:
+            if state.get("format") != CHECKPOINT_FORMAT:
+                raise KeyError("format")
+            n_features, n_domains, hidden, latent = state["dimensions"]
+            translator = Translator(n_features, n_domains, hidden, latent)
+            translator.load_state_dict(state["model"])
+            return cls(
+                config=GeneratorConfig.from_dict(state["config"]),
+                spec=spec_from_dict(state["spec"]),
+                encoder=TabularEncoder.from_state_dict(state["encoder"]),
+                assembler=RowAssembler.from_state_dict(state["assembler"]),
+                translator=translator,
+                domain_names=tuple(state["domain_names"]),
+                history=list(state.get("history", [])),
+                device=resolve_device(device),
+            )
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise FairGenError(f"the checkpoint is not a FairGen generator of this version ({exc}): "
+                               "re-train the model or use the file it was saved to.") from exc
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> FairGenerator:
+        """Load a checkpoint written by :meth:`save` (never unpickles arbitrary objects)."""
+        try:
+            state = torch.load(Path(path), map_location="cpu", weights_only=True)
+        except FileNotFoundError as exc:
+            raise FairGenError(f"checkpoint '{path}' does not exist: check the path.") from exc
+        except Exception as exc:  # torch raises UnpicklingError/RuntimeError for foreign or damaged files
+            raise FairGenError(f"'{Path(path).name}' is not a readable FairGen checkpoint ({type(exc).__name__}): "
+                               "upload the .pt file the Train page or `fit` produced.") from exc
+        return cls.from_checkpoint(state, device)
+
+
+def spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:
+    """A DatasetSpec as plain data."""
+    return {
+        "label": spec.label,
+        "favourable": [_plain(v) for v in spec.favourable],
+        "sensitive": [{"column": a.column, "privileged": [_plain(v) for v in a.privileged],
+                       "threshold": a.threshold} for a in spec.sensitive],
+        "min_domain_rows": spec.min_domain_rows,
+    }
+
+
+def spec_from_dict(values: dict[str, Any]) -> DatasetSpec:
+    """Inverse of :func:`spec_to_dict`."""
+    return DatasetSpec(
+        values["label"], tuple(values["favourable"]),
+        tuple(SensitiveAttribute(a["column"], tuple(a["privileged"]), a["threshold"]) for a in values["sensitive"]),
+        min_domain_rows=values.get("min_domain_rows", 20),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

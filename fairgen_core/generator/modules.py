@@ -1,0 +1,143 @@
+"""The translator's networks: encoder E, decoder F and discriminator D (with the domain head D_cls).
+
+Architecture as in the paper: E has three dense layers with LayerNorm and ReLU followed by two residual
+layers; F mirrors it; D has three dense layers with LeakyReLU and two heads (real/fake and domain).
+The decoder's output activation follows the encoder's span layout: softmax per categorical span,
+tanh (bounded to [-1, 1] like the max-abs-scaled data) per numeric value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as fn
+
+from fairgen_core.data.encoding import Span
+
+
+class Residual(nn.Module):
+    """``x + ReLU(LayerNorm(Linear(x)))``."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(width, width)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + fn.relu(self.norm(self.linear(x)))
+
+
+def _dense(n_in: int, n_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, n_out), nn.LayerNorm(n_out), nn.ReLU())
+
+
+class Encoder(nn.Module):
+    """E(x, domain) -> (mu, log variance) of q(z | x, domain)."""
+
+    def __init__(self, n_features: int, n_domains: int, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _dense(n_features + n_domains, hidden), _dense(hidden, hidden), _dense(hidden, hidden),
+            Residual(hidden), Residual(hidden),
+        )
+        self.head = nn.Linear(hidden, 2 * latent)
+
+    def forward(self, x: torch.Tensor, domain: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_var = self.head(self.body(torch.cat([x, domain], dim=1))).chunk(2, dim=1)
+        return mu, log_var.clamp(-10.0, 10.0)
+
+
+class Decoder(nn.Module):
+    """F(z, domain) -> output logits (pre-activation); see :class:`OutputActivation`."""
+
+    def __init__(self, n_features: int, n_domains: int, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _dense(latent + n_domains, hidden), Residual(hidden), Residual(hidden),
+            _dense(hidden, hidden), _dense(hidden, hidden),
+        )
+        self.head = nn.Linear(hidden, n_features)
+
+    def forward(self, z: torch.Tensor, domain: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(torch.cat([z, domain], dim=1)))
+
+
+class Discriminator(nn.Module):
+    """D(x) -> (real/fake score, domain logits)."""
+
+    def __init__(self, n_features: int, n_domains: int, hidden: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(n_features, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+        )
+        self.real_fake = nn.Linear(hidden, 1)
+        self.domain = nn.Linear(hidden, n_domains)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        return self.real_fake(h).squeeze(1), self.domain(h)
+
+
+class OutputActivation:
+    """Turns decoder logits into rows in the encoded space, span by span.
+
+    Parameters
+    ----------
+    layout : sequence of Span
+        The encoder's layout; spans must tile ``[0, n_features)`` in order.
+    """
+
+    def __init__(self, layout: Sequence[Span]) -> None:
+        self.softmax_spans = [(s.start, s.stop) for s in layout if s.kind == "softmax"]
+        self.numeric_index = torch.tensor([s.start for s in layout if s.kind == "numeric"], dtype=torch.long)
+        widths = {s.stop - s.start for s in layout if s.kind == "softmax"}
+        # Spans of equal width are processed together: one reshape + softmax per width, no Python per span.
+        self.groups = {
+            w: torch.tensor([i for s in layout if s.kind == "softmax" and s.width == w
+                             for i in range(s.start, s.stop)], dtype=torch.long)
+            for w in sorted(widths)
+        }
+
+    def to(self, device: torch.device) -> OutputActivation:
+        """Move the index tensors to ``device``."""
+        self.numeric_index = self.numeric_index.to(device)
+        self.groups = {w: idx.to(device) for w, idx in self.groups.items()}
+        return self
+
+    def soft(self, logits: torch.Tensor) -> torch.Tensor:
+        """Softmax per categorical span, tanh per numeric value (differentiable)."""
+        return self._apply(logits, lambda block: torch.softmax(block, dim=-1))
+
+    def gumbel(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
+        """Like :meth:`soft` but with Gumbel-softmax samples (what D sees for generated rows)."""
+        return self._apply(logits, lambda block: fn.gumbel_softmax(block, tau=tau, dim=-1))
+
+    def hard(self, logits: torch.Tensor) -> torch.Tensor:
+        """One-hot argmax per categorical span, tanh per numeric value (for sampling and evaluation)."""
+        return self._apply(
+            logits, lambda block: fn.one_hot(block.argmax(dim=-1), block.shape[-1]).to(block.dtype)
+        )
+
+    def _apply(self, logits: torch.Tensor, categorical) -> torch.Tensor:
+        out = torch.empty_like(logits)
+        if self.numeric_index.numel():
+            out[:, self.numeric_index] = torch.tanh(logits[:, self.numeric_index])
+        for width, index in self.groups.items():
+            block = logits[:, index].reshape(logits.shape[0], -1, width)
+            out[:, index] = categorical(block).reshape(logits.shape[0], -1)
+        return out
+
+
+class Translator(nn.Module):
+    """E, F and D together, so one ``state_dict`` holds the whole model."""
+
+    def __init__(self, n_features: int, n_domains: int, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.n_features, self.n_domains, self.hidden, self.latent = n_features, n_domains, hidden, latent
+        self.encoder = Encoder(n_features, n_domains, hidden, latent)
+        self.decoder = Decoder(n_features, n_domains, hidden, latent)
+        self.discriminator = Discriminator(n_features, n_domains, hidden)

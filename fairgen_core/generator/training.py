@@ -1,0 +1,384 @@
+"""Algorithm 1: alternating Adam updates of (E, F) and D, with progress callbacks, cancellation,
+validation-based early stopping, checkpoints and resumption."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as fn
+
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.encoding import TabularEncoder
+from fairgen_core.data.schema import Schema, infer_schema
+from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
+from fairgen_core.data.splits import Split, split_by_domain
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator import losses
+from fairgen_core.generator.assembly import RowAssembler
+from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
+from fairgen_core.generator.modules import OutputActivation, Translator
+from fairgen_core.metrics.quality import frechet_distance
+
+LOSS_TERMS = ("like", "rec", "prior", "adv_g", "cls_g", "generator", "adv_d", "cls_d", "discriminator")
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What a progress callback receives after every epoch.
+
+    Attributes
+    ----------
+    epoch : int
+        1-based epoch number.
+    epochs : int
+        Configured upper bound on epochs.
+    losses : dict
+        Mean of every loss term over the epoch's steps.
+    step_losses : dict
+        Every loss term at every step of the epoch (lists of equal length).
+    val_fid : float or None
+        Fréchet distance between validation rows and synthetic rows drawn with the same domain counts.
+    best_fid : float or None
+        Best validation distance so far (the model returned at the end is the best one).
+    elapsed_s : float
+        Seconds since training started (this run, excluding evaluation before it).
+    eta_s : float
+        Estimated seconds until ``epochs`` is reached (early stopping may end sooner).
+    rows_per_s : float
+        Training rows processed per second in this epoch.
+    stopped : str or None
+        Why training ends after this epoch: ``"early-stopping"``, ``"cancelled"``, ``"completed"``.
+    """
+
+    epoch: int
+    epochs: int
+    losses: dict[str, float]
+    step_losses: dict[str, list[float]]
+    val_fid: float | None
+    best_fid: float | None
+    elapsed_s: float
+    eta_s: float
+    rows_per_s: float
+    stopped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary without the per-step lists (for history and JSON logs)."""
+        return {k: v for k, v in self.__dict__.items() if k != "step_losses"}
+
+
+ProgressCallback = Callable[[EpochReport], None]
+
+
+@dataclass
+class TrainingData:
+    """Encoded training and validation rows, resident on the training device."""
+
+    x_train: torch.Tensor
+    d_train: torch.Tensor
+    x_val: np.ndarray
+    d_val: np.ndarray
+    encoder: TabularEncoder
+    assembler: RowAssembler
+    domain_names: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
+                 device: torch.device) -> TrainingData:
+    """Validate the spec, split if needed, fit the encoder on the training rows and encode both splits.
+
+    The label and sensitive columns are not features: they are the domain the generator conditions on.
+    """
+    warnings = validate_spec(frame, schema, spec)
+    assignment = assign_domains(frame, spec)
+    split = split or split_by_domain(assignment.domain, seed=seed)
+    train_rows, val_rows = split.train, split.val
+    if len(train_rows) == 0:
+        raise FairGenError("the training split has no rows: the data needs more rows with a label and groups.")
+    columns = schema.feature_names(exclude=(spec.label, *spec.sensitive_columns))
+    if not columns:
+        raise FairGenError("no feature columns are left besides the label and the sensitive attributes: "
+                           "the generator needs at least one other numeric or categorical column.")
+    train = frame.iloc[train_rows]
+    encoder = TabularEncoder(schema, columns).fit(train)
+    assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows])
+    domain_names = tuple(assignment.domain_name(d) for d in range(spec.n_domains))
+    return TrainingData(
+        x_train=torch.as_tensor(encoder.transform(train), device=device),
+        d_train=torch.as_tensor(assignment.domain[train_rows], device=device),
+        x_val=encoder.transform(frame.iloc[val_rows]),
+        d_val=assignment.domain[val_rows],
+        encoder=encoder, assembler=assembler, domain_names=domain_names, warnings=warnings,
+    )
+
+
+@dataclass
+class _Trainer:
+    """The mutable parts of one training run; step functions live here to keep ``fit_generator`` short."""
+
+    config: GeneratorConfig
+    translator: Translator
+    activation: OutputActivation
+    n_groups: int
+    device: torch.device
+    opt_g: torch.optim.Optimizer = field(init=False)
+    opt_d: torch.optim.Optimizer = field(init=False)
+
+    def __post_init__(self) -> None:
+        betas = (0.5, 0.9) if self.config.adversarial == "wgan-gp" else (0.5, 0.999)
+        generator_params = [*self.translator.encoder.parameters(), *self.translator.decoder.parameters()]
+        self.opt_g = torch.optim.Adam(generator_params, lr=self.config.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.translator.discriminator.parameters(), lr=self.config.lr, betas=betas)
+        self.autocast = self.device.type == "cuda" and self.config.mixed_precision
+
+    def _onehot(self, domain: torch.Tensor) -> torch.Tensor:
+        return fn.one_hot(domain, self.translator.n_domains).float()
+
+    def forward(self, x: torch.Tensor, domain: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Translate a batch to random target domains and back; decode prior samples; score the fakes."""
+        cfg, net = self.config, self.translator
+        target = draw_targets(domain, self.n_groups)
+        source_1h, target_1h = self._onehot(domain), self._onehot(target)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            mu, log_var = net.encoder(x, target_1h)
+            z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+            logits_g = net.decoder(z, target_1h).float()
+            mu_back, log_var_back = net.encoder(self.activation.soft(logits_g), source_1h)
+            z_back = mu_back + torch.randn_like(mu_back) * (0.5 * log_var_back).exp()
+            x_hat = self.activation.soft(net.decoder(z_back, source_1h).float())
+            fakes, fake_domains = [self.activation.gumbel(logits_g, cfg.gumbel_tau)], [target]
+            if cfg.prior_samples:
+                prior_domain = torch.randint(0, net.n_domains, domain.shape, device=self.device)
+                prior_logits = net.decoder(torch.randn_like(mu), self._onehot(prior_domain)).float()
+                fakes.append(self.activation.gumbel(prior_logits, cfg.gumbel_tau))
+                fake_domains.append(prior_domain)
+        return {"mu": mu.float(), "log_var": log_var.float(), "logits_g": logits_g, "mu_back": mu_back.float(),
+                "log_var_back": log_var_back.float(), "x_hat": x_hat, "fake": torch.cat(fakes),
+                "fake_domain": torch.cat(fake_domains)}
+
+    @torch.no_grad()
+    def fakes(self, x: torch.Tensor, domain: torch.Tensor) -> torch.Tensor:
+        """Generated rows for a discriminator-only step (WGAN-GP's extra critic steps)."""
+        return self.forward(x, domain)["fake"]
+
+    def generator_step(self, x: torch.Tensor, domain: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """One Adam step of E and F on L_like + λ_rec L_rec + λ_prior L_prior + adversarial + domain terms.
+
+        Returns the loss terms and the generated rows (detached) that the discriminator step reuses.
+        """
+        cfg, net = self.config, self.translator
+        net.discriminator.requires_grad_(False)
+        out = self.forward(x, domain)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            score, domain_logits = net.discriminator(out["fake"])
+        terms = {
+            "like": losses.likelihood_nll(out["logits_g"], x, self.activation),
+            "rec": losses.reconstruction_l1(x, out["x_hat"]),
+            "prior": losses.prior_kl(out["mu"], out["log_var"]) + losses.prior_kl(out["mu_back"], out["log_var_back"]),
+            "adv_g": losses.generator_adversarial(score.float(), cfg.adversarial),
+            "cls_g": losses.domain_classification(domain_logits.float(), out["fake_domain"]),
+        }
+        total = (cfg.lambda_like * terms["like"] + cfg.lambda_rec * terms["rec"] + cfg.lambda_prior * terms["prior"]
+                 + cfg.lambda_adv * terms["adv_g"] + cfg.lambda_cls * terms["cls_g"])
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_g.step()
+        net.discriminator.requires_grad_(True)
+        terms["generator"] = total
+        return {k: v.detach() for k, v in terms.items()}, out["fake"].detach()
+
+    def discriminator_step(self, x: torch.Tensor, domain: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One Adam step of D on L_dis + L_trns (D_cls learns the real rows' true domains)."""
+        cfg, net = self.config, self.translator
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            real_score, real_domain_logits = net.discriminator(x)
+            fake_score, _ = net.discriminator(fake)
+        terms = {
+            "adv_d": losses.discriminator_adversarial(real_score.float(), fake_score.float(), cfg.adversarial),
+            "cls_d": losses.domain_classification(real_domain_logits.float(), domain),
+        }
+        total = terms["adv_d"] + terms["cls_d"]
+        if cfg.adversarial == "wgan-gp":
+            total = total + cfg.lambda_gp * losses.gradient_penalty(net.discriminator, x.repeat(
+                fake.shape[0] // x.shape[0], 1), fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_d.step()
+        terms["discriminator"] = total
+        return {k: v.detach() for k, v in terms.items()}
+
+
+def fit_generator(
+    frame: pd.DataFrame,
+    spec: DatasetSpec,
+    *,
+    schema: Schema | None = None,
+    config: GeneratorConfig = GeneratorConfig(),
+    split: Split | None = None,
+    callback: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    checkpoint_path: str | Path | None = None,
+    resume_from: str | Path | None = None,
+) -> FairGenerator:
+    """Train the VAE-GAN translator on the training split of ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The whole table (label and sensitive columns included).
+    spec : DatasetSpec
+        Label, favourable values and sensitive attributes; their domains condition the generator.
+    schema : Schema, optional
+        Column kinds (inferred when omitted).
+    config : GeneratorConfig
+        Hyper-parameters.
+    split : Split, optional
+        Train/validation/test rows; a domain-stratified 70/15/15 split with ``config.seed`` by default.
+        Only the training rows are used to fit; the validation rows drive early stopping.
+    callback : callable, optional
+        Receives an :class:`EpochReport` after every epoch (every loss term per step and per epoch).
+    should_stop : callable, optional
+        Polled before every batch; returning True stops training within one batch and returns the best model.
+    checkpoint_path : str or pathlib.Path, optional
+        Written after every evaluation: the best model plus the state needed to resume.
+    resume_from : str or pathlib.Path, optional
+        A checkpoint written by a previous run with the same data and configuration; training continues.
+
+    Returns
+    -------
+    FairGenerator
+        The model with the best validation Fréchet distance (the last one if there is no validation split).
+    """
+    schema = schema or infer_schema(frame)
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    data = prepare_data(frame, spec, schema, split, config.seed, device)
+    translator = Translator(data.encoder.n_features, spec.n_domains, config.hidden_dim, config.latent_dim).to(device)
+    trainer = _Trainer(config, translator, OutputActivation(data.encoder.layout).to(device), spec.n_groups, device)
+    model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device)
+    progress = _Progress(config)
+    if resume_from is not None:
+        progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
+    batch_generator = torch.Generator(device=device).manual_seed(config.seed + progress.epoch)
+    n_rows, batch = len(data.x_train), min(config.batch_size, len(data.x_train))
+    started = time.perf_counter()
+    while progress.epoch < config.epochs and progress.stopped is None:
+        epoch_start = time.perf_counter()
+        translator.train()
+        order = torch.randperm(n_rows, device=device, generator=batch_generator)
+        step_terms: list[dict[str, torch.Tensor]] = []
+        for step, start in enumerate(range(0, n_rows - batch + 1, batch)):
+            if should_stop is not None and should_stop():
+                progress.stopped = "cancelled"
+                break
+            index = order[start:start + batch]
+            x, domain = data.x_train[index], data.d_train[index]
+            if step % config.critic_steps == 0:
+                generator_terms, fake = trainer.generator_step(x, domain)
+            else:
+                fake = trainer.fakes(x, domain)
+            step_terms.append({**generator_terms, **trainer.discriminator_step(x, domain, fake)})
+        progress.end_epoch(model, data, step_terms, n_rows, time.perf_counter() - epoch_start,
+                           time.perf_counter() - started, callback, checkpoint_path, trainer)
+    return progress.best_model(model)
+
+
+@dataclass
+class _Progress:
+    """Epoch counter, best-model tracking, early stopping, reporting and checkpoint writing."""
+
+    config: GeneratorConfig
+    epoch: int = 0
+    best_fid: float | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    stale: int = 0
+    stopped: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def end_epoch(self, model: FairGenerator, data: TrainingData, step_terms: list[dict[str, torch.Tensor]],
+                  n_rows: int, epoch_s: float, elapsed_s: float, callback: ProgressCallback | None,
+                  checkpoint_path: str | Path | None, trainer: _Trainer) -> None:
+        if not step_terms:
+            self.stopped = self.stopped or "cancelled"
+            return
+        self.epoch += 1
+        step_losses = {k: torch.stack([t[k] for t in step_terms]).float().cpu().tolist() for k in step_terms[0]}
+        val_fid = None
+        if len(data.x_val) > 1 and self.epoch % self.config.eval_every == 0:
+            val_fid = validation_fid(model, data.x_val, data.d_val, seed=self.config.seed)
+            if self.best_fid is None or val_fid < self.best_fid:
+                self.best_fid, self.stale = val_fid, 0
+                self.best_state = copy.deepcopy(model.translator.state_dict())
+            else:
+                self.stale += 1
+        if self.stopped is None:
+            if self.config.patience and self.stale >= self.config.patience:
+                self.stopped = "early-stopping"
+            elif self.epoch >= self.config.epochs:
+                self.stopped = "completed"
+        per_epoch = elapsed_s / max(self.epoch, 1)
+        report = EpochReport(
+            epoch=self.epoch, epochs=self.config.epochs,
+            losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
+            val_fid=val_fid, best_fid=self.best_fid, elapsed_s=elapsed_s,
+            eta_s=0.0 if self.stopped else per_epoch * (self.config.epochs - self.epoch),
+            rows_per_s=len(step_terms) * min(self.config.batch_size, n_rows) / max(epoch_s, 1e-9),
+            stopped=self.stopped,
+        )
+        self.history.append(report.to_dict())
+        model.history = list(self.history)
+        if checkpoint_path is not None:
+            self.save(Path(checkpoint_path), model, trainer)
+        if callback is not None:
+            callback(report)
+
+    def best_model(self, model: FairGenerator) -> FairGenerator:
+        if self.best_state is not None:
+            model.translator.load_state_dict(self.best_state)
+        model.translator.eval()
+        return model
+
+    def save(self, path: Path, model: FairGenerator, trainer: _Trainer) -> None:
+        current = {k: v.detach().cpu().clone() for k, v in model.translator.state_dict().items()}
+        best = self.best_state or current
+        state = model.checkpoint(
+            training={
+                "epoch": self.epoch, "best_fid": self.best_fid, "stale": self.stale,
+                "current_model": current, "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
+            },
+        )
+        state["model"] = {k: v.detach().cpu() for k, v in best.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        torch.save(state, temporary)
+        temporary.replace(path)
+
+    def restore(self, state: dict[str, Any], trainer: _Trainer, model: FairGenerator) -> None:
+        training = state.get("training")
+        if training is None:
+            raise FairGenError("the checkpoint has no training state to resume from: start a new run instead.")
+        if state["dimensions"] != [model.translator.n_features, model.translator.n_domains,
+                                   model.translator.hidden, model.translator.latent]:
+            raise FairGenError("the checkpoint was trained on different data or settings: it cannot be resumed "
+                               "with these; start a new run.")
+        model.translator.load_state_dict(training["current_model"])
+        trainer.opt_g.load_state_dict(training["opt_g"])
+        trainer.opt_d.load_state_dict(training["opt_d"])
+        self.epoch, self.best_fid, self.stale = training["epoch"], training["best_fid"], training["stale"]
+        self.best_state = {k: v.to(model.device) for k, v in state["model"].items()}
+        self.history = list(state.get("history", []))
+
+
+def validation_fid(model: FairGenerator, x_val: np.ndarray, d_val: np.ndarray, *, seed: int) -> float:
+    """Fréchet distance between encoded validation rows and prior samples with the same domain counts."""
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    synthetic = model.decode_prior(d_val, generator).cpu().numpy()
+    return frechet_distance(x_val, synthetic)

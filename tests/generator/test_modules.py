@@ -1,0 +1,49 @@
+"""Network shapes and the span-wise output activations."""
+
+from __future__ import annotations
+
+import torch
+
+from fairgen_core.data.encoding import Span
+from fairgen_core.generator.modules import OutputActivation, Residual, Translator
+
+LAYOUT = (Span("n", "numeric", 0, 1), Span("c", "softmax", 1, 4), Span("m", "numeric", 4, 5),
+          Span("m", "softmax", 5, 7, is_missing_indicator=True), Span("b", "softmax", 7, 9))
+
+
+def test_shapes() -> None:
+    net = Translator(n_features=9, n_domains=4, hidden=16, latent=3)
+    x, domain = torch.randn(5, 9), torch.eye(4)[[0, 1, 2, 3, 0]]
+    mu, log_var = net.encoder(x, domain)
+    assert mu.shape == log_var.shape == (5, 3)
+    assert net.decoder(mu, domain).shape == (5, 9)
+    score, domain_logits = net.discriminator(x)
+    assert score.shape == (5,) and domain_logits.shape == (5, 4)
+    encoder_layers = [m for m in net.encoder.body if isinstance(m, Residual)]
+    assert len(encoder_layers) == 2  # three dense layers, then two residual layers
+
+
+def test_soft_activation_is_a_distribution_per_span_and_bounded_for_numbers() -> None:
+    activation = OutputActivation(LAYOUT)
+    logits = torch.randn(64, 9) * 5
+    out = activation.soft(logits)
+    for start, stop in ((1, 4), (5, 7), (7, 9)):
+        torch.testing.assert_close(out[:, start:stop].sum(dim=1), torch.ones(64))
+        assert (out[:, start:stop] >= 0).all()
+    torch.testing.assert_close(out[:, [0, 4]], torch.tanh(logits[:, [0, 4]]))
+
+
+def test_hard_activation_is_one_hot_at_the_argmax() -> None:
+    activation = OutputActivation(LAYOUT)
+    logits = torch.randn(64, 9)
+    out = activation.hard(logits)
+    for start, stop in ((1, 4), (5, 7), (7, 9)):
+        block = out[:, start:stop]
+        assert set(block.sum(dim=1).tolist()) == {1.0}
+        assert (block.argmax(dim=1) == logits[:, start:stop].argmax(dim=1)).all()
+
+
+def test_gumbel_activation_is_near_one_hot_at_low_temperature() -> None:
+    activation = OutputActivation(LAYOUT)
+    out = activation.gumbel(torch.randn(256, 9), tau=0.05)
+    assert out[:, 1:4].max(dim=1).values.mean() > 0.95
