@@ -15,6 +15,10 @@ Device = Literal["auto", "cpu", "cuda"]
 class GeneratorConfig:
     """Hyper-parameters of the VAE-GAN cross-domain translator and its training.
 
+    Defaults were chosen by measurement on Adult and COMPAS (``docs/benchmarks.md``): λ_rec and λ_prior
+    follow the authors' command line; a lighter likelihood (0.3) and a stronger domain term (3) make
+    translated rows carry their target domain without losing Fréchet distance.
+
     Parameters
     ----------
     latent_dim : int
@@ -26,7 +30,8 @@ class GeneratorConfig:
     lr : float
         Adam learning rate of E, F and D.
     batch_size : int
-        Rows per step.
+        Rows per step, at most; small datasets use ``n_train // 16`` (at least 32) so that every epoch
+        has at least 16 steps.
     epochs : int
         Upper bound on passes over the training rows (early stopping usually ends sooner).
     lambda_like, lambda_rec, lambda_prior, lambda_cls, lambda_adv : float
@@ -56,12 +61,12 @@ class GeneratorConfig:
     hidden_dim: int = 128
     adversarial: Adversarial = "gan"
     lr: float = 1e-3
-    batch_size: int = 512
+    batch_size: int = 1024
     epochs: int = 300
-    lambda_like: float = 1.0
+    lambda_like: float = 0.3
     lambda_rec: float = 10.0
     lambda_prior: float = 0.1
-    lambda_cls: float = 1.0
+    lambda_cls: float = 3.0
     lambda_adv: float = 1.0
     lambda_gp: float = 10.0
     critic_steps: int = 1
@@ -83,6 +88,16 @@ class GeneratorConfig:
             raise FairGenError(f"adversarial loss must be 'gan' or 'wgan-gp', got '{self.adversarial}'.")
         if self.device not in ("auto", "cpu", "cuda"):
             raise FairGenError(f"device must be 'auto', 'cpu' or 'cuda', got '{self.device}'.")
+
+    def effective_batch_size(self, n_train: int) -> int:
+        """Rows per step for ``n_train`` training rows: ``batch_size``, or smaller for small datasets.
+
+        Examples
+        --------
+        >>> [GeneratorConfig().effective_batch_size(n) for n in (34_000, 4_300, 700, 100)]
+        [1024, 268, 43, 32]
+        """
+        return max(1, min(self.batch_size, max(32, n_train // 16), n_train))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary (JSON and checkpoint friendly)."""

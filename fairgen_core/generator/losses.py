@@ -29,9 +29,9 @@ def likelihood_nll(logits: torch.Tensor, target: torch.Tensor, activation: Outpu
     if activation.numeric_index.numel():
         index = activation.numeric_index
         total = total + 0.5 * (torch.tanh(logits[:, index]) - target[:, index]).pow(2).sum(dim=1)
-    for width, index in activation.groups.items():
-        log_p = torch.log_softmax(logits[:, index].reshape(logits.shape[0], -1, width), dim=-1)
-        total = total - (target[:, index].reshape(logits.shape[0], -1, width) * log_p).sum(dim=(1, 2))
+    if activation.width:
+        log_p = torch.log_softmax(activation.blocks(logits, activation.PAD_LOGIT), dim=-1)
+        total = total - (activation.blocks(target, 0.0) * log_p).sum(dim=(1, 2))
     return total.mean()
 
 

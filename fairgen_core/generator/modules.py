@@ -85,50 +85,63 @@ class Discriminator(nn.Module):
 class OutputActivation:
     """Turns decoder logits into rows in the encoded space, span by span.
 
+    All categorical spans are handled at once: the logits are gathered into a padded
+    ``(rows, spans, widest span)`` block (padding holds a large negative logit, so it gets no
+    probability), one softmax/argmax runs over the last axis, and the result is copied back.
+
     Parameters
     ----------
     layout : sequence of Span
         The encoder's layout; spans must tile ``[0, n_features)`` in order.
     """
 
+    PAD_LOGIT = -1e4
+
     def __init__(self, layout: Sequence[Span]) -> None:
-        self.softmax_spans = [(s.start, s.stop) for s in layout if s.kind == "softmax"]
+        spans = [s for s in layout if s.kind == "softmax"]
+        self.n_features = max((s.stop for s in layout), default=0)
+        self.width = max((s.width for s in spans), default=0)
+        gather = torch.full((len(spans), self.width), self.n_features, dtype=torch.long)
+        for row, span in enumerate(spans):
+            gather[row, : span.width] = torch.arange(span.start, span.stop)
+        self.gather_index = gather.reshape(-1)
         self.numeric_index = torch.tensor([s.start for s in layout if s.kind == "numeric"], dtype=torch.long)
-        widths = {s.stop - s.start for s in layout if s.kind == "softmax"}
-        # Spans of equal width are processed together: one reshape + softmax per width, no Python per span.
-        self.groups = {
-            w: torch.tensor([i for s in layout if s.kind == "softmax" and s.width == w
-                             for i in range(s.start, s.stop)], dtype=torch.long)
-            for w in sorted(widths)
-        }
 
     def to(self, device: torch.device) -> OutputActivation:
         """Move the index tensors to ``device``."""
+        self.gather_index = self.gather_index.to(device)
         self.numeric_index = self.numeric_index.to(device)
-        self.groups = {w: idx.to(device) for w, idx in self.groups.items()}
         return self
+
+    def blocks(self, matrix: torch.Tensor, pad: float) -> torch.Tensor:
+        """The categorical spans of ``matrix`` as a padded ``(rows, spans, width)`` block."""
+        padding = matrix.new_full((matrix.shape[0], 1), pad)
+        padded = torch.cat([matrix, padding], dim=1)
+        return padded.index_select(1, self.gather_index).reshape(matrix.shape[0], -1, self.width)
 
     def soft(self, logits: torch.Tensor) -> torch.Tensor:
         """Softmax per categorical span, tanh per numeric value (differentiable)."""
-        return self._apply(logits, lambda block: torch.softmax(block, dim=-1))
+        return self._assemble(logits, torch.softmax(self.blocks(logits, self.PAD_LOGIT), dim=-1))
 
     def gumbel(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
         """Like :meth:`soft` but with Gumbel-softmax samples (what D sees for generated rows)."""
-        return self._apply(logits, lambda block: fn.gumbel_softmax(block, tau=tau, dim=-1))
+        block = self.blocks(logits, self.PAD_LOGIT)
+        # Gumbel(0, 1) noise from uniforms: much faster on the CPU than sampling exponentials.
+        noise = -torch.log(-torch.log(torch.rand_like(block).clamp_(min=1e-10)))
+        return self._assemble(logits, torch.softmax((block + noise) / tau, dim=-1))
 
     def hard(self, logits: torch.Tensor) -> torch.Tensor:
         """One-hot argmax per categorical span, tanh per numeric value (for sampling and evaluation)."""
-        return self._apply(
-            logits, lambda block: fn.one_hot(block.argmax(dim=-1), block.shape[-1]).to(block.dtype)
-        )
+        block = self.blocks(logits, self.PAD_LOGIT)
+        return self._assemble(logits, fn.one_hot(block.argmax(dim=-1), self.width).to(logits.dtype))
 
-    def _apply(self, logits: torch.Tensor, categorical) -> torch.Tensor:
-        out = torch.empty_like(logits)
+    def _assemble(self, logits: torch.Tensor, block: torch.Tensor) -> torch.Tensor:
+        out = logits.new_zeros(logits.shape[0], self.n_features + 1)
+        if self.width:
+            out.index_copy_(1, self.gather_index, block.reshape(logits.shape[0], -1))
+        out = out[:, : self.n_features]
         if self.numeric_index.numel():
-            out[:, self.numeric_index] = torch.tanh(logits[:, self.numeric_index])
-        for width, index in self.groups.items():
-            block = logits[:, index].reshape(logits.shape[0], -1, width)
-            out[:, index] = categorical(block).reshape(logits.shape[0], -1)
+            out = out.index_copy(1, self.numeric_index, torch.tanh(logits.index_select(1, self.numeric_index)))
         return out
 
 

@@ -268,7 +268,8 @@ def fit_generator(
     if resume_from is not None:
         progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
     batch_generator = torch.Generator(device=device).manual_seed(config.seed + progress.epoch)
-    n_rows, batch = len(data.x_train), min(config.batch_size, len(data.x_train))
+    n_rows = len(data.x_train)
+    batch = config.effective_batch_size(n_rows)
     started = time.perf_counter()
     while progress.epoch < config.epochs and progress.stopped is None:
         epoch_start = time.perf_counter()
@@ -330,7 +331,7 @@ class _Progress:
             losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
             val_fid=val_fid, best_fid=self.best_fid, elapsed_s=elapsed_s,
             eta_s=0.0 if self.stopped else per_epoch * (self.config.epochs - self.epoch),
-            rows_per_s=len(step_terms) * min(self.config.batch_size, n_rows) / max(epoch_s, 1e-9),
+            rows_per_s=len(step_terms) * self.config.effective_batch_size(n_rows) / max(epoch_s, 1e-9),
             stopped=self.stopped,
         )
         self.history.append(report.to_dict())
