@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 
 import pandas as pd
 
+from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
@@ -21,7 +23,13 @@ from fairgen_core.data.spec import (
     require_column,
     validate_spec,
 )
+from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError, SpecError
+from fairgen_core.export import write_csv
+from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
+from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality
+from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
+from fairgen_core.runs import RunDir, frame_hash, new_manifest
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,21 +49,61 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the inferred schema and the domain table (counts of every group × label cell, "
         "base rates per group). Without --label/--sensitive a built-in dataset uses the paper's choice.",
     )
-    inspect.add_argument("data", metavar="DATA", help="a built-in name (see `datasets`) or a CSV path")
-    inspect.add_argument("--file", help="raw file for built-ins that need one (meps: AHRQ h181.csv)")
-    inspect.add_argument("--label", help="label column")
-    inspect.add_argument("--favourable", nargs="+", metavar="VALUE",
-                         help="favourable label value(s); inferred for 0/1 labels")
-    inspect.add_argument("--sensitive", nargs="+", metavar="RULE",
-                         help="sensitive attribute(s): COL=VALUE[,VALUE] (privileged values) or COL>=NUMBER; "
-                         "COL alone takes the most frequent value as privileged")
-    inspect.add_argument("--min-domain-rows", type=int, default=20, metavar="N",
-                         help="warn about domains with fewer rows (default 20)")
-    inspect.add_argument("--max-mb", type=float, default=ReadLimits().max_bytes / 1e6,
-                         help="largest CSV accepted, in MB")
+    _add_data_arguments(inspect)
     inspect.add_argument("--json", action="store_true", help="print JSON instead of tables")
     inspect.set_defaults(handler=_inspect)
+
+    fit = commands.add_parser("fit", help="train the VAE-GAN translator and write a run folder",
+                              description="Train the generator on the training split (70%%, stratified by "
+                              "domain) with early stopping on the validation split; write RUN_DIR.")
+    _add_data_arguments(fit)
+    fit.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (model, manifest, log)")
+    defaults = GeneratorConfig()
+    fit.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most (default {defaults.epochs})")
+    fit.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    fit.add_argument("--lr", type=float, default=defaults.lr)
+    fit.add_argument("--patience", type=int, default=defaults.patience,
+                     help="epochs without validation improvement before stopping (0: never)")
+    fit.add_argument("--adversarial", choices=["gan", "wgan-gp"], default=defaults.adversarial)
+    fit.add_argument("--critic-steps", type=int, default=defaults.critic_steps)
+    fit.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
+    fit.add_argument("--seed", type=int, default=defaults.seed)
+    fit.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
+    fit.set_defaults(handler=_fit)
+
+    sample = commands.add_parser("sample", help="write balanced synthetic rows from a run to CSV")
+    sample.add_argument("run", metavar="RUN_DIR")
+    size = sample.add_mutually_exclusive_group(required=True)
+    size.add_argument("--n", type=int, help="total rows, split equally over the (group, label) domains")
+    size.add_argument("--per-domain", type=int, help="rows in every domain")
+    sample.add_argument("--out", required=True, metavar="FILE.csv")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    sample.set_defaults(handler=_sample)
+
+    quality = commands.add_parser("quality", help="FID against the real+noise baseline, per domain, privacy")
+    quality.add_argument("run", metavar="RUN_DIR")
+    quality.add_argument("--sigma", type=float, help="noise of the baseline (default: the paper's for the "
+                         "dataset, else 0.25)")
+    quality.add_argument("--seed", type=int, default=0)
+    quality.add_argument("--json", action="store_true")
+    quality.set_defaults(handler=_quality)
     return parser
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", metavar="DATA", help="a built-in name (see `datasets`) or a CSV path")
+    parser.add_argument("--file", help="raw file for built-ins that need one (meps: AHRQ h181.csv)")
+    parser.add_argument("--label", help="label column")
+    parser.add_argument("--favourable", nargs="+", metavar="VALUE",
+                        help="favourable label value(s); inferred for 0/1 labels")
+    parser.add_argument("--sensitive", nargs="+", metavar="RULE",
+                        help="sensitive attribute(s): COL=VALUE[,VALUE] (privileged values) or COL>=NUMBER; "
+                        "COL alone takes the most frequent value as privileged")
+    parser.add_argument("--min-domain-rows", type=int, default=20, metavar="N",
+                        help="warn about domains with fewer rows (default 20)")
+    parser.add_argument("--max-mb", type=float, default=ReadLimits().max_bytes / 1e6,
+                        help="largest CSV accepted, in MB")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,8 +136,12 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open(args: argparse.Namespace) -> DataSource:
+    return open_data(args.data, file=args.file, limits=ReadLimits(max_bytes=int(args.max_mb * 1e6)))
+
+
 def _inspect(args: argparse.Namespace) -> int:
-    source = open_data(args.data, file=args.file, limits=ReadLimits(max_bytes=int(args.max_mb * 1e6)))
+    source = _open(args)
     spec = _spec_from_args(args, source)
     warnings = validate_spec(source.frame, source.schema, spec)
     schema_table = pd.DataFrame(
@@ -162,3 +214,97 @@ def _format_domain_table(table: pd.DataFrame, label_names: tuple[str, str]) -> s
     unfavourable, favourable = label_names
     shown.columns = [f"n({unfavourable})", f"n({favourable})", "n", "P(y=1|group)", "P(group,y=0)", "P(group,y=1)"]
     return shown.to_string() + "\n(y=1: " + favourable + ")"
+
+
+def _fit(args: argparse.Namespace) -> int:
+    source = _open(args)
+    spec = _spec_from_args(args, source)
+    for warning in validate_spec(source.frame, source.schema, spec):
+        print(f"warning: {warning}", file=sys.stderr)
+    config = GeneratorConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
+                             adversarial=args.adversarial, critic_steps=args.critic_steps, device=args.device,
+                             seed=args.seed)
+    run = RunDir(args.out)
+    if args.resume:
+        manifest = run.read_manifest()
+        split, config = manifest.split, manifest.config.__class__(**{**manifest.config.to_dict(),
+                                                                      "epochs": args.epochs})
+    else:
+        split = split_by_domain(assign_domains(source.frame, spec).domain, seed=config.seed)
+        manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)
+        run.write_manifest(manifest)
+    bar = ProgressBar(sys.stderr)
+
+    def report(epoch: EpochReport) -> None:
+        run.append_progress(epoch)
+        bar.update(epoch)
+
+    print(f"training on {len(split.train):,} rows ({resolve_device(config.device)}), validating on "
+          f"{len(split.val):,}; writing {run.path}", file=sys.stderr)
+    model = fit_generator(source.frame, spec, schema=source.schema, config=config, split=split, callback=report,
+                          checkpoint_path=run.model_path, resume_from=run.model_path if args.resume else None)
+    bar.close()
+    last = model.history[-1] if model.history else {}
+    print(f"done: {last.get('epoch', 0)} epochs, best validation FID {last.get('best_fid')}, "
+          f"stopped: {last.get('stopped')}; model in {run.model_path}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    run = RunDir(args.run)
+    run.read_manifest()
+    model = FairGenerator.load(run.model_path, device=args.device)
+    counts = model.domain_counts(args.n, per_domain=args.per_domain)
+    started = time.perf_counter()
+    rows = write_csv(model.iter_samples(counts, seed=args.seed), args.out)
+    print(f"wrote {rows:,} rows ({', '.join(f'{name}: {n:,}' for name, n in zip(model.domain_names, counts))}) "
+          f"to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _quality(args: argparse.Namespace) -> int:
+    run = RunDir(args.run)
+    manifest = run.read_manifest()
+    source = open_data(manifest.data, file=manifest.data_file)
+    if frame_hash(source.frame) != manifest.data_sha256:
+        raise FairGenError(f"the data '{manifest.data}' changed since this run was trained: quality needs the "
+                           "same rows (re-run `fit`).")
+    model = FairGenerator.load(run.model_path)
+    sigma = args.sigma or PAPER_NOISE_SIGMA.get(manifest.data, DEFAULT_SIGMA)
+    result = assess_quality(model, source.frame, manifest.split, sigma=sigma, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return 0
+    print(result.quality.verdict())
+    print("\nPer domain (test rows vs synthetic rows with the same counts)")
+    print(result.quality.per_domain.drop(columns="note").to_string(index=False, float_format="{:.3f}".format))
+    print(f"\nMean |correlation difference|: {result.correlation_difference:.3f}")
+    print("Largest marginal differences:")
+    print(result.marginals.sort_values("value", ascending=False).head(5).to_string(index=False,
+                                                                                   float_format="{:.3f}".format))
+    print("\n" + result.privacy.verdict())
+    return 0
+
+
+class ProgressBar:
+    """One self-rewriting terminal line per epoch (a plain line per epoch when not on a terminal)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.interactive = stream.isatty()
+
+    def update(self, epoch: EpochReport) -> None:
+        done = int(20 * epoch.epoch / epoch.epochs)
+        fid = "-" if epoch.val_fid is None else f"{epoch.val_fid:.3f} (best {epoch.best_fid:.3f})"
+        eta = f"{int(epoch.eta_s // 60):02d}:{int(epoch.eta_s % 60):02d}"
+        line = (f"epoch {epoch.epoch}/{epoch.epochs} [{'#' * done}{'.' * (20 - done)}] val FID {fid} "
+                f"G {epoch.losses['generator']:.2f} D {epoch.losses['discriminator']:.2f} "
+                f"{epoch.rows_per_s:,.0f} rows/s ETA {eta}")
+        if self.interactive:
+            print("\r" + line, end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.interactive:
+            print(file=self.stream)

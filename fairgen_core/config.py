@@ -37,6 +37,9 @@ class GeneratorConfig:
     lambda_like, lambda_rec, lambda_prior, lambda_cls, lambda_adv : float
         Weights of L_like (Eq. 6), L_rec (Eq. 7), L_prior (Eq. 5), the domain loss on generated rows
         (Eq. 9) and the adversarial loss (Eq. 8) in the generator objective.
+    lambda_self : float
+        Weight of the conditional-VAE term: the likelihood of x decoded from E(x, (a, y)) in its own domain
+        (and its KL), which teaches F the per-domain distribution that balanced sampling draws from.
     lambda_gp : float
         Gradient-penalty weight (WGAN-GP only).
     critic_steps : int
@@ -64,6 +67,7 @@ class GeneratorConfig:
     batch_size: int = 1024
     epochs: int = 300
     lambda_like: float = 0.3
+    lambda_self: float = 1.0
     lambda_rec: float = 10.0
     lambda_prior: float = 0.1
     lambda_cls: float = 3.0

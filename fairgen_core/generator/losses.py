@@ -9,14 +9,17 @@ from fairgen_core.generator.modules import Discriminator, OutputActivation
 
 
 def prior_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """One term of L_prior (Eq. 5): KL(N(mu, exp(log_var)) || N(0, I)), summed over z, mean over rows.
+    """One term of L_prior (Eq. 5): KL(N(mu, exp(log_var)) || N(0, I)), averaged over rows and latent dims.
+
+    Averaging over the latent dimensions (as the authors' code does) keeps the published λ_prior = 0.1
+    from collapsing the posterior; a sum over dimensions with the same weight does (seen on German).
 
     Examples
     --------
     >>> float(prior_kl(torch.zeros(4, 3), torch.zeros(4, 3)))
     0.0
     """
-    return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=1).mean()
+    return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).mean()
 
 
 def likelihood_nll(logits: torch.Tensor, target: torch.Tensor, activation: OutputActivation) -> torch.Tensor:
@@ -36,14 +39,14 @@ def likelihood_nll(logits: torch.Tensor, target: torch.Tensor, activation: Outpu
 
 
 def reconstruction_l1(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-    """L_rec (Eq. 7): ||x - x_hat||_1 per row, mean over rows.
+    """L_rec (Eq. 7): |x - x_hat| averaged over rows and encoded columns (the authors' scale for λ_rec = 10).
 
     Examples
     --------
     >>> float(reconstruction_l1(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.5]])))
-    1.0
+    0.5
     """
-    return (x - x_hat).abs().sum(dim=1).mean()
+    return (x - x_hat).abs().mean()
 
 
 def discriminator_adversarial(real_score: torch.Tensor, fake_score: torch.Tensor, kind: str) -> torch.Tensor:

@@ -43,6 +43,12 @@ class Encoder(nn.Module):
             Residual(hidden), Residual(hidden),
         )
         self.head = nn.Linear(hidden, 2 * latent)
+        # Start with a small posterior variance: with unit noise on a near-zero mean the decoder first learns
+        # to ignore z (posterior collapse; seen on German credit), and never recovers.
+        with torch.no_grad():
+            self.head.bias[latent:].fill_(self.INITIAL_LOG_VAR)
+
+    INITIAL_LOG_VAR = -5.0
 
     def forward(self, x: torch.Tensor, domain: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, log_var = self.head(self.body(torch.cat([x, domain], dim=1))).chunk(2, dim=1)

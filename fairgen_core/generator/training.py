@@ -27,7 +27,7 @@ from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_de
 from fairgen_core.generator.modules import OutputActivation, Translator
 from fairgen_core.metrics.quality import frechet_distance
 
-LOSS_TERMS = ("like", "rec", "prior", "adv_g", "cls_g", "generator", "adv_d", "cls_d", "discriminator")
+LOSS_TERMS = ("self", "like", "rec", "prior", "adv_g", "cls_g", "generator", "adv_d", "cls_d", "discriminator")
 
 
 @dataclass(frozen=True)
@@ -154,13 +154,19 @@ class _Trainer:
             mu_back, log_var_back = net.encoder(self.activation.soft(logits_g), source_1h)
             z_back = mu_back + torch.randn_like(mu_back) * (0.5 * log_var_back).exp()
             x_hat = self.activation.soft(net.decoder(z_back, source_1h).float())
+            out = {}
+            if cfg.lambda_self:
+                mu_self, log_var_self = net.encoder(x, source_1h)
+                z_self = mu_self + torch.randn_like(mu_self) * (0.5 * log_var_self).exp()
+                out = {"logits_self": net.decoder(z_self, source_1h).float(), "mu_self": mu_self.float(),
+                       "log_var_self": log_var_self.float()}
             fakes, fake_domains = [self.activation.gumbel(logits_g, cfg.gumbel_tau)], [target]
             if cfg.prior_samples:
                 prior_domain = torch.randint(0, net.n_domains, domain.shape, device=self.device)
                 prior_logits = net.decoder(torch.randn_like(mu), self._onehot(prior_domain)).float()
                 fakes.append(self.activation.gumbel(prior_logits, cfg.gumbel_tau))
                 fake_domains.append(prior_domain)
-        return {"mu": mu.float(), "log_var": log_var.float(), "logits_g": logits_g, "mu_back": mu_back.float(),
+        return {**out, "mu": mu.float(), "log_var": log_var.float(), "logits_g": logits_g, "mu_back": mu_back.float(),
                 "log_var_back": log_var_back.float(), "x_hat": x_hat, "fake": torch.cat(fakes),
                 "fake_domain": torch.cat(fake_domains)}
 
@@ -186,7 +192,10 @@ class _Trainer:
             "adv_g": losses.generator_adversarial(score.float(), cfg.adversarial),
             "cls_g": losses.domain_classification(domain_logits.float(), out["fake_domain"]),
         }
-        total = (cfg.lambda_like * terms["like"] + cfg.lambda_rec * terms["rec"] + cfg.lambda_prior * terms["prior"]
+        if cfg.lambda_self:
+            terms["self"] = (losses.likelihood_nll(out["logits_self"], x, self.activation)
+                             + cfg.lambda_prior * losses.prior_kl(out["mu_self"], out["log_var_self"]))
+        total = (cfg.lambda_self * terms.get("self", 0.0) + cfg.lambda_like * terms["like"] + cfg.lambda_rec * terms["rec"] + cfg.lambda_prior * terms["prior"]
                  + cfg.lambda_adv * terms["adv_g"] + cfg.lambda_cls * terms["cls_g"])
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()

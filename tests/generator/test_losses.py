@@ -18,10 +18,10 @@ LAYOUT = (Span("n", "numeric", 0, 1), Span("c", "softmax", 1, 4), Span("b", "sof
 def test_prior_kl_matches_the_closed_form() -> None:
     mu = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     log_var = torch.tensor([[0.0, math.log(4.0)], [0.0, 0.0]])
-    # KL per dim = 0.5 * (mu^2 + var - 1 - log var)
+    # KL per dim = 0.5 * (mu^2 + var - 1 - log var), averaged over the 2 rows x 2 latent dims
     row1 = 0.5 * (1 + 1 - 1 - 0) + 0.5 * (0 + 4 - 1 - math.log(4.0))
     row2 = 0.5 * (0 + 1 - 1 - 0) + 0.5 * (4 + 1 - 1 - 0)
-    assert float(losses.prior_kl(mu, log_var)) == pytest.approx((row1 + row2) / 2)
+    assert float(losses.prior_kl(mu, log_var)) == pytest.approx((row1 + row2) / 4)
 
 
 def test_likelihood_nll_by_hand() -> None:
@@ -37,7 +37,7 @@ def test_likelihood_nll_by_hand() -> None:
 def test_reconstruction_l1_by_hand() -> None:
     x = torch.tensor([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5]])
     x_hat = torch.tensor([[0.5, 0.5, 0.5], [0.0, 0.0, 0.5]])
-    assert float(losses.reconstruction_l1(x, x_hat)) == pytest.approx((1.0 + 2.0) / 2)
+    assert float(losses.reconstruction_l1(x, x_hat)) == pytest.approx((1.0 + 2.0) / 6)
 
 
 def test_adversarial_losses_by_hand() -> None:

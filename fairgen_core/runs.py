@@ -1,0 +1,131 @@
+"""Run folders: everything a training run produces, written as it is produced.
+
+```
+RUN_DIR/
+  manifest.json    data source and hash, spec, generator config, split seed and rows, versions
+  progress.jsonl   one JSON line per epoch (losses, validation FID, timing)
+  model.pt         best model + resumable training state (torch.load(weights_only=True))
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.data.splits import Split
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.model import spec_from_dict, spec_to_dict
+from fairgen_core.generator.training import EpochReport
+
+MANIFEST, PROGRESS, MODEL = "manifest.json", "progress.jsonl", "model.pt"
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """A stable SHA-256 of a table's columns and values (to check a run is re-read on the same data)."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RunManifest:
+    """What a run folder records about how the model was made."""
+
+    data: str
+    data_file: str | None
+    data_sha256: str
+    spec: DatasetSpec
+    config: GeneratorConfig
+    split: Split
+    created: str
+    versions: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "data": self.data, "data_file": self.data_file, "data_sha256": self.data_sha256,
+            "spec": spec_to_dict(self.spec), "config": self.config.to_dict(),
+            "split": {"seed": self.split.seed, "repetition": self.split.repetition,
+                      "train": self.split.train.tolist(), "val": self.split.val.tolist(),
+                      "test": self.split.test.tolist()},
+            "created": self.created, "versions": self.versions,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunManifest:
+        """Inverse of :meth:`to_dict`."""
+        split = values["split"]
+        return cls(
+            data=values["data"], data_file=values.get("data_file"), data_sha256=values["data_sha256"],
+            spec=spec_from_dict(values["spec"]), config=GeneratorConfig.from_dict(values["config"]),
+            split=Split(*(np.asarray(split[k], dtype=np.int64) for k in ("train", "val", "test")),
+                        seed=split["seed"], repetition=split["repetition"]),
+            created=values["created"], versions=values["versions"],
+        )
+
+
+def new_manifest(data: str, data_file: str | None, frame: pd.DataFrame, spec: DatasetSpec,
+                 config: GeneratorConfig, split: Split) -> RunManifest:
+    """A manifest for a run starting now."""
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "pandas": pd.__version__,
+                "numpy": np.__version__}
+    return RunManifest(data, data_file, frame_hash(frame), spec, config, split,
+                       datetime.now(UTC).isoformat(timespec="seconds"), versions)
+
+
+class RunDir:
+    """A run folder on disk."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def model_path(self) -> Path:
+        """Where the checkpoint lives."""
+        return self.path / MODEL
+
+    def write_manifest(self, manifest: RunManifest) -> None:
+        """Write ``manifest.json`` (creating the folder)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=1))
+
+    def read_manifest(self) -> RunManifest:
+        """Read ``manifest.json``; a clear error if this is not a run folder."""
+        try:
+            return RunManifest.from_dict(json.loads((self.path / MANIFEST).read_text()))
+        except FileNotFoundError as exc:
+            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {MANIFEST}): give the folder "
+                               "that `fit --out` wrote.") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FairGenError(f"'{self.path / MANIFEST}' is damaged ({exc}): re-run `fit`.") from exc
+
+    def append_progress(self, report: EpochReport) -> None:
+        """Append one epoch to ``progress.jsonl`` (every loss term per step included)."""
+        line = {**report.to_dict(), "step_losses": report.step_losses}
+        with (self.path / PROGRESS).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line) + "\n")
+
+    def read_progress(self) -> list[dict[str, Any]]:
+        """All epochs logged so far (a partly written last line is ignored)."""
+        path = self.path / PROGRESS
+        if not path.exists():
+            return []
+        records = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+        return records
