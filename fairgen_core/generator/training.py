@@ -27,7 +27,8 @@ from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_de
 from fairgen_core.generator.modules import OutputActivation, Translator
 from fairgen_core.metrics.quality import frechet_distance
 
-LOSS_TERMS = ("self", "like", "rec", "prior", "adv_g", "cls_g", "generator", "adv_d", "cls_d", "discriminator")
+LOSS_TERMS = ("self", "like", "rec", "prior", "adv_g", "cls_g", "cls_prior", "generator", "adv_d", "cls_d",
+              "discriminator")
 
 
 @dataclass(frozen=True)
@@ -143,32 +144,37 @@ class _Trainer:
         return fn.one_hot(domain, self.translator.n_domains).float()
 
     def forward(self, x: torch.Tensor, domain: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Translate a batch to random target domains and back; decode prior samples; score the fakes."""
-        cfg, net = self.config, self.translator
+        """Translate a batch to random target domains and back; decode prior samples; gather the fakes.
+
+        Independent passes share one network call (x towards its target and, for the conditional-VAE
+        term, x in its own domain; then their decodings together with the prior samples), which keeps
+        the matrix products large on the CPU.
+        """
+        cfg, net, n = self.config, self.translator, len(x)
         target = draw_targets(domain, self.n_groups)
-        source_1h, target_1h = self._onehot(domain), self._onehot(target)
+        encode_domains = torch.cat([target, domain]) if cfg.lambda_self else target
+        decode_domains = encode_domains
+        if cfg.prior_samples:
+            decode_domains = torch.cat([encode_domains, torch.randint(0, net.n_domains, (n,), device=self.device)])
+        source_1h = self._onehot(domain)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            mu, log_var = net.encoder(x, target_1h)
+            mu, log_var = net.encoder(x.repeat(len(encode_domains) // n, 1), self._onehot(encode_domains))
             z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
-            logits_g = net.decoder(z, target_1h).float()
+            if cfg.prior_samples:
+                z = torch.cat([z, torch.randn(n, z.shape[1], device=self.device, dtype=z.dtype)])
+            logits = net.decoder(z, self._onehot(decode_domains)).float()
+            logits_g = logits[:n]
             mu_back, log_var_back = net.encoder(self.activation.soft(logits_g), source_1h)
             z_back = mu_back + torch.randn_like(mu_back) * (0.5 * log_var_back).exp()
             x_hat = self.activation.soft(net.decoder(z_back, source_1h).float())
-            out = {}
-            if cfg.lambda_self:
-                mu_self, log_var_self = net.encoder(x, source_1h)
-                z_self = mu_self + torch.randn_like(mu_self) * (0.5 * log_var_self).exp()
-                out = {"logits_self": net.decoder(z_self, source_1h).float(), "mu_self": mu_self.float(),
-                       "log_var_self": log_var_self.float()}
-            fakes, fake_domains = [self.activation.gumbel(logits_g, cfg.gumbel_tau)], [target]
-            if cfg.prior_samples:
-                prior_domain = torch.randint(0, net.n_domains, domain.shape, device=self.device)
-                prior_logits = net.decoder(torch.randn_like(mu), self._onehot(prior_domain)).float()
-                fakes.append(self.activation.gumbel(prior_logits, cfg.gumbel_tau))
-                fake_domains.append(prior_domain)
-        return {**out, "mu": mu.float(), "log_var": log_var.float(), "logits_g": logits_g, "mu_back": mu_back.float(),
-                "log_var_back": log_var_back.float(), "x_hat": x_hat, "fake": torch.cat(fakes),
-                "fake_domain": torch.cat(fake_domains)}
+        fake_logits = torch.cat([logits_g, logits[-n:]]) if cfg.prior_samples else logits_g
+        out = {"mu": mu[:n].float(), "log_var": log_var[:n].float(), "logits_g": logits_g,
+               "mu_back": mu_back.float(), "log_var_back": log_var_back.float(), "x_hat": x_hat,
+               "fake": self.activation.gumbel(fake_logits, cfg.gumbel_tau),
+               "fake_domain": torch.cat([target, decode_domains[-n:]]) if cfg.prior_samples else target}
+        if cfg.lambda_self:
+            out.update(logits_self=logits[n:2 * n], mu_self=mu[n:2 * n].float(), log_var_self=log_var[n:2 * n].float())
+        return out
 
     @torch.no_grad()
     def fakes(self, x: torch.Tensor, domain: torch.Tensor) -> torch.Tensor:
@@ -190,13 +196,17 @@ class _Trainer:
             "rec": losses.reconstruction_l1(x, out["x_hat"]),
             "prior": losses.prior_kl(out["mu"], out["log_var"]) + losses.prior_kl(out["mu_back"], out["log_var_back"]),
             "adv_g": losses.generator_adversarial(score.float(), cfg.adversarial),
-            "cls_g": losses.domain_classification(domain_logits.float(), out["fake_domain"]),
+            "cls_g": losses.domain_classification(domain_logits.float()[: len(x)], out["fake_domain"][: len(x)]),
         }
+        if cfg.prior_samples:
+            terms["cls_prior"] = losses.domain_classification(domain_logits.float()[len(x):],
+                                                              out["fake_domain"][len(x):])
         if cfg.lambda_self:
             terms["self"] = (losses.likelihood_nll(out["logits_self"], x, self.activation)
                              + cfg.lambda_prior * losses.prior_kl(out["mu_self"], out["log_var_self"]))
-        total = (cfg.lambda_self * terms.get("self", 0.0) + cfg.lambda_like * terms["like"] + cfg.lambda_rec * terms["rec"] + cfg.lambda_prior * terms["prior"]
-                 + cfg.lambda_adv * terms["adv_g"] + cfg.lambda_cls * terms["cls_g"])
+        weights = {"self": cfg.lambda_self, "like": cfg.lambda_like, "rec": cfg.lambda_rec, "prior": cfg.lambda_prior,
+                   "adv_g": cfg.lambda_adv, "cls_g": cfg.lambda_cls, "cls_prior": cfg.lambda_cls_prior}
+        total = sum(weights[name] * value for name, value in terms.items())
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self.opt_g.step()
