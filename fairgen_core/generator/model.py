@@ -117,7 +117,7 @@ class FairGenerator:
         return self.activation.hard(self.translator.decoder(z, onehot).float())
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
-                     chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+                     chunk_rows: int = 20_000) -> Iterator[pd.DataFrame]:
         """Yield synthetic rows in the original schema, chunk by chunk, in random domain order.
 
         Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk.

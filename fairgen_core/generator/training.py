@@ -52,7 +52,8 @@ class EpochReport:
     elapsed_s : float
         Seconds since training started (this run, excluding evaluation before it).
     eta_s : float
-        Estimated seconds until ``epochs`` is reached (early stopping may end sooner).
+        Estimated seconds left: until early stopping would end the run if the validation distance does not
+        improve again, or until ``epochs`` is reached, whichever comes first.
     rows_per_s : float
         Training rows processed per second in this epoch.
     stopped : str or None
@@ -345,11 +346,14 @@ class _Progress:
             elif self.epoch >= self.config.epochs:
                 self.stopped = "completed"
         per_epoch = elapsed_s / max(self.epoch, 1)
+        epochs_left = self.config.epochs - self.epoch
+        if self.config.patience:
+            epochs_left = min(epochs_left, (self.config.patience - self.stale) * self.config.eval_every)
         report = EpochReport(
             epoch=self.epoch, epochs=self.config.epochs,
             losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
             val_fid=val_fid, best_fid=self.best_fid, elapsed_s=elapsed_s,
-            eta_s=0.0 if self.stopped else per_epoch * (self.config.epochs - self.epoch),
+            eta_s=0.0 if self.stopped else per_epoch * epochs_left,
             rows_per_s=len(step_terms) * self.config.effective_batch_size(n_rows) / max(epoch_s, 1e-9),
             stopped=self.stopped,
         )

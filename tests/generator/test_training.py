@@ -132,3 +132,15 @@ def test_invalid_settings_raise() -> None:
         GeneratorConfig(batch_size=0)
     with pytest.raises(FairGenError, match="'gan' or 'wgan-gp'"):
         GeneratorConfig(adversarial="lsgan")  # type: ignore[arg-type]
+
+
+def test_same_seed_gives_the_same_model() -> None:
+    frame, dataset = _subsample("german", 1000)
+    config = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=64, epochs=2, device="cpu", seed=5)
+    first = fit_generator(frame, dataset.default_spec(), config=config)
+    second = fit_generator(frame, dataset.default_spec(), config=config)
+    for (name, a), b in zip(first.translator.state_dict().items(), second.translator.state_dict().values()):
+        assert torch.equal(a, b), name
+    other = fit_generator(frame, dataset.default_spec(), config=GeneratorConfig(
+        hidden_dim=32, latent_dim=8, batch_size=64, epochs=2, device="cpu", seed=6))
+    assert not torch.equal(first.translator.decoder.head.weight, other.translator.decoder.head.weight)
