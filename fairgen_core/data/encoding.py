@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.schema import ColumnKind, Schema, numeric_values
+from fairgen_core.data.schema import ColumnKind, ColumnSchema, Schema, numeric_values
 from fairgen_core.errors import EncodingError
 
 SpanKind = Literal["softmax", "numeric"]
@@ -135,7 +135,7 @@ class TabularEncoder:
             integer = bool(np.all(np.mod(finite.to_numpy(), 1) == 0))
             return ColumnCodec(name, "numeric", str(series.dtype), has_missing, scale=scale,
                                minimum=float(finite.min()), maximum=float(finite.max()), integer=integer)
-        categories = tuple(_python_scalar(v) for v in sorted(series.dropna().unique().tolist(), key=_sort_key))
+        categories = tuple(plain_value(v) for v in sorted(series.dropna().unique().tolist(), key=_sort_key))
         if not categories:
             raise EncodingError(
                 f"column '{name}' has no values in the training split: drop it or fill its missing values."
@@ -244,8 +244,6 @@ class TabularEncoder:
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> TabularEncoder:
         """Rebuild a fitted encoder from :meth:`state_dict` output."""
-        from fairgen_core.data.schema import ColumnSchema
-
         try:
             schema = Schema(tuple(
                 ColumnSchema(**{**c, "kind": ColumnKind(c["kind"])}) for c in state["schema"]
@@ -297,7 +295,8 @@ def _restore_dtype(series: pd.Series, dtype: str, categories: tuple[Any, ...]) -
         return series
 
 
-def _python_scalar(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as the equivalent Python scalar (JSON and checkpoint friendly); others unchanged."""
     return value.item() if isinstance(value, np.generic) else value
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgen_core.data.encoding import plain_value
 from fairgen_core.data.schema import ColumnKind, Schema
 from fairgen_core.data.spec import DatasetSpec
 
@@ -32,7 +33,7 @@ class ValuePool:
         values, weights = [], []
         for bit in (0, 1):
             counts = series[bits == bit].value_counts()
-            values.append(tuple(_plain(v) for v in counts.index))
+            values.append(tuple(plain_value(v) for v in counts.index))
             weights.append(tuple(float(c) / max(int(counts.sum()), 1) for c in counts.to_numpy()))
         return cls((values[0], values[1]), (weights[0], weights[1]))
 
@@ -70,7 +71,7 @@ class RowAssembler:
             for i, attribute in enumerate(spec.sensitive)
         )
         constants = tuple(
-            (c.name, _plain(frame[c.name].dropna().iloc[0]) if frame[c.name].notna().any() else None)
+            (c.name, plain_value(frame[c.name].dropna().iloc[0]) if frame[c.name].notna().any() else None)
             for c in schema.columns if c.kind is ColumnKind.CONSTANT and c.name not in (spec.label,)
         )
         ids = tuple(c.name for c in schema.columns if c.kind is ColumnKind.ID)
@@ -130,9 +131,6 @@ def _pool_from_state(state: dict[str, Any]) -> ValuePool:
     values, weights = state["values"], state["weights"]
     return ValuePool((tuple(values[0]), tuple(values[1])), (tuple(weights[0]), tuple(weights[1])))
 
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _cast(series: pd.Series, dtype: str, is_id: bool) -> pd.Series:

@@ -12,8 +12,8 @@ import pandas as pd
 import torch
 
 from fairgen_core.config import GeneratorConfig
-from fairgen_core.data.encoding import TabularEncoder
-from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
+from fairgen_core.data.encoding import TabularEncoder, plain_value
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.modules import OutputActivation, Translator
@@ -183,8 +183,6 @@ class FairGenerator:
         seed : int
             Seed of the target draw and the latent noise.
         """
-        from fairgen_core.data.spec import assign_domains
-
         assignment = assign_domains(frame, self.spec)
         if not assignment.valid.all():
             raise FairGenError("some rows have a missing label or sensitive value: drop them before translating.")
@@ -264,8 +262,8 @@ def spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:
     """A DatasetSpec as plain data."""
     return {
         "label": spec.label,
-        "favourable": [_plain(v) for v in spec.favourable],
-        "sensitive": [{"column": a.column, "privileged": [_plain(v) for v in a.privileged],
+        "favourable": [plain_value(v) for v in spec.favourable],
+        "sensitive": [{"column": a.column, "privileged": [plain_value(v) for v in a.privileged],
                        "threshold": a.threshold} for a in spec.sensitive],
         "min_domain_rows": spec.min_domain_rows,
     }
@@ -279,6 +277,3 @@ def spec_from_dict(values: dict[str, Any]) -> DatasetSpec:
         min_domain_rows=values.get("min_domain_rows", 20),
     )
 
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
