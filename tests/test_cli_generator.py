@@ -59,3 +59,12 @@ def test_bad_run_folder_and_sizes_are_reported(german_run: RunDir, tmp_path, cap
     assert "not a FairGen run folder" in capsys.readouterr().err
     assert main(["sample", str(german_run.path), "--n", "1001", "--out", str(tmp_path / "x.csv")]) == 2
     assert "divisible by the 4 domains" in capsys.readouterr().err
+
+
+def test_fit_resume_continues_the_same_run(tmp_path) -> None:
+    out = str(tmp_path / "run")
+    assert main(["fit", "german", "--out", out, "--epochs", "1", "--device", "cpu"]) == 0
+    split_before = RunDir(out).read_manifest().split.test.tolist()
+    assert main(["fit", "german", "--out", out, "--epochs", "3", "--device", "cpu", "--resume"]) == 0
+    assert [p["epoch"] for p in RunDir(out).read_progress()] == [1, 2, 3]
+    assert RunDir(out).read_manifest().split.test.tolist() == split_before
