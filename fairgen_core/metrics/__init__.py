@@ -1,5 +1,13 @@
-"""Metrics: synthetic-data quality (FID against a noise baseline, marginals) and privacy (DCR)."""
+"""Metrics: synthetic-data quality (FID against a noise baseline, marginals), privacy (DCR) and group fairness."""
 
+from fairgen_core.metrics.fairness import (
+    FairnessReport,
+    Gap,
+    bootstrap_intervals,
+    fairness_report,
+    group_confusion,
+    summarise_repetitions,
+)
 from fairgen_core.metrics.quality import (
     PAPER_NOISE_SIGMA,
     PrivacyReport,
@@ -14,12 +22,18 @@ from fairgen_core.metrics.quality import (
 
 __all__ = [
     "PAPER_NOISE_SIGMA",
+    "FairnessReport",
+    "Gap",
     "PrivacyReport",
     "QualityReport",
+    "bootstrap_intervals",
     "closest_record_distances",
     "correlation_difference",
+    "fairness_report",
     "frechet_distance",
+    "group_confusion",
     "marginal_comparison",
     "noise_baseline",
     "quality_report",
+    "summarise_repetitions",
 ]
