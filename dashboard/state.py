@@ -13,25 +13,18 @@ import streamlit as st
 
 from fairgen_core.data.spec import DatasetSpec
 
-_SPEC = "fairgen.spec"
-_SOURCE_NAME = "fairgen.source_name"
+SPEC_KEY = "fairgen.spec"
 _CHOICES = "fairgen.choices"
 
 
-def current_spec() -> DatasetSpec | None:
-    """The last valid dataset specification, or None."""
-    return st.session_state.get(_SPEC)
+def current_spec() -> tuple[str, DatasetSpec] | None:
+    """The dataset in use and its last valid specification, or None while there is none."""
+    return st.session_state.get(SPEC_KEY)
 
 
 def set_current(source_name: str, spec: DatasetSpec | None) -> None:
-    """Record the dataset in use and its validated specification (None while invalid)."""
-    st.session_state[_SOURCE_NAME] = source_name
-    st.session_state[_SPEC] = spec
-
-
-def current_source_name() -> str | None:
-    """Name of the dataset in use (built-in name or uploaded file name)."""
-    return st.session_state.get(_SOURCE_NAME)
+    """Record the dataset in use with its validated specification (None while it is invalid)."""
+    st.session_state[SPEC_KEY] = (source_name, spec) if spec is not None else None
 
 
 def remembered(source_name: str, choice: str, default: Any) -> Any:

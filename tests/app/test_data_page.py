@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from tests.conftest import REPO_ROOT
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -36,6 +37,8 @@ def test_opens_on_adult_with_the_papers_spec(app: AppTest) -> None:
     assert app.multiselect(key="adult.income.sensitive").value == ["sex"]
     assert _domain_counts(app) == {"sex=Female": 16_192, "sex=Male": 32_650}
     assert not app.error
+    name, spec = app.session_state[state.SPEC_KEY]  # what the other pages will read
+    assert name == "adult" and spec.label == "income" and spec.sensitive[0].privileged == ("Male",)
 
 
 def test_switching_to_german_and_adding_age_threshold(app: AppTest) -> None:
@@ -77,3 +80,4 @@ def test_single_class_label_is_reported_next_to_the_choice(app: AppTest) -> None
     app.multiselect(key="adult.income.favourable").set_value(["<=50K", ">50K"]).run()
     assert not app.exception
     assert any("only one class" in e.value for e in app.error)
+    assert app.session_state[state.SPEC_KEY] is None  # an invalid choice is never handed on
