@@ -1,0 +1,38 @@
+"""The paper's classifier C: pre-training on balanced synthetic rows, fine-tuning with synthetic pairs."""
+
+from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.classifier.training import (
+    FairClassifier,
+    TrainResult,
+    balanced_accuracy,
+    balanced_synthetic,
+    encode_rows,
+    finetune,
+    fit_baseline,
+    fit_fair_classifier,
+    mixed_batches,
+    predict,
+    pretrain,
+    synthetic_pairs,
+    train_classifier,
+    train_real_only,
+)
+
+__all__ = [
+    "ClassifierConfig",
+    "FairClassifier",
+    "MLPClassifier",
+    "TrainResult",
+    "balanced_accuracy",
+    "balanced_synthetic",
+    "encode_rows",
+    "finetune",
+    "fit_baseline",
+    "fit_fair_classifier",
+    "mixed_batches",
+    "predict",
+    "pretrain",
+    "synthetic_pairs",
+    "train_classifier",
+    "train_real_only",
+]

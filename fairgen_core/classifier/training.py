@@ -1,0 +1,358 @@
+"""Pre-training C on balanced synthetic rows and fine-tuning it on real rows mixed with their synthetic pairs."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as fn
+
+from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.data.encoding import TabularEncoder
+from fairgen_core.data.spec import assign_domains
+from fairgen_core.data.splits import Split
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
+
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+ArrayLike = np.ndarray | torch.Tensor
+
+
+@dataclass
+class TrainResult:
+    """What one call of :func:`train_classifier` did.
+
+    Attributes
+    ----------
+    best_epoch : int
+        Epoch (from 1) whose weights were restored.
+    best_score : float
+        Validation balanced accuracy of those weights.
+    history : list of dict
+        Per epoch: ``epoch``, mean training ``loss`` and ``val_balanced_accuracy``.
+    stopped : str
+        ``"early"`` or ``"completed"``.
+    """
+
+    best_epoch: int
+    best_score: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped: str = "completed"
+
+
+@dataclass
+class FairClassifier:
+    """A trained classifier C with the encoder that turns rows into its inputs.
+
+    Attributes
+    ----------
+    model : MLPClassifier
+        The network.
+    encoder : TabularEncoder
+        The generator's encoder; lets :meth:`predict_proba` take data frames.
+    ratio : float or None
+        Real share of the fine-tuning batches (None: trained on real rows only, no pre-training).
+    """
+
+    model: MLPClassifier
+    encoder: TabularEncoder
+    ratio: float | None = None
+
+    def predict_proba(self, x: np.ndarray | pd.DataFrame) -> np.ndarray:
+        """Probability of the favourable label for encoded rows or a data frame in the original schema."""
+        encoded = self.encoder.transform(x) if isinstance(x, pd.DataFrame) else x
+        return predict(self.model, encoded)
+
+    def predict(self, x: np.ndarray | pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
+        """0/1 predictions (1 = favourable)."""
+        return (self.predict_proba(x) >= threshold).astype(np.int64)
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+def check_ratio(ratio: float) -> float:
+    """The real share of a fine-tuning batch, validated.
+
+    Examples
+    --------
+    >>> check_ratio(0.5)
+    0.5
+    """
+    if not 0.0 <= float(ratio) <= 1.0:
+        raise FairGenError(f"the real:synthetic ratio must be in [0, 1] (1 = only real rows), got {ratio}.")
+    return float(ratio)
+
+
+def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """(TPR + TNR) / 2 of 0/1 predictions; the mean of the defined rates when a class is absent.
+
+    Examples
+    --------
+    >>> balanced_accuracy(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))
+    0.75
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    rates = [float(np.mean(y_pred[y_true == c] == c)) for c in (0, 1) if (y_true == c).any()]
+    return float(np.mean(rates)) if rates else float("nan")
+
+
+def _device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def predict(classifier: MLPClassifier, x: ArrayLike) -> np.ndarray:
+    """Probabilities of the favourable label, computed in eval mode without gradients."""
+    classifier.eval()
+    xb = torch.as_tensor(x, dtype=torch.float32, device=_device_of(classifier))
+    return torch.sigmoid(classifier(xb)).cpu().numpy()
+
+
+# -- batches -----------------------------------------------------------------------------------------
+def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
+                  batch_size: int, generator: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch of shuffled batches, ``round(ratio * size)`` real rows and the rest synthetic pairs each.
+
+    An epoch has as many rows as the larger of the two sets; each set is walked in a random order (cycled
+    when it is the smaller one). Real rows come first within a batch.
+
+    Parameters
+    ----------
+    x_real, y_real : array or tensor
+        Encoded real rows and their 0/1 labels.
+    x_pairs, y_pairs : array or tensor
+        Their synthetic counterparts and the labels of the target domains.
+    ratio : float
+        Real share per batch in [0, 1]: 1 only real rows, 0 only synthetic pairs.
+    batch_size : int
+        Rows per batch (the last one may be smaller).
+    generator : numpy.random.Generator
+        Source of the shuffling.
+
+    Yields
+    ------
+    (torch.Tensor, torch.Tensor)
+        Float features and float labels, on the device of ``x_real``.
+
+    Examples
+    --------
+    >>> real, pairs = np.zeros((8, 1), np.float32), np.ones((8, 1), np.float32)
+    >>> labels = np.zeros(8)
+    >>> [int(x.sum()) for x, _ in mixed_batches(real, labels, pairs, labels, 0.25, 4, np.random.default_rng(0))]
+    [3, 3]
+    """
+    ratio = check_ratio(ratio)
+    x_real, y_real = torch.as_tensor(x_real, dtype=torch.float32), torch.as_tensor(y_real, dtype=torch.float32)
+    x_pairs = torch.as_tensor(x_pairs, dtype=torch.float32, device=x_real.device)
+    y_pairs = torch.as_tensor(y_pairs, dtype=torch.float32, device=x_real.device)
+    n = max(len(x_real), len(x_pairs))
+    real_order, pair_order = generator.permutation(max(len(x_real), 1)), generator.permutation(max(len(x_pairs), 1))
+    used_real = used_pairs = 0
+    for start in range(0, n, batch_size):
+        size = min(batch_size, n - start)
+        n_real = int(np.floor(ratio * size + 0.5))
+        real_idx = _take(real_order, used_real, n_real, x_real.device)
+        pair_idx = _take(pair_order, used_pairs, size - n_real, x_real.device)
+        used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
+        yield (torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]))
+
+
+def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(order[np.arange(start, start + count) % len(order)], device=device)
+
+
+# -- the generic loop --------------------------------------------------------------------------------
+def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Batches], x_val: ArrayLike, y_val: ArrayLike,
+                     config: ClassifierConfig, *,
+                     callback: Callable[[dict[str, float]], Any] | None = None,
+                     pos_weight: float | None = None) -> TrainResult:
+    """Adam on binary cross-entropy with logits; keep the weights with the best validation balanced accuracy.
+
+    Parameters
+    ----------
+    model : MLPClassifier
+        Trained in place and left with its best weights (in eval mode).
+    batches_fn : callable
+        ``batches_fn(epoch)`` gives the (features, labels) batches of an epoch (epochs count from 1).
+    x_val, y_val : array or tensor
+        Encoded validation rows and their 0/1 labels (threshold 0.5).
+    config : ClassifierConfig
+        Learning rate, epochs, patience and seed.
+    callback : callable, optional
+        Receives each epoch's history entry.
+    pos_weight : float, optional
+        Weight of the positive class in the loss (see :func:`positive_weight`).
+    """
+    torch.manual_seed(config.seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    y_val = np.asarray(torch.as_tensor(y_val).cpu())
+    result = TrainResult(best_epoch=0, best_score=-np.inf)
+    best_state = copy.deepcopy(model.state_dict())
+    for epoch in range(1, config.max_epochs + 1):
+        loss = _train_epoch(model, optimiser, batches_fn(epoch), pos_weight)
+        score = balanced_accuracy(y_val, (predict(model, x_val) >= 0.5).astype(np.int64))
+        entry = {"epoch": float(epoch), "loss": loss, "val_balanced_accuracy": score}
+        result.history.append(entry)
+        if callback is not None:
+            callback(entry)
+        if score > result.best_score:
+            result.best_epoch, result.best_score = epoch, score
+            best_state = copy.deepcopy(model.state_dict())
+        elif config.patience and epoch - result.best_epoch >= config.patience:
+            result.stopped = "early"
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    return result
+
+
+def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches: Batches,
+                 pos_weight: float | None) -> float:
+    model.train()
+    weight = None if pos_weight is None else torch.tensor(pos_weight, device=_device_of(model))
+    losses = []
+    for xb, yb in batches:
+        if len(xb) == 0:
+            continue
+        loss = fn.binary_cross_entropy_with_logits(model(xb), yb, pos_weight=weight)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
+         x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig) -> MLPClassifier:
+    """Move everything to the device and run :func:`train_classifier` on mixed batches."""
+    device = resolve_device(config.device)
+    model.to(device)
+    x, y, x_pairs, y_pairs, x_val = (torch.as_tensor(a, device=device) for a in (x, y, x_pairs, y_pairs, x_val))
+    rng = np.random.default_rng(config.seed)
+    weight = positive_weight(y, y_pairs, ratio) if config.balance_classes else None
+    train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng),
+                     x_val, y_val, config, pos_weight=weight)
+    return model
+
+
+def positive_weight(y_real: ArrayLike, y_pairs: ArrayLike, ratio: float) -> float | None:
+    """Negatives / positives in the expected batch mix (None when a class is missing from it).
+
+    Examples
+    --------
+    >>> positive_weight(np.array([1, 1, 1, 0]), np.array([0, 1]), 0.5)  # 62.5% positives
+    0.6
+    """
+    share = ratio * float(torch.as_tensor(y_real, dtype=torch.float32).mean()) if ratio > 0 else 0.0
+    if ratio < 1:
+        share += (1 - ratio) * float(torch.as_tensor(y_pairs, dtype=torch.float32).mean())
+    return (1 - share) / share if 0 < share < 1 else None
+
+
+# -- the paper's transfer learning -------------------------------------------------------------------
+def balanced_synthetic(generator: FairGenerator, per_domain: int, seed: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                     np.ndarray]:
+    """Exactly ``per_domain`` rows decoded from the prior in every (group, label) domain, shuffled.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Encoded rows, labels (``domain % 2``) and domains.
+    """
+    domains = np.random.default_rng(seed).permutation(np.repeat(np.arange(generator.n_domains), per_domain))
+    torch_generator = torch.Generator(device=generator.device).manual_seed(seed)
+    x = generator.decode_prior(domains, torch_generator).cpu().numpy().astype(np.float32)
+    return x, (domains % 2).astype(np.int64), domains.astype(np.int64)
+
+
+def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each real row translated to the paper's target domain (another group, label kept or flipped).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Encoded translations x_g and their labels (``target % 2``).
+    """
+    torch_generator = torch.Generator().manual_seed(seed)
+    targets = draw_targets(torch.as_tensor(domains), generator.spec.n_groups, torch_generator).numpy()
+    return generator.translate_encoded(x, domains, targets, seed=seed), (targets % 2).astype(np.int64)
+
+
+def pretrain(generator: FairGenerator, x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig) -> MLPClassifier:
+    """C trained on balanced synthetic rows until the REAL validation rows' balanced accuracy stops improving."""
+    x, y, _ = balanced_synthetic(generator, config.pretrain_rows_per_domain, config.seed)
+    model = MLPClassifier.from_config(x.shape[1], config)
+    return _fit(model, x, y, x, y, 1.0, x_val, y_val, config)
+
+
+def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike,
+             x_val: ArrayLike, y_val: ArrayLike, *, ratio: float, config: ClassifierConfig) -> MLPClassifier:
+    """A copy of ``classifier`` trained further on batches with a real share ``ratio`` (rest: synthetic pairs).
+
+    Raises
+    ------
+    FairGenError
+        If ``ratio`` is outside [0, 1].
+    """
+    ratio = check_ratio(ratio)
+    return _fit(copy.deepcopy(classifier), x_real, y_real, x_pairs, y_pairs, ratio, x_val, y_val, config)
+
+
+def train_real_only(x_train: ArrayLike, y_train: ArrayLike, x_val: ArrayLike, y_val: ArrayLike,
+                    config: ClassifierConfig) -> MLPClassifier:
+    """The "no TL" baseline: the same network trained on real rows only, without pre-training."""
+    model = MLPClassifier.from_config(int(np.shape(x_train)[1]), config)
+    return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config)
+
+
+def encode_rows(generator: FairGenerator, frame: pd.DataFrame,
+                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encoded features, 0/1 labels and domains of ``frame.iloc[rows]`` (label and sensitive columns excluded)."""
+    assignment = assign_domains(frame, generator.spec)
+    if not assignment.valid[rows].all():
+        raise FairGenError("some rows have a missing label or sensitive value: drop them or use a domain split.")
+    x = generator.encoder.transform(frame.iloc[rows])
+    return x, assignment.label[rows].astype(np.int64), assignment.domain[rows].astype(np.int64)
+
+
+def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Split, *, ratio: float = 0.5,
+                        config: ClassifierConfig | None = None,
+                        pretrained: MLPClassifier | None = None) -> FairClassifier:
+    """Pre-train on balanced synthetic rows (unless ``pretrained`` is given), then fine-tune at ``ratio``.
+
+    Parameters
+    ----------
+    generator : FairGenerator
+        The fitted translator; its encoder and spec define the features, labels and domains.
+    frame : pandas.DataFrame
+        The whole table; ``split`` selects the training and validation rows.
+    split : Split
+        Train/validation/test rows (the test rows are not touched).
+    ratio : float
+        Real share of the fine-tuning batches (paper default 0.5).
+    config : ClassifierConfig, optional
+        Defaults to ``ClassifierConfig()``.
+    pretrained : MLPClassifier, optional
+        A pre-trained C to reuse (a ratio sweep pre-trains once); it is copied, not modified.
+    """
+    ratio, config = check_ratio(ratio), config or ClassifierConfig()
+    x_train, y_train, d_train = encode_rows(generator, frame, split.train)
+    x_val, y_val, _ = encode_rows(generator, frame, split.val)
+    x_pairs, y_pairs = synthetic_pairs(generator, x_train, d_train, config.seed)
+    base = pretrained if pretrained is not None else pretrain(generator, x_val, y_val, config)
+    model = finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=config)
+    return FairClassifier(model, generator.encoder, ratio)
+
+
+def fit_baseline(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
+                 config: ClassifierConfig | None = None) -> FairClassifier:
+    """The "no TL" baseline on the same encoded features: real training rows only, no pre-training."""
+    config = config or ClassifierConfig()
+    x_train, y_train, _ = encode_rows(generator, frame, split.train)
+    x_val, y_val, _ = encode_rows(generator, frame, split.val)
+    return FairClassifier(train_real_only(x_train, y_train, x_val, y_val, config), generator.encoder, None)

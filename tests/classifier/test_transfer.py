@@ -1,0 +1,151 @@
+"""The classifier C: balanced pre-training data, real:synthetic mixing, determinism, quality on German."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgen_core.classifier import (
+    ClassifierConfig,
+    FairClassifier,
+    MLPClassifier,
+    balanced_accuracy,
+    balanced_synthetic,
+    encode_rows,
+    finetune,
+    fit_baseline,
+    fit_fair_classifier,
+    mixed_batches,
+    predict,
+    pretrain,
+    synthetic_pairs,
+)
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.datasets import get_builtin
+from fairgen_core.data.spec import assign_domains
+from fairgen_core.data.splits import Split, split_by_domain
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator import FairGenerator, fit_generator
+from fairgen_core.metrics.fairness import fairness_report
+
+SMALL = ClassifierConfig(hidden_dim=32, batch_size=64, max_epochs=20, patience=5, pretrain_rows_per_domain=500,
+                         device="cpu")
+
+
+@dataclass
+class German:
+    frame: pd.DataFrame
+    split: Split
+    generator: FairGenerator
+
+
+@pytest.fixture(scope="module")
+def german() -> German:
+    dataset = get_builtin("german")
+    frame = dataset.load()
+    spec = dataset.default_spec()
+    split = split_by_domain(assign_domains(frame, spec).domain, seed=0)
+    config = GeneratorConfig(hidden_dim=32, latent_dim=8, epochs=20, patience=0, device="cpu")
+    generator = fit_generator(frame, spec, schema=dataset.schema(frame), config=config, split=split)
+    return German(frame, split, generator)
+
+
+@pytest.fixture(scope="module")
+def pretrained(german: German) -> MLPClassifier:
+    x_val, y_val, _ = encode_rows(german.generator, german.frame, german.split.val)
+    return pretrain(german.generator, x_val, y_val, SMALL)
+
+
+def _test_report(german: German, classifier: FairClassifier) -> tuple[float, object]:
+    assignment = assign_domains(german.frame, german.generator.spec)
+    rows = german.split.test
+    y_pred = classifier.predict(german.frame.iloc[rows])
+    y_true = assignment.label[rows]
+    report = fairness_report(y_true, y_pred, assignment.group[rows], assignment.group_names)
+    return balanced_accuracy(y_true, y_pred), report
+
+
+def test_pretraining_rows_are_exactly_balanced(german: German) -> None:
+    x, y, domains = balanced_synthetic(german.generator, 37, seed=1)
+    n_domains = german.generator.n_domains
+    assert x.shape == (37 * n_domains, german.generator.encoder.n_features)
+    assert np.bincount(domains, minlength=n_domains).tolist() == [37] * n_domains
+    assert np.bincount(y, minlength=2).tolist() == [37 * n_domains // 2] * 2
+    assert (y == domains % 2).all()
+    again = balanced_synthetic(german.generator, 37, seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip((x, y, domains), again))
+
+
+def _marker_batches(ratio: float, batch_size: int = 10, n: int = 40) -> list[tuple[int, int]]:
+    """(real rows, synthetic rows) per batch; real rows carry 0 and synthetic rows 1 in their only feature."""
+    real, pairs = np.zeros((n, 1), np.float32), np.ones((n, 1), np.float32)
+    y_real, y_pairs = np.zeros(n), np.ones(n)
+    out = []
+    for x, y in mixed_batches(real, y_real, pairs, y_pairs, ratio, batch_size, np.random.default_rng(0)):
+        synthetic = int(x.sum())
+        assert int(y.sum()) == synthetic  # labels travel with their rows
+        out.append((len(x) - synthetic, synthetic))
+    return out
+
+
+def test_ratio_sets_the_real_share_of_every_batch() -> None:
+    assert _marker_batches(1.0) == [(10, 0)] * 4
+    assert _marker_batches(0.0) == [(0, 10)] * 4
+    assert _marker_batches(0.5) == [(5, 5)] * 4
+    ratios = np.linspace(0, 1, 11)
+    real_per_batch = [_marker_batches(r)[0][0] for r in ratios]
+    assert real_per_batch == sorted(real_per_batch) and real_per_batch[0] == 0 and real_per_batch[-1] == 10
+
+
+def test_each_epoch_walks_the_real_rows_without_repeats() -> None:
+    real = np.arange(12, dtype=np.float32)[:, None]
+    batches = list(mixed_batches(real, np.zeros(12), -real, np.ones(12), 1.0, 5, np.random.default_rng(3)))
+    assert [len(x) for x, _ in batches] == [5, 5, 2]
+    assert sorted(float(v) for x, _ in batches for v in x[:, 0]) == list(range(12))
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.5, float("nan")])
+def test_a_ratio_outside_zero_one_is_rejected(german: German, pretrained: MLPClassifier, ratio: float) -> None:
+    x = np.zeros((4, pretrained.n_features), np.float32)
+    y = np.zeros(4)
+    with pytest.raises(FairGenError, match="ratio"):
+        finetune(pretrained, x, y, x, y, x, y, ratio=ratio, config=SMALL)
+    with pytest.raises(FairGenError, match="ratio"):
+        next(mixed_batches(x, y, x, y, ratio, 2, np.random.default_rng(0)))
+    with pytest.raises(FairGenError, match="ratio"):
+        fit_fair_classifier(german.generator, german.frame, german.split, ratio=ratio, pretrained=pretrained)
+
+
+def test_same_seed_gives_identical_predictions(german: German) -> None:
+    x_val, y_val, _ = encode_rows(german.generator, german.frame, german.split.val)
+    config = ClassifierConfig(hidden_dim=16, max_epochs=3, pretrain_rows_per_domain=100, device="cpu", seed=5)
+    first, second = (pretrain(german.generator, x_val, y_val, config) for _ in range(2))
+    assert np.array_equal(predict(first, x_val), predict(second, x_val))
+    tuned = [fit_fair_classifier(german.generator, german.frame, german.split, config=config, pretrained=first)
+             for _ in range(2)]
+    assert np.array_equal(tuned[0].predict_proba(x_val), tuned[1].predict_proba(x_val))
+
+
+def test_finetuned_classifier_beats_chance_on_german(german: German, pretrained: MLPClassifier) -> None:
+    fair = fit_fair_classifier(german.generator, german.frame, german.split, ratio=0.5, config=SMALL,
+                               pretrained=pretrained)
+    x_val, y_val, _ = encode_rows(german.generator, german.frame, german.split.val)
+    assert balanced_accuracy(y_val, fair.predict(x_val)) > 0.6
+    test_accuracy, report = _test_report(german, fair)
+    assert test_accuracy > 0.6
+    assert len(report.absolute) == 4 and all(np.isfinite(v) for v in report.absolute.values())
+    before = pretrained.state_dict()["net.0.weight"].clone()
+    assert fair.model is not pretrained and (before == pretrained.state_dict()["net.0.weight"]).all()
+
+
+def test_baseline_and_pairs_use_the_encoded_features(german: German) -> None:
+    x, _, domains = encode_rows(german.generator, german.frame, german.split.train)
+    x_pairs, y_pairs = synthetic_pairs(german.generator, x, domains, seed=0)
+    assert x_pairs.shape == x.shape and set(np.unique(y_pairs)) <= {0, 1}
+    baseline = fit_baseline(german.generator, german.frame, german.split, config=SMALL)
+    assert baseline.ratio is None and baseline.model.n_features == german.generator.encoder.n_features
+    accuracy, _ = _test_report(german, baseline)
+    assert accuracy > 0.55
