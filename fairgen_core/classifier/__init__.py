@@ -1,6 +1,7 @@
 """The paper's classifier C: pre-training on balanced synthetic rows, fine-tuning with synthetic pairs."""
 
 from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.classifier.sweep import DEFAULT_RATIOS, SWEEP_METRICS, ratio_sweep
 from fairgen_core.classifier.training import (
     FairClassifier,
     TrainResult,
@@ -19,6 +20,8 @@ from fairgen_core.classifier.training import (
 )
 
 __all__ = [
+    "DEFAULT_RATIOS",
+    "SWEEP_METRICS",
     "ClassifierConfig",
     "FairClassifier",
     "MLPClassifier",
@@ -32,6 +35,7 @@ __all__ = [
     "mixed_batches",
     "predict",
     "pretrain",
+    "ratio_sweep",
     "synthetic_pairs",
     "train_classifier",
     "train_real_only",
