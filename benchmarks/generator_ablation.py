@@ -26,7 +26,7 @@ from fairgen_core.config import GeneratorConfig  # noqa: E402
 from fairgen_core.data.datasets import get_builtin  # noqa: E402
 from fairgen_core.data.spec import assign_domains  # noqa: E402
 from fairgen_core.data.splits import split_by_domain  # noqa: E402
-from fairgen_core.generator import draw_targets, fit_generator  # noqa: E402
+from fairgen_core.generator import fit_generator  # noqa: E402
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA, frechet_distance, noise_baseline  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     x_train, x_test = (model.encoder.transform(frame.iloc[rows]) for rows in (split.train, split.test))
     d_test = domains[split.test]
     probe = LogisticRegression(max_iter=2000).fit(x_train, domains[split.train])
-    target = draw_targets(torch.as_tensor(d_test), spec.n_groups, torch.Generator().manual_seed(1)).numpy()
+    target = model.paired_targets(d_test, seed=1)
     translated = model.translate_encoded(x_test, d_test, target, seed=1)
     prior = model.decode_prior(d_test, torch.Generator().manual_seed(2)).numpy()
     @torch.no_grad()

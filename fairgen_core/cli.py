@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pandas as pd
 
@@ -227,8 +228,7 @@ def _fit(args: argparse.Namespace) -> int:
     run = RunDir(args.out)
     if args.resume:
         manifest = run.read_manifest()
-        split, config = manifest.split, manifest.config.__class__(**{**manifest.config.to_dict(),
-                                                                      "epochs": args.epochs})
+        split, config = manifest.split, replace(manifest.config, epochs=args.epochs)
     else:
         split = split_by_domain(assign_domains(source.frame, spec).domain, seed=config.seed)
         manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from fairgen_core.errors import FairGenError
 
@@ -11,8 +11,33 @@ Adversarial = Literal["gan", "wgan-gp"]
 Device = Literal["auto", "cpu", "cuda"]
 
 
+class _Serialisable:
+    """``to_dict`` / ``from_dict`` for the frozen config dataclasses below."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary (JSON and checkpoint friendly)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        """Rebuild from :meth:`to_dict`, ignoring unknown keys from other versions."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _require_positive(config: object, what: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        if getattr(config, name) <= 0:
+            raise FairGenError(f"{what} setting '{name}' must be positive, got {getattr(config, name)}.")
+
+
+def _require_device(device: str) -> None:
+    if device not in ("auto", "cpu", "cuda"):
+        raise FairGenError(f"device must be 'auto', 'cpu' or 'cuda', got '{device}'.")
+
+
 @dataclass(frozen=True)
-class GeneratorConfig:
+class GeneratorConfig(_Serialisable):
     """Hyper-parameters of the VAE-GAN cross-domain translator and its training.
 
     Defaults were chosen by measurement on Adult, COMPAS and German (``docs/benchmarks.md``): λ_rec = 10 and
@@ -89,15 +114,11 @@ class GeneratorConfig:
     mixed_precision: bool = True
 
     def __post_init__(self) -> None:
-        positive = ("latent_dim", "hidden_dim", "lr", "batch_size", "epochs", "critic_steps", "gumbel_tau",
-                    "eval_every")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise FairGenError(f"generator setting '{name}' must be positive, got {getattr(self, name)}.")
+        _require_positive(self, "generator", ("latent_dim", "hidden_dim", "lr", "batch_size", "epochs",
+                                              "critic_steps", "gumbel_tau", "eval_every"))
         if self.adversarial not in ("gan", "wgan-gp"):
             raise FairGenError(f"adversarial loss must be 'gan' or 'wgan-gp', got '{self.adversarial}'.")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise FairGenError(f"device must be 'auto', 'cpu' or 'cuda', got '{self.device}'.")
+        _require_device(self.device)
 
     def effective_batch_size(self, n_train: int) -> int:
         """Rows per step for ``n_train`` training rows: ``batch_size``, or smaller for small datasets.
@@ -109,12 +130,59 @@ class GeneratorConfig:
         """
         return max(1, min(self.batch_size, max(32, n_train // 16), n_train))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dictionary (JSON and checkpoint friendly)."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> GeneratorConfig:
-        """Rebuild from :meth:`to_dict`, ignoring unknown keys from other versions."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+@dataclass(frozen=True)
+class ClassifierConfig(_Serialisable):
+    """Hyper-parameters of the classifier C and of its pre-training and fine-tuning.
+
+    Parameters
+    ----------
+    hidden_dim : int
+        Width of the two hidden layers.
+    dropout : float
+        Dropout after each hidden layer (the paper uses 0.7).
+    lr : float
+        Adam learning rate.
+    batch_size : int
+        Rows per step.
+    max_epochs : int
+        Upper bound on passes over the training rows.
+    patience : int
+        Epochs without improvement of the validation balanced accuracy before stopping; 0 disables
+        early stopping.
+    seed : int
+        Seed of initialisation, batching, dropout and the synthetic rows.
+    device : {"auto", "cpu", "cuda"}
+        ``auto`` uses CUDA when available.
+    pretrain_rows_per_domain : int
+        Synthetic rows drawn per (group, label) domain for pre-training (exactly balanced).
+    balance_classes : bool
+        Weight the positive class by (negatives / positives) of the training mix, which trains as on
+        label-balanced data (the paper's "balanced real data") and makes the 0.5 threshold meaningful
+        for balanced accuracy.
+
+    Examples
+    --------
+    >>> ClassifierConfig(max_epochs=10).to_dict()["max_epochs"]
+    10
+    """
+
+    hidden_dim: int = 64
+    dropout: float = 0.7
+    lr: float = 1e-3
+    batch_size: int = 256
+    max_epochs: int = 100
+    patience: int = 5
+    seed: int = 0
+    device: Device = "auto"
+    pretrain_rows_per_domain: int = 5000
+    balance_classes: bool = True
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "classifier", ("hidden_dim", "lr", "batch_size", "max_epochs",
+                                               "pretrain_rows_per_domain"))
+        if not 0.0 <= self.dropout < 1.0:
+            raise FairGenError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if self.patience < 0:
+            raise FairGenError(f"patience must be 0 (no early stopping) or more, got {self.patience}.")
+        _require_device(self.device)

@@ -1,6 +1,6 @@
 """The paper's classifier C: pre-training on balanced synthetic rows, fine-tuning with synthetic pairs."""
 
-from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS, SWEEP_METRICS, ratio_sweep
 from fairgen_core.classifier.training import (
     FairClassifier,
@@ -18,6 +18,7 @@ from fairgen_core.classifier.training import (
     train_classifier,
     train_real_only,
 )
+from fairgen_core.config import ClassifierConfig
 
 __all__ = [
     "DEFAULT_RATIOS",

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.training import (
     encode_rows,
     finetune,
@@ -17,6 +17,7 @@ from fairgen_core.classifier.training import (
     synthetic_pairs,
     train_real_only,
 )
+from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator

@@ -12,12 +12,13 @@ import pandas as pd
 import torch
 from torch.nn import functional as fn
 
-from fairgen_core.classifier.model import ClassifierConfig, MLPClassifier
+from fairgen_core.classifier.model import MLPClassifier
+from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
+from fairgen_core.generator.model import FairGenerator, resolve_device
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 ArrayLike = np.ndarray | torch.Tensor
@@ -263,10 +264,8 @@ def balanced_synthetic(generator: FairGenerator, per_domain: int, seed: int) -> 
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
         Encoded rows, labels (``domain % 2``) and domains.
     """
-    domains = np.random.default_rng(seed).permutation(np.repeat(np.arange(generator.n_domains), per_domain))
-    torch_generator = torch.Generator(device=generator.device).manual_seed(seed)
-    x = generator.decode_prior(domains, torch_generator).cpu().numpy().astype(np.float32)
-    return x, (domains % 2).astype(np.int64), domains.astype(np.int64)
+    x, domains = generator.sample_encoded([per_domain] * generator.n_domains, seed=seed)
+    return x.astype(np.float32), (domains % 2).astype(np.int64), domains.astype(np.int64)
 
 
 def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray,
@@ -278,8 +277,7 @@ def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray
     (numpy.ndarray, numpy.ndarray)
         Encoded translations x_g and their labels (``target % 2``).
     """
-    torch_generator = torch.Generator().manual_seed(seed)
-    targets = draw_targets(torch.as_tensor(domains), generator.spec.n_groups, torch_generator).numpy()
+    targets = generator.paired_targets(domains, seed=seed)
     return generator.translate_encoded(x, domains, targets, seed=seed), (targets % 2).astype(np.int64)
 
 

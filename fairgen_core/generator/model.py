@@ -122,17 +122,27 @@ class FairGenerator:
 
         Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk.
         """
-        counts = np.asarray(domain_counts, dtype=np.int64)
-        if len(counts) != self.n_domains or (counts < 0).any():
-            raise FairGenError(f"give one non-negative count per domain ({self.n_domains} domains).")
         rng = np.random.default_rng(seed)
-        order = rng.permutation(np.repeat(np.arange(self.n_domains), counts))
+        order = self._domain_order(domain_counts, rng)
         torch_generator = torch.Generator(device=self.device).manual_seed(seed)
         for start in range(0, len(order), chunk_rows):
             domains = order[start:start + chunk_rows]
             encoded = self.decode_prior(domains, torch_generator).cpu().numpy()
             features = self.encoder.inverse_transform(encoded)
             yield self.assembler.assemble(features, domains, rng, first_id=start + 1)
+
+    def _domain_order(self, domain_counts: Sequence[int], rng: np.random.Generator) -> np.ndarray:
+        """Domain indices with exactly ``domain_counts[d]`` entries for each domain, in random order."""
+        counts = np.asarray(domain_counts, dtype=np.int64)
+        if len(counts) != self.n_domains or (counts < 0).any():
+            raise FairGenError(f"give one non-negative count per domain ({self.n_domains} domains).")
+        return rng.permutation(np.repeat(np.arange(self.n_domains), counts))
+
+    def sample_encoded(self, domain_counts: Sequence[int], *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Encoded prior samples with exact counts per domain (random order) and their domains."""
+        domains = self._domain_order(domain_counts, np.random.default_rng(seed))
+        torch_generator = torch.Generator(device=self.device).manual_seed(seed)
+        return self.decode_prior(domains, torch_generator).cpu().numpy(), domains
 
     def sample(self, n: int | None = None, *, per_domain: int | None = None,
                counts: Mapping[int | str, int] | None = None, seed: int = 0) -> pd.DataFrame:
@@ -170,6 +180,11 @@ class FairGenerator:
             out.append(self.activation.hard(self.translator.decoder(z, tb).float()).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.encoder.n_features), dtype=np.float32)
 
+    def paired_targets(self, domains: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """The paper's target domain for each source domain (see :func:`draw_targets`), seeded."""
+        generator = torch.Generator().manual_seed(seed)
+        return draw_targets(torch.as_tensor(domains), self.spec.n_groups, generator).numpy()
+
     def translate(self, frame: pd.DataFrame, *, target: int | str | None = None, seed: int = 0) -> pd.DataFrame:
         """Each real row's synthetic counterpart x_g in the original schema.
 
@@ -188,8 +203,7 @@ class FairGenerator:
             raise FairGenError("some rows have a missing label or sensitive value: drop them before translating.")
         source = assignment.domain
         if target is None:
-            generator = torch.Generator().manual_seed(seed)
-            targets = draw_targets(torch.as_tensor(source), self.spec.n_groups, generator).numpy()
+            targets = self.paired_targets(source, seed=seed)
         else:
             targets = np.full(len(frame), self._domain_index(target), dtype=np.int64)
         encoded = self.translate_encoded(self.encoder.transform(frame), source, targets, seed=seed)
