@@ -90,7 +90,6 @@ class TrainingData:
     encoder: TabularEncoder
     assembler: RowAssembler
     domain_names: tuple[str, ...]
-    warnings: tuple[str, ...] = field(default=())
 
 
 def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
@@ -99,7 +98,7 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
 
     The label and sensitive columns are not features: they are the domain the generator conditions on.
     """
-    warnings = validate_spec(frame, schema, spec)
+    validate_spec(frame, schema, spec)  # raises on an unusable spec; warnings are the caller's to show
     assignment = assign_domains(frame, spec)
     split = split or split_by_domain(assignment.domain, seed=seed)
     train_rows, val_rows = split.train, split.val
@@ -118,7 +117,7 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
         d_train=torch.as_tensor(assignment.domain[train_rows], device=device),
         x_val=encoder.transform(frame.iloc[val_rows]),
         d_val=assignment.domain[val_rows],
-        encoder=encoder, assembler=assembler, domain_names=domain_names, warnings=warnings,
+        encoder=encoder, assembler=assembler, domain_names=domain_names,
     )
 
 
