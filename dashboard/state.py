@@ -7,6 +7,9 @@ here are not).
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -35,3 +38,46 @@ def remembered(source_name: str, choice: str, default: Any) -> Any:
 def remember(source_name: str, choice: str, value: Any) -> None:
     """Keep a choice for this dataset across reruns and page switches."""
     st.session_state.setdefault(_CHOICES, {})[(source_name, choice)] = value
+
+
+# -- the current generator run ------------------------------------------------------------------------
+RUN_KEY = "fairgen.run"
+WORKSPACE_KEY = "fairgen.workspace"
+WORKSPACE_PARAM = "ws"
+RUNS_ROOT_ENV = "FAIRGEN_RUNS_DIR"
+
+
+def workspace_id() -> str:
+    """This browser session's workspace: kept in the URL (``?ws=``) so a reload finds its runs again.
+
+    A new visitor gets a fresh random id; two visitors never share one unless they share the URL.
+    """
+    current = st.session_state.get(WORKSPACE_KEY)
+    if current is None:
+        given = str(st.query_params.get(WORKSPACE_PARAM, ""))
+        current = given if _is_workspace_id(given) else secrets.token_hex(8)
+        st.session_state[WORKSPACE_KEY] = current
+    if st.query_params.get(WORKSPACE_PARAM) != current:
+        st.query_params[WORKSPACE_PARAM] = current
+    return current
+
+
+def _is_workspace_id(value: str) -> bool:
+    return len(value) == 16 and all(c in "0123456789abcdef" for c in value)
+
+
+def runs_root() -> Path:
+    """Folder holding this workspace's run folders (``$FAIRGEN_RUNS_DIR`` or ``~/.fairgen/runs``)."""
+    base = Path(os.environ.get(RUNS_ROOT_ENV) or Path.home() / ".fairgen" / "runs")
+    return base / workspace_id()
+
+
+def current_run() -> Path | None:
+    """The run folder the Quality, Classifier, Compare and Export pages work on, or None."""
+    path = st.session_state.get(RUN_KEY)
+    return Path(path) if path else None
+
+
+def set_current_run(path: str | Path | None) -> None:
+    """Make ``path`` (a run folder with ``manifest.json``) the current run, or clear it."""
+    st.session_state[RUN_KEY] = str(path) if path else None
