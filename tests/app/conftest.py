@@ -1,0 +1,22 @@
+"""Fixtures for the page tests: a small trained German run every page after Train can open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fairgen_core.cli import main
+from fairgen_core.runs import RunDir
+from tests.conftest import REPO_ROOT
+
+APP = str(REPO_ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture(scope="session")
+def german_run_dir(tmp_path_factory) -> Path:
+    """A run folder from ``fit german`` with 3 epochs (manifest, progress, model); treat it as read-only."""
+    out = tmp_path_factory.mktemp("runs") / "german"
+    assert main(["fit", "german", "--out", str(out), "--epochs", "3", "--device", "cpu", "--seed", "1"]) == 0
+    RunDir(out).read_manifest()
+    return out
