@@ -5,6 +5,8 @@ RUN_DIR/
   manifest.json    data source and hash, spec, generator config, split seed and rows, versions
   progress.jsonl   one JSON line per epoch (losses, validation FID, timing)
   model.pt         best model + resumable training state (torch.load(weights_only=True))
+  sweep.csv        (optional) the ratio sweep: method, ratio, repetition, seed, metric, value
+  methods.csv      (optional) the comparison methods, same columns (+ note)
 ```
 """
 
@@ -30,6 +32,7 @@ from fairgen_core.generator.model import spec_from_dict, spec_to_dict
 from fairgen_core.generator.training import EpochReport
 
 MANIFEST, PROGRESS, MODEL = "manifest.json", "progress.jsonl", "model.pt"
+SWEEP, METHODS = "sweep.csv", "methods.csv"
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -129,3 +132,20 @@ class RunDir:
             except json.JSONDecodeError:
                 break
         return records
+
+    def write_table(self, name: str, table: pd.DataFrame) -> Path:
+        """Write a results table (:data:`SWEEP` or :data:`METHODS`) into the run folder, atomically."""
+        if name not in (SWEEP, METHODS):
+            raise FairGenError(f"unknown run table '{name}': use {SWEEP} or {METHODS}.")
+        path = self.path / name
+        partial = path.with_suffix(".partial")
+        table.to_csv(partial, index=False)
+        partial.replace(path)
+        return path
+
+    def read_table(self, name: str) -> pd.DataFrame | None:
+        """A results table written by :meth:`write_table`, or None when it has not been computed."""
+        if name not in (SWEEP, METHODS):
+            raise FairGenError(f"unknown run table '{name}': use {SWEEP} or {METHODS}.")
+        path = self.path / name
+        return pd.read_csv(path) if path.exists() else None
