@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
@@ -30,7 +33,10 @@ from fairgen_core.export import write_csv
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
-from fairgen_core.runs import RunDir, frame_hash, new_manifest
+from fairgen_core.runs import RunDir, new_manifest
+
+if TYPE_CHECKING:
+    from fairgen_core.experiment import CellDone
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +95,29 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--seed", type=int, default=0)
     quality.add_argument("--json", action="store_true")
     quality.set_defaults(handler=_quality)
+    _add_experiment_parser(commands)
     return parser
+
+
+def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
+    experiment = commands.add_parser(
+        "experiment", help="the paper's protocol: repeated splits, generator, ratio sweep, comparison methods",
+        description="For each repetition: a random 70/15/15 split (seed + i), the generator, the transfer-"
+        "learned classifier at every ratio plus 'no TL', and the comparison methods; writes results.csv, "
+        "summary.csv, manifest.json and the paper's Fig. 2 / Fig. 3 to OUT. Finished cells are reused.")
+    _add_data_arguments(experiment)
+    experiment.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    experiment.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
+    experiment.add_argument("--methods", nargs="+", metavar="NAME",
+                            help="comparison methods: all (default), none, or method names (a wrong name lists the valid ones)")
+    experiment.add_argument("--ratios", default="0:1:0.1", help="real shares to sweep: 0,0.5,1 or start:stop:step")
+    experiment.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
+    experiment.add_argument("--seed", type=int, default=0)
+    experiment.add_argument("--epochs", type=int, default=GeneratorConfig().epochs, help="generator epochs, at most")
+    experiment.add_argument("--classifier-epochs", type=int, default=ClassifierConfig().max_epochs)
+    experiment.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    experiment.add_argument("--fresh", action="store_true", help="discard results already in DIR")
+    experiment.set_defaults(handler=_experiment)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -264,11 +292,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _quality(args: argparse.Namespace) -> int:
     run = RunDir(args.run)
-    manifest = run.read_manifest()
-    source = open_data(manifest.data, file=manifest.data_file)
-    if frame_hash(source.frame) != manifest.data_sha256:
-        raise FairGenError(f"the data '{manifest.data}' changed since this run was trained: quality needs the "
-                           "same rows (re-run `fit`).")
+    manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path)
     sigma = args.sigma or PAPER_NOISE_SIGMA.get(manifest.data, DEFAULT_SIGMA)
     result = assess_quality(model, source.frame, manifest.split, sigma=sigma, seed=args.seed)
@@ -284,6 +308,50 @@ def _quality(args: argparse.Namespace) -> int:
                                                                                    float_format="{:.3f}".format))
     print("\n" + result.privacy.verdict())
     return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    # Imported here: the comparison methods load aif360 and fairlearn, which the other commands do not need.
+    from fairgen_core.experiment import ExperimentConfig, parse_methods, parse_ratios, run_experiment
+
+    source = _open(args)
+    spec = _spec_from_args(args, source)
+    for warning in validate_spec(source.frame, source.schema, spec):
+        print(f"warning: {warning}", file=sys.stderr)
+    protocol = ExperimentConfig(repetitions=args.reps, ratios=parse_ratios(args.ratios),
+                                methods=parse_methods(args.methods), seed=args.seed)
+    if args.fresh and Path(args.out).exists():
+        shutil.rmtree(args.out)
+    started, printer = time.perf_counter(), CellPrinter(sys.stderr)
+    result = run_experiment(
+        source.frame, spec, args.out, data_name=source.name, experiment=protocol,
+        generator=GeneratorConfig(epochs=args.epochs, device=args.device),
+        classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device), jobs=args.jobs,
+        progress=printer)
+    shown = result.summary.assign(value=lambda t: t["mean"].map("{:.3f}".format) + " ± "
+                                  + t["std"].map("{:.3f}".format))
+    shown = shown[shown["ratio"].isna() | ((shown["ratio"] - protocol.highlight_ratio).abs() < 1e-9)]
+    print(shown.pivot_table(index="method", columns="metric", values="value", aggfunc="first", sort=False)
+          .to_string())
+    print(f"\nwrote {result.out / 'results.csv'} ({len(result.results):,} rows), summary.csv, manifest.json and "
+          f"{', '.join(path.name for path in result.figures.values())} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+class CellPrinter:
+    """One line per finished experiment cell, with an ETA from the cells computed so far."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.started, self.computed = stream, time.perf_counter(), 0
+
+    def __call__(self, cell: CellDone) -> None:
+        self.computed += not cell.cached
+        remaining = cell.total - cell.finished
+        elapsed = time.perf_counter() - self.started
+        eta = f", ETA {elapsed / self.computed * remaining / 60:.1f} min" if remaining and self.computed else ""
+        how = "cached" if cell.cached else f"{cell.seconds:.1f} s"
+        print(f"[{cell.finished}/{cell.total}] rep {cell.repetition} {cell.stage} ({how}){eta}", file=self.stream,
+              flush=True)
 
 
 class ProgressBar:

@@ -25,6 +25,8 @@ import pandas as pd
 import torch
 
 from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.datasets import BUILTIN_DATASETS
+from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import DatasetSpec
 from fairgen_core.data.splits import Split
 from fairgen_core.errors import FairGenError
@@ -113,6 +115,24 @@ class RunDir:
                                "that `fit --out` wrote.") from exc
         except (KeyError, TypeError, ValueError) as exc:
             raise FairGenError(f"'{self.path / MANIFEST}' is damaged ({exc}): re-run `fit`.") from exc
+
+    def open_data(self) -> DataSource:
+        """The table this run was trained on, re-read from its source and checked against the recorded hash.
+
+        Raises
+        ------
+        FairGenError
+            If the folder is not a run folder, the data cannot be read, or it changed since training.
+        """
+        manifest = self.read_manifest()
+        if manifest.data.strip().lower() in BUILTIN_DATASETS:
+            source = open_data(manifest.data, file=manifest.data_file)
+        else:  # a CSV: the copy kept in the run folder (uploads) or the path it was read from
+            source = open_data(Path(manifest.data_file or manifest.data))
+        if frame_hash(source.frame) != manifest.data_sha256:
+            raise FairGenError(f"the data '{manifest.data}' changed since the run in '{self.path}' was trained: "
+                               "it needs the same rows (train a new run on the current data).")
+        return source
 
     def append_progress(self, report: EpochReport) -> None:
         """Append one epoch to ``progress.jsonl`` (every loss term per step included)."""
