@@ -196,7 +196,10 @@ def _split_records(lines: list[str], sep: str) -> list[list[str]]:
 
 
 def _sniff_delimiter(lines: list[str], label: str) -> str:
-    """Pick the candidate delimiter whose field count is largest and most consistent across records."""
+    """Pick the candidate delimiter whose field count is largest and most consistent across records.
+
+    A single space is tried only when no candidate splits the lines (files such as UCI's ``german.data``).
+    """
     best, best_score = ",", (0.0, 0)
     for sep in CANDIDATE_DELIMITERS:
         records = _split_records(lines, sep)
@@ -210,6 +213,10 @@ def _sniff_delimiter(lines: list[str], label: str) -> str:
         score = (round(consistency, 2), modal)
         if score > best_score:
             best, best_score = sep, score
+    if best_score == (0.0, 0):
+        counts = [len(row) for row in _split_records(lines, " ")]
+        if counts and min(counts) >= 2 and counts.count(counts[0]) / len(counts) >= 0.99:
+            return " "
     return best
 
 
@@ -306,5 +313,5 @@ def _first_line(exc: Exception) -> str:
 
 
 def describe_delimiter(sep: str) -> str:
-    """Printable form of a delimiter (a tab shows as ``\\t``)."""
-    return "\\t" if sep == "\t" else sep
+    """Printable form of a delimiter (a tab shows as ``\\t``, a space as ``space``)."""
+    return {"\t": "\\t", " ": "space"}.get(sep, sep)

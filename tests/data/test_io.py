@@ -81,6 +81,19 @@ def test_raw_adult_file_reads_like_the_uci_description(shared_datasets) -> None:
     assert int(frame.isna().sum().sum()) == raw_text.count("?")
 
 
+def test_space_separated_uci_german_file_is_read_without_header(shared_datasets) -> None:
+    table = read_csv(shared_datasets / "german" / "german.data")
+    assert table.delimiter == " " and not table.has_header
+    assert table.frame.shape == (1000, 21)
+    assert table.frame.iloc[0, :3].tolist() == ["A11", 6, "A34"]
+    assert sorted(table.frame["column_21"].unique().tolist()) == [1, 2]
+
+
+def test_space_is_not_chosen_when_a_real_delimiter_splits_the_lines() -> None:
+    table = read_csv(b"first name,last name\nAda Mary,Lovelace King\nAlan M,Turing X\n")
+    assert table.delimiter == "," and list(table.frame.columns) == ["first name", "last name"]
+
+
 def test_raw_compas_file_has_duplicate_columns_reported(shared_datasets) -> None:
     table = read_csv(shared_datasets / "compas" / "compas-scores-two-years.csv")
     assert table.has_header
