@@ -14,9 +14,11 @@ from typing import Any
 
 import streamlit as st
 
+from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 
 SPEC_KEY = "fairgen.spec"
+DATA_KEY = "fairgen.data"
 _CHOICES = "fairgen.choices"
 
 
@@ -28,6 +30,16 @@ def current_spec() -> tuple[str, DatasetSpec] | None:
 def set_current(source_name: str, spec: DatasetSpec | None) -> None:
     """Record the dataset in use with its validated specification (None while it is invalid)."""
     st.session_state[SPEC_KEY] = (source_name, spec) if spec is not None else None
+
+
+def set_current_data(source: DataSource) -> None:
+    """Record the table in use, with the column kinds the user settled on, for the pages that need its rows."""
+    st.session_state[DATA_KEY] = source
+
+
+def current_data() -> DataSource | None:
+    """The table recorded by :func:`set_current_data`, or None before the Data page has run."""
+    return st.session_state.get(DATA_KEY)
 
 
 def remembered(source_name: str, choice: str, default: Any) -> Any:

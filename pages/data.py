@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from dashboard import state
+from dashboard import charts, state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_builtin, load_upload
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.schema import ColumnKind, Schema
@@ -117,11 +118,7 @@ def show_domains(source: DataSource, spec: DatasetSpec) -> None:
     probability = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(table, column_config={"base_rate": probability, "p_unfavourable": probability,
                                        "p_favourable": probability})
-    joint = table[["p_unfavourable", "p_favourable"]].rename(columns={"p_unfavourable": "y=0", "p_favourable": "y=1"})
-    figure = px.imshow(joint, text_auto=".3f", color_continuous_scale="Blues", aspect="auto",
-                       labels={"x": "label", "y": "group", "color": "P(group, label)"},
-                       title=f"P(group, label): balanced data would show {1 / spec.n_domains:.3f} in every cell")
-    st.plotly_chart(figure, key="data.heatmap")
+    st.plotly_chart(charts.joint_probability_heatmap(table, spec.n_domains), theme="streamlit", key="data.heatmap")
 
 
 st.title("Data")
@@ -152,6 +149,7 @@ except FairGenError as error:
     st.error(str(error))
     st.stop()
 state.set_current(source.name, spec)
+state.set_current_data(replace(source, schema=schema))
 for warning in warnings:
     st.warning(warning)
 show_domains(source, spec)

@@ -1,0 +1,48 @@
+"""Plotly figures built from core result tables.
+
+Draw them with ``st.plotly_chart(figure, theme="streamlit")``: the figures set no background, font or
+template colours of their own, so Streamlit's theme keeps them readable in light and dark mode.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+
+def joint_probability_heatmap(domains: pd.DataFrame, n_domains: int) -> go.Figure:
+    """P(group, label) per cell, from :func:`~fairgen_core.data.spec.domain_table`."""
+    joint = domains[["p_unfavourable", "p_favourable"]].rename(columns={"p_unfavourable": "y=0", "p_favourable": "y=1"})
+    return px.imshow(joint, text_auto=".3f", aspect="auto",
+                     labels={"x": "label", "y": "group", "color": "P(group, label)"},
+                     title=f"P(group, label): balanced data would show {1 / n_domains:.3f} in every cell")
+
+
+def base_rate_bars(groups: pd.DataFrame) -> go.Figure:
+    """Base rate per group, labelled with the group's size, from :func:`~fairgen_core.audit.group_rates`."""
+    text = [f"{rate:.1%} of {n:,}" for rate, n in zip(groups["base_rate"], groups["n"])]
+    figure = px.bar(groups, x="group", y="base_rate", color="attribute", text=text,
+                    labels={"base_rate": "P(favourable | group)", "group": ""},
+                    title="Base rate per group (bar label: rate of the group's rows)")
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_layout(showlegend=groups["attribute"].nunique() > 1)
+    return figure
+
+
+def group_shares(shares: pd.DataFrame, column: str, numeric: bool) -> go.Figure:
+    """Share of each value (or histogram bin) per group, from :func:`~fairgen_core.audit.column_distribution`."""
+    title = f"{column}: share of each group's rows {'per bin' if numeric else 'per value'}"
+    figure = px.bar(shares, x="value", y="share", color="group", barmode="group", hover_data=["count"],
+                    category_orders={"value": list(dict.fromkeys(shares["value"]))},
+                    labels={"value": column, "share": "share of the group"}, title=title)
+    figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def confusion_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
+    """A confusion matrix (rows: true label, columns: prediction) with its counts written in the cells."""
+    figure = px.imshow(matrix, text_auto=",d", aspect="auto", labels={"color": "rows"}, title=title, height=320)
+    figure.update_layout(coloraxis_showscale=False)
+    figure.update_xaxes(side="bottom", tickangle=0)
+    return figure
