@@ -17,17 +17,17 @@ import streamlit as st  # noqa: E402  (after the path set-up above)
 
 from dashboard import state  # noqa: E402
 
-st.set_page_config(page_title="FairGen — fairness audit", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="FairGen — fairness audit", page_icon=":material/balance:", layout="wide")
 state.workspace_id()
 
 PAGES = [
-    st.Page(ROOT / "pages" / "data.py", title="Data", icon="📄", default=True),
-    st.Page(ROOT / "pages" / "audit.py", title="Data audit", icon="🔎"),
-    st.Page(ROOT / "pages" / "train.py", title="Train generator", icon="🏋️"),
-    st.Page(ROOT / "pages" / "quality.py", title="Quality", icon="🧪"),
-    st.Page(ROOT / "pages" / "classifier.py", title="Fair classifier & trade-off", icon="⚖️"),
-    st.Page(ROOT / "pages" / "compare.py", title="Compare methods", icon="📊"),
-    st.Page(ROOT / "pages" / "export.py", title="Export", icon="📦"),
+    st.Page(ROOT / "pages" / "data.py", title="Data", icon=":material/table:", default=True),
+    st.Page(ROOT / "pages" / "audit.py", title="Data audit", icon=":material/search:"),
+    st.Page(ROOT / "pages" / "train.py", title="Train generator", icon=":material/model_training:"),
+    st.Page(ROOT / "pages" / "quality.py", title="Quality", icon=":material/science:"),
+    st.Page(ROOT / "pages" / "classifier.py", title="Fair classifier & trade-off", icon=":material/balance:"),
+    st.Page(ROOT / "pages" / "compare.py", title="Compare methods", icon=":material/leaderboard:"),
+    st.Page(ROOT / "pages" / "export.py", title="Export", icon=":material/download:"),
 ]
 
 st.navigation(PAGES).run()
