@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from fairgen_core.charts import summarise
+from fairgen_core.classifier.sweep import ratio_sweep
 from fairgen_core.config import ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
@@ -29,11 +31,12 @@ from fairgen_core.data.spec import (
 )
 from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError, SpecError
-from fairgen_core.export import write_csv
+from fairgen_core.export import csv_bytes, write_csv
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
-from fairgen_core.runs import RunDir, new_manifest
+from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
+from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
 
 if TYPE_CHECKING:
     from fairgen_core.experiment import CellDone
@@ -96,7 +99,44 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--json", action="store_true")
     quality.set_defaults(handler=_quality)
     _add_experiment_parser(commands)
+    _add_run_table_parsers(commands)
+    _add_report_parser(commands)
     return parser
+
+
+def _add_report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="write the run's self-contained HTML audit report",
+                                 description="Re-open the run's data (checking it is unchanged), assess the "
+                                 "generator and write an HTML report that opens offline; optionally the same "
+                                 "numbers as CSV and JSON.")
+    report.add_argument("run", metavar="RUN_DIR")
+    report.add_argument("--out", required=True, metavar="FILE.html")
+    report.add_argument("--metrics-csv", metavar="FILE.csv", help="also write the numbers as a flat CSV")
+    report.add_argument("--metrics-json", metavar="FILE.json", help="also write the numbers as JSON")
+    report.add_argument("--sigma", type=float, help="noise of the FID baseline (default as for `quality`)")
+    report.add_argument("--seed", type=int, default=0)
+    report.set_defaults(handler=_report)
+
+
+def _add_run_table_parsers(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser("sweep", help="the fair classifier at every real:synthetic ratio, into RUN_DIR",
+                                description="Pre-train C on balanced synthetic rows, fine-tune it at every ratio, "
+                                "train 'no TL'; measure the test split; write RUN_DIR/sweep.csv.")
+    sweep.add_argument("run", metavar="RUN_DIR")
+    sweep.add_argument("--reps", type=int, default=1, help="classifier seeds per ratio (default 1)")
+    sweep.add_argument("--ratios", default="0:1:0.1", help="real shares: 0,0.5,1 or start:stop:step")
+    compare = commands.add_parser("compare", help="the comparison methods on the run's split, into RUN_DIR",
+                                  description="Baseline, reweighing, disparate impact remover, calibrated "
+                                  "equalised odds, meta fair classifier, adversarial debiasing and LAFTR on the "
+                                  "run's split; write RUN_DIR/methods.csv.")
+    compare.add_argument("run", metavar="RUN_DIR")
+    compare.add_argument("--reps", type=int, default=1, help="seeds per method (default 1)")
+    compare.add_argument("--methods", nargs="+", metavar="NAME", help="all (default) or method names")
+    for parser, handler in ((sweep, _sweep), (compare, _compare)):
+        parser.add_argument("--epochs", type=int, default=ClassifierConfig().max_epochs, help="classifier epochs")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        parser.set_defaults(handler=handler)
 
 
 def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
@@ -109,7 +149,7 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     experiment.add_argument("--out", required=True, metavar="DIR", help="results folder")
     experiment.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     experiment.add_argument("--methods", nargs="+", metavar="NAME",
-                            help="comparison methods: all (default), none, or method names (a wrong name lists the valid ones)")
+                            help="comparison methods: all (default), none, or method names (a wrong one lists them)")
     experiment.add_argument("--ratios", default="0:1:0.1", help="real shares to sweep: 0,0.5,1 or start:stop:step")
     experiment.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     experiment.add_argument("--seed", type=int, default=0)
@@ -312,7 +352,7 @@ def _quality(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace) -> int:
     # Imported here: the comparison methods load aif360 and fairlearn, which the other commands do not need.
-    from fairgen_core.experiment import ExperimentConfig, parse_methods, parse_ratios, run_experiment
+    from fairgen_core.experiment import ExperimentConfig, run_experiment
 
     source = _open(args)
     spec = _spec_from_args(args, source)
@@ -338,6 +378,67 @@ def _experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
+    manifest, source = run.read_manifest(), run.open_data()
+    model = FairGenerator.load(run.model_path, device=args.device)
+    table = ratio_sweep(model, source.frame, manifest.split, ratios=parse_ratios(args.ratios),
+                        repetitions=args.reps, config=config)
+    _print_table_summary(table, run.write_table(SWEEP, table))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from fairgen_core.mitigations import compare_methods
+
+    run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
+    manifest, source = run.read_manifest(), run.open_data()
+    model = FairGenerator.load(run.model_path, device=args.device)
+    table = compare_methods(model, source.frame, manifest.split, methods=parse_methods(args.methods),
+                            config=config, repetitions=args.reps)
+    _print_table_summary(table, run.write_table(METHODS, table))
+    return 0
+
+
+def _print_table_summary(table: pd.DataFrame, path: Path) -> None:
+    summary = summarise(table)
+    summary["value"] = summary["mean"].map("{:.3f}".format) + " ± " + summary["std"].map("{:.3f}".format)
+    summary["row"] = summary["method"] + summary["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
+    print(summary.pivot_table(index="row", columns="metric", values="value", aggfunc="first", sort=False).to_string())
+    print(f"\nwrote {path}")
+
+
+def parse_ratios(text: str) -> tuple[float, ...]:
+    """``"0,0.1,0.5"`` or ``"0:1:0.1"`` (start:stop:step, inclusive) as a tuple of ratios.
+
+    Examples
+    --------
+    >>> parse_ratios("0:1:0.25")
+    (0.0, 0.25, 0.5, 0.75, 1.0)
+    >>> parse_ratios("0.5, 1")
+    (0.5, 1.0)
+    """
+    try:
+        if ":" in text:
+            start, stop, step = (float(part) for part in text.split(":"))
+            count = round((stop - start) / step) + 1
+            return tuple(round(start + i * step, 10) for i in range(count))
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise FairGenError(f"--ratios '{text}' is not a comma list of numbers or start:stop:step.") from error
+
+
+def parse_methods(names: Sequence[str] | None) -> tuple[str, ...]:
+    """Method names from the command line (``all`` or none given: every method; ``none``: no baselines)."""
+    from fairgen_core.mitigations import METHODS as METHOD_NAMES  # loads aif360: only when asked for
+
+    if not names or list(names) == ["all"]:
+        return tuple(METHOD_NAMES)
+    if list(names) == ["none"]:
+        return ()
+    return tuple(name for chunk in names for name in chunk.split(",") if name)
+
+
 class CellPrinter:
     """One line per finished experiment cell, with an ETA from the cells computed so far."""
 
@@ -352,6 +453,28 @@ class CellPrinter:
         how = "cached" if cell.cached else f"{cell.seconds:.1f} s"
         print(f"[{cell.finished}/{cell.total}] rep {cell.repetition} {cell.stage} ({how}){eta}", file=self.stream,
               flush=True)
+
+
+def _report(args: argparse.Namespace) -> int:
+    run = RunDir(args.run)
+    started = time.perf_counter()
+    manifest, source = run.read_manifest(), run.open_data()
+    model = FairGenerator.load(run.model_path)
+    quality = assess_quality(model, source.frame, manifest.split, sigma=args.sigma or default_sigma(manifest.data),
+                             seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(build_report(run, source.frame, quality=quality), encoding="utf-8")
+    written = [out]
+    if args.metrics_csv:
+        written.append(Path(args.metrics_csv))
+        written[-1].write_bytes(csv_bytes(metrics_table(run, source.frame, quality=quality)))
+    if args.metrics_json:
+        written.append(Path(args.metrics_json))
+        written[-1].write_text(json.dumps(metrics_json(run, source.frame, quality=quality), indent=1,
+                                          ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 class ProgressBar:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from fairgen_core.data.spec import assign_domains
+from fairgen_core.data.splits import Split
+from fairgen_core.generator.model import FairGenerator
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Extra columns of :func:`translated_pairs` (prefixed so they never clash with the data's own columns).
+PAIR_COLUMNS = ("fairgen_pair", "fairgen_row", "fairgen_domain")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def escape_cell(value: object) -> object:
@@ -51,3 +59,53 @@ def write_csv(chunks: Iterable[pd.DataFrame], path: str | Path) -> int:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The escaped CSV of ``frame`` as UTF-8 bytes (for downloads)."""
     return escape_formulas(frame).to_csv(index=False).encode("utf-8")
+
+
+def safe_file_name(stem: str, extension: str, *, max_length: int = 120) -> str:
+    """A download file name made of ``[A-Za-z0-9_.-]`` only: other runs of characters become ``_``.
+
+    Examples
+    --------
+    >>> safe_file_name("fairgen_my data (v2)/../x_synthetic_400", "csv")
+    'fairgen_my_data_v2_.._x_synthetic_400.csv'
+    >>> safe_file_name("<script>", ".html")
+    'script.html'
+    """
+    clean = _UNSAFE.sub("_", stem).strip("._-")[:max_length] or "fairgen"
+    return f"{clean}.{_UNSAFE.sub('', extension).strip('.')}"
+
+
+def translated_pairs(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> pd.DataFrame:
+    """Every real training row followed by its synthetic counterpart in the paper's target domain.
+
+    Parameters
+    ----------
+    model : FairGenerator
+        The trained translator.
+    frame : pandas.DataFrame
+        The table it was trained on.
+    split : Split
+        The run's split; its training rows with a label and sensitive values are translated.
+    seed : int
+        Seed of the target draw and the latent noise (:meth:`FairGenerator.translate`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per pair: ``fairgen_pair`` (1-based pair number), ``fairgen_row`` (``real`` or
+        ``synthetic``), ``fairgen_domain`` (the row's group · label), then the original columns and dtypes.
+    """
+    real = frame.iloc[split.train]
+    assignment = assign_domains(real, model.spec)
+    real = real[assignment.valid]
+    source = assignment.domain[assignment.valid]
+    synthetic = model.translate(real, seed=seed)
+    target = model.paired_targets(source, seed=seed)  # the targets translate() drew with the same seed
+    pair = pd.RangeIndex(1, len(real) + 1)
+    sides = [
+        side.reset_index(drop=True).assign(**{PAIR_COLUMNS[0]: pair, PAIR_COLUMNS[1]: kind,
+                                              PAIR_COLUMNS[2]: [model.domain_names[d] for d in domains]})
+        for side, kind, domains in ((real, "real", source), (synthetic[real.columns], "synthetic", target))
+    ]
+    pairs = pd.concat(sides, ignore_index=True).sort_values(PAIR_COLUMNS[0], kind="stable", ignore_index=True)
+    return pairs[[*PAIR_COLUMNS, *real.columns]]

@@ -1,5 +1,136 @@
-"""Placeholder while this page is being built."""
+"""Export page: balanced synthetic data, translated pairs, the HTML audit report, metrics and the model."""
 
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache, partial
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-st.info("This page is being built.")
+from dashboard import run_cache
+from fairgen_core.export import csv_bytes, safe_file_name, translated_pairs
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality
+from fairgen_core.generator.model import FairGenerator
+from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
+from fairgen_core.runs import RunDir
+
+MAX_ROWS = 1_000_000
+READY_KEY = "export.ready"
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def synthetic_csv(run: str, model_mtime: float, n: int, seed: int) -> bytes:
+    """``n`` balanced synthetic rows of the run's model as escaped CSV bytes (cached by run, model file, n and seed)."""
+    return csv_bytes(run_cache.run_model(RunDir(run)).sample(n, seed=seed))
+
+
+def file_size(n_bytes: int) -> str:
+    """A human-readable size, e.g. ``'12 KB'`` or ``'3.4 MB'``."""
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{max(1, round(n_bytes / 1e3))} KB"
+
+
+def domain_plan(model: FairGenerator, n: int) -> pd.DataFrame:
+    """Rows per (group, label) domain for a total of ``n`` (which must be divisible by the number of domains)."""
+    return pd.DataFrame({"domain": model.domain_names, "rows": model.domain_counts(n)})
+
+
+def pairs_csv(model: FairGenerator, frame: pd.DataFrame, run: RunDir) -> bytes:
+    """The translated pairs of the run's training rows as escaped CSV bytes."""
+    return csv_bytes(translated_pairs(model, frame, run.read_manifest().split))
+
+
+def report_html(run: RunDir, frame: pd.DataFrame, quality: Callable[[], GeneratorQuality]) -> bytes:
+    """The HTML audit report as UTF-8 bytes."""
+    return build_report(run, frame, quality=quality()).encode("utf-8")
+
+
+def metrics_csv(run: RunDir, frame: pd.DataFrame, quality: Callable[[], GeneratorQuality]) -> bytes:
+    """The report's numbers as a flat CSV."""
+    return csv_bytes(metrics_table(run, frame, quality=quality()))
+
+
+def metrics_json_bytes(run: RunDir, frame: pd.DataFrame, quality: Callable[[], GeneratorQuality]) -> bytes:
+    """The report's numbers as JSON."""
+    return json.dumps(metrics_json(run, frame, quality=quality()), indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def synthetic_section(run: RunDir, model: FairGenerator, stem: str, data_rows: int) -> None:
+    """Pick a size that splits evenly over the domains, generate on request, offer ``<stem>_synthetic_<n>.csv``."""
+    st.subheader("Balanced synthetic data")
+    n_domains = model.n_domains
+    default = min(MAX_ROWS, -(-data_rows // n_domains) * n_domains)
+    left, right = st.columns(2)
+    n = int(left.number_input("Total rows", min_value=n_domains, max_value=MAX_ROWS, value=default, step=n_domains,
+                              key="export.n", help=f"Split equally over the {n_domains} (group, label) domains."))
+    seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="export.seed"))
+    if n % n_domains:
+        lower, upper = max(n_domains, n - n % n_domains), n - n % n_domains + n_domains
+        st.error(f"{n:,} rows cannot be split equally over the {n_domains} domains (group × label cells): choose a "
+                 f"multiple of {n_domains}, e.g. {lower:,} or {upper:,}.")
+        return
+    st.dataframe(domain_plan(model, n), hide_index=True, key="export.plan")
+    request = (str(run.path), n, seed)
+    if st.button(f"Generate {n:,} rows", key="export.generate"):
+        st.session_state[READY_KEY] = request
+    if st.session_state.get(READY_KEY) != request:
+        st.caption("Rows are generated when you press the button; the same size and seed give the same rows.")
+        return
+    with st.spinner(f"Generating {n:,} synthetic rows…"):
+        data = synthetic_csv(str(run.path), run.model_path.stat().st_mtime, n, seed)
+    st.download_button(f"Download {n:,} rows (CSV, {file_size(len(data))})", data=data,
+                       file_name=safe_file_name(f"{stem}_synthetic_{n}", "csv"), mime="text/csv",
+                       on_click="ignore", key="export.synthetic", icon=":material/download:")
+
+
+def main() -> None:
+    """Render the page for the current run."""
+    st.title("Export")
+    run = run_cache.require_run()
+    if run is None:
+        return
+    source = run_cache.run_data(run)
+    if source is None:
+        return
+    manifest = run.read_manifest()
+    model = run_cache.run_model(run)
+    stem = f"fairgen_{Path(manifest.data).stem}"
+    st.caption(f"Run '{run.path.name}' on {manifest.data}, created {manifest.created}. Text cells that a "
+               "spreadsheet would run as formulas are prefixed with ' in every CSV.")
+    synthetic_section(run, model, stem, len(source.frame))
+
+    st.subheader("Translated pairs")
+    st.caption(f"Each of the {len(manifest.split.train):,} real training rows followed by its synthetic counterpart "
+               "in another group (label kept or flipped), as the fair classifier's fine-tuning sees them.")
+    st.download_button("Download translated pairs (CSV)", data=partial(pairs_csv, model, source.frame, run),
+                       file_name=safe_file_name(f"{stem}_translated_pairs", "csv"), mime="text/csv",
+                       on_click="ignore", key="export.pairs", icon=":material/download:")
+
+    st.subheader("Audit report and metrics")
+    sigma = default_sigma(manifest.data)
+    # Built on click, outside the page script; the three downloads share one quality assessment.
+    quality = cache(partial(assess_quality, model, source.frame, manifest.split, sigma=sigma))
+    st.caption(f"The report opens offline in any browser; quality is measured with the baseline noise σ = {sigma:g} "
+               "(as on the Quality page by default). The same numbers come as a flat CSV and as JSON; each is built "
+               "when you click, which takes a few seconds the first time.")
+    columns = st.columns(3)
+    downloads = [("HTML report", report_html, "report", "html", "text/html"),
+                 ("metrics (CSV)", metrics_csv, "metrics", "csv", "text/csv"),
+                 ("metrics (JSON)", metrics_json_bytes, "metrics", "json", "application/json")]
+    for column, (label, build, name, extension, mime) in zip(columns, downloads):
+        column.download_button(label, data=partial(build, run, source.frame, quality),
+                               file_name=safe_file_name(f"{stem}_{name}", extension), mime=mime, on_click="ignore",
+                               key=f"export.{name}.{extension}", icon=":material/download:")
+
+    st.subheader("Model checkpoint")
+    st.caption("Loadable with `FairGenerator.load` (tensors only: `torch.load(weights_only=True)`), e.g. for "
+               "`python -m fairgen_core sample`.")
+    st.download_button(f"Download model.pt ({file_size(run.model_path.stat().st_size)})",
+                       data=run.model_path.read_bytes, file_name=safe_file_name(f"{stem}_model", "pt"),
+                       mime="application/octet-stream", on_click="ignore", key="export.model",
+                       icon=":material/download:")
+
+
+main()

@@ -20,7 +20,8 @@ from fairgen_core.data.splits import Split
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.model import FairGenerator, resolve_device
 
-Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+#: Batches of (features, labels) or (features, labels, per-row loss weights).
+Batches = Iterable[tuple[torch.Tensor, ...]]
 ArrayLike = np.ndarray | torch.Tensor
 
 
@@ -115,7 +116,8 @@ def predict(classifier: MLPClassifier, x: ArrayLike) -> np.ndarray:
 
 # -- batches -----------------------------------------------------------------------------------------
 def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
-                  batch_size: int, generator: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+                  batch_size: int, generator: np.random.Generator, *,
+                  sample_weight: ArrayLike | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
     """One epoch of shuffled batches, ``round(ratio * size)`` real rows and the rest synthetic pairs each.
 
     An epoch has as many rows as the larger of the two sets; each set is walked in a random order (cycled
@@ -133,11 +135,15 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
         Rows per batch (the last one may be smaller).
     generator : numpy.random.Generator
         Source of the shuffling.
+    sample_weight : array or tensor, optional
+        Loss weight of each real row (e.g. reweighing); synthetic pairs weigh 1. The shuffling is the same
+        with or without weights.
 
     Yields
     ------
-    (torch.Tensor, torch.Tensor)
-        Float features and float labels, on the device of ``x_real``.
+    (torch.Tensor, torch.Tensor) or (torch.Tensor, torch.Tensor, torch.Tensor)
+        Float features and float labels, on the device of ``x_real``; with ``sample_weight``, also the
+        float weights of the batch's rows.
 
     Examples
     --------
@@ -145,11 +151,17 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
     >>> labels = np.zeros(8)
     >>> [int(x.sum()) for x, _ in mixed_batches(real, labels, pairs, labels, 0.25, 4, np.random.default_rng(0))]
     [3, 3]
+    >>> ids = np.arange(8, dtype=np.float32)[:, None]  # weight each real row by its id: weights follow rows
+    >>> batches = mixed_batches(ids, labels, ids, labels, 1.0, 4, np.random.default_rng(0), sample_weight=ids[:, 0])
+    >>> all(torch.equal(x[:, 0], w) for x, _, w in batches)
+    True
     """
     ratio = check_ratio(ratio)
     x_real, y_real = torch.as_tensor(x_real, dtype=torch.float32), torch.as_tensor(y_real, dtype=torch.float32)
     x_pairs = torch.as_tensor(x_pairs, dtype=torch.float32, device=x_real.device)
     y_pairs = torch.as_tensor(y_pairs, dtype=torch.float32, device=x_real.device)
+    w_real = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32,
+                                                                 device=x_real.device)
     n = max(len(x_real), len(x_pairs))
     real_order, pair_order = generator.permutation(max(len(x_real), 1)), generator.permutation(max(len(x_pairs), 1))
     used_real = used_pairs = 0
@@ -159,7 +171,11 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
         real_idx = _take(real_order, used_real, n_real, x_real.device)
         pair_idx = _take(pair_order, used_pairs, size - n_real, x_real.device)
         used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
-        yield (torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]))
+        batch = (torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]))
+        if w_real is None:
+            yield batch
+        else:
+            yield (*batch, torch.cat([w_real[real_idx], torch.ones(len(pair_idx), device=x_real.device)]))
 
 
 def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> torch.Tensor:
@@ -178,7 +194,8 @@ def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Batches],
     model : MLPClassifier
         Trained in place and left with its best weights (in eval mode).
     batches_fn : callable
-        ``batches_fn(epoch)`` gives the (features, labels) batches of an epoch (epochs count from 1).
+        ``batches_fn(epoch)`` gives the (features, labels) or (features, labels, weights) batches of an
+        epoch (epochs count from 1); weights scale each row's loss.
     x_val, y_val : array or tensor
         Encoded validation rows and their 0/1 labels (threshold 0.5).
     config : ClassifierConfig
@@ -216,10 +233,11 @@ def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches
     model.train()
     weight = None if pos_weight is None else torch.tensor(pos_weight, device=_device_of(model))
     losses = []
-    for xb, yb in batches:
+    for xb, yb, *row_weight in batches:
         if len(xb) == 0:
             continue
-        loss = fn.binary_cross_entropy_with_logits(model(xb), yb, pos_weight=weight)
+        loss = fn.binary_cross_entropy_with_logits(model(xb), yb, weight=row_weight[0] if row_weight else None,
+                                                   pos_weight=weight)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -228,14 +246,17 @@ def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches
 
 
 def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
-         x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig) -> MLPClassifier:
-    """Move everything to the device and run :func:`train_classifier` on mixed batches."""
+         x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig, *,
+         sample_weight: ArrayLike | None = None) -> MLPClassifier:
+    """Move everything to the device and run :func:`train_classifier` on mixed batches (real rows weighted by
+    ``sample_weight`` when given)."""
     device = resolve_device(config.device)
     model.to(device)
     x, y, x_pairs, y_pairs, x_val = (torch.as_tensor(a, device=device) for a in (x, y, x_pairs, y_pairs, x_val))
     rng = np.random.default_rng(config.seed)
     weight = positive_weight(y, y_pairs, ratio) if config.balance_classes else None
-    train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng),
+    train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng,
+                                                         sample_weight=sample_weight),
                      x_val, y_val, config, pos_weight=weight)
     return model
 
@@ -302,10 +323,14 @@ def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_
 
 
 def train_real_only(x_train: ArrayLike, y_train: ArrayLike, x_val: ArrayLike, y_val: ArrayLike,
-                    config: ClassifierConfig) -> MLPClassifier:
-    """The "no TL" baseline: the same network trained on real rows only, without pre-training."""
+                    config: ClassifierConfig, *, sample_weight: ArrayLike | None = None) -> MLPClassifier:
+    """The "no TL" baseline: the same network trained on real rows only, without pre-training.
+
+    ``sample_weight`` (one per training row, optional) scales each row's loss, e.g. reweighing weights; the
+    class balancing of ``config.balance_classes`` uses the unweighted label shares.
+    """
     model = MLPClassifier.from_config(int(np.shape(x_train)[1]), config)
-    return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config)
+    return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config, sample_weight=sample_weight)
 
 
 def encode_rows(generator: FairGenerator, frame: pd.DataFrame,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
+from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
@@ -48,12 +50,44 @@ class GeneratorQuality:
         }
 
 
-def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,
-                   seed: int = 0) -> GeneratorQuality:
-    """Compare synthetic rows with the held-out test rows.
+@dataclass(frozen=True)
+class QualitySamples:
+    """The held-out test rows and the synthetic rows :func:`assess_quality` compares them with.
 
-    Synthetic rows are drawn with the test split's domain counts, so overall and per-domain distances
-    compare like with like; the baseline is the test rows against themselves plus N(0, sigma²) noise.
+    Attributes
+    ----------
+    real, synthetic : pandas.DataFrame
+        Decoded feature columns (the encoder's columns) of the test rows and of the synthetic rows.
+    real_encoded, synthetic_encoded : numpy.ndarray
+        The same rows in the encoded space the distances are measured in.
+    domains : numpy.ndarray
+        Domain index per row; both sides have the same domain counts.
+    """
+
+    real: pd.DataFrame
+    synthetic: pd.DataFrame
+    real_encoded: np.ndarray
+    synthetic_encoded: np.ndarray
+    domains: np.ndarray
+
+
+def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> QualitySamples:
+    """Test rows with a domain, and synthetic rows drawn with their domain counts (the draw seeded by ``seed``).
+
+    Parameters
+    ----------
+    model : FairGenerator
+        The trained translator.
+    frame : pandas.DataFrame
+        The table the model was trained on.
+    split : Split
+        The run's split; its test rows are compared.
+    seed : int
+        Seed of the prior draw.
+
+    Returns
+    -------
+    QualitySamples
     """
     test = frame.iloc[split.test]
     domains = assign_domains(test, model.spec).domain
@@ -61,15 +95,71 @@ def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, s
     test, domains = test[valid], domains[valid]
     real = model.encoder.transform(test)
     synthetic = model.decode_prior(domains, torch.Generator(device=model.device).manual_seed(seed)).cpu().numpy()
+    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True),
+                          model.encoder.inverse_transform(synthetic), real, synthetic, domains)
+
+
+def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,
+                   seed: int = 0) -> GeneratorQuality:
+    """Compare synthetic rows with the held-out test rows.
+
+    Synthetic rows are drawn with the test split's domain counts (:func:`quality_samples`), so overall and
+    per-domain distances compare like with like; the baseline is the test rows against themselves plus
+    N(0, sigma²) noise.
+    """
+    samples = quality_samples(model, frame, split, seed=seed)
+    real, synthetic, domains = samples.real_encoded, samples.synthetic_encoded, samples.domains
     report = quality_report(real, synthetic, real_domains=domains, synthetic_domains=domains,
                             domain_names=model.domain_names, sigma=sigma, seed=seed)
     train = model.encoder.transform(frame.iloc[split.train])
     privacy = closest_record_distances(synthetic, train, real, seed=seed)
-    decoded = model.encoder.inverse_transform(synthetic)
     schema = model.encoder.schema
     numeric = [c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC]
     categorical = [c for c in model.encoder.columns if schema.kind(c) is not ColumnKind.NUMERIC]
-    marginals = marginal_comparison(test[list(model.encoder.columns)].reset_index(drop=True), decoded,
-                                    numeric, categorical)
+    marginals = marginal_comparison(samples.real, samples.synthetic, numeric, categorical)
     return GeneratorQuality(report, privacy, marginals, float(correlation_difference(real, synthetic)))
 
+
+def correlation_gaps(encoder: TabularEncoder, real: np.ndarray, synthetic: np.ndarray) -> pd.DataFrame:
+    """Per pair of original columns, the largest |correlation difference| between their encoded features.
+
+    The mean of the same differences over all encoded pairs is
+    :func:`~fairgen_core.metrics.quality.correlation_difference`; this table shows where they sit.
+
+    Parameters
+    ----------
+    encoder : TabularEncoder
+        The fitted encoder of ``real`` and ``synthetic`` (maps encoded features back to columns).
+    real, synthetic : numpy.ndarray
+        Encoded rows, e.g. :attr:`QualitySamples.real_encoded` and :attr:`QualitySamples.synthetic_encoded`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square table indexed and labelled by the encoder's columns, values in [0, 2]; NaN on the diagonal and
+        for columns whose features are constant on either side.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.schema import infer_schema
+    >>> df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 4.0, 6.0, 8.0]})
+    >>> enc = TabularEncoder(infer_schema(df)).fit(df)
+    >>> x = enc.transform(df)
+    >>> round(float(correlation_gaps(enc, x, x * [1.0, -1.0]).loc["a", "b"]), 6)  # +1 became -1
+    2.0
+    """
+    columns = list(encoder.columns)
+    owner = np.empty(encoder.n_features, dtype=object)
+    for span in encoder.layout:
+        owner[span.start:span.stop] = span.column
+    varying = (np.ptp(real, axis=0) > 0) & (np.ptp(synthetic, axis=0) > 0)
+    out = np.full((len(columns), len(columns)), np.nan)
+    if varying.sum() >= 2:
+        gap = np.abs(np.corrcoef(real[:, varying], rowvar=False) - np.corrcoef(synthetic[:, varying], rowvar=False))
+        position = {name: i for i, name in enumerate(columns)}
+        index = np.array([position[name] for name in owner[varying]])
+        rows, cols = np.triu_indices(len(index), k=1)
+        np.fmax.at(out, (index[rows], index[cols]), gap[rows, cols])
+        out = np.fmax(out, out.T)
+        np.fill_diagonal(out, np.nan)
+    return pd.DataFrame(out, index=columns, columns=columns)

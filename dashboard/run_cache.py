@@ -1,0 +1,87 @@
+"""Cached access to the current run's data, model and quality, shared by the Quality and Export pages.
+
+Every cache key holds the run folder and the modification time of the file the value comes from, so a
+re-trained model or a new run in the same folder is never served from a stale entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+from fairgen_core.data.sources import DataSource
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, assess_quality, quality_samples
+from fairgen_core.generator.model import FairGenerator
+from fairgen_core.runs import MANIFEST, RunDir
+
+TRAIN_PAGE = "../pages/train.py"  # relative to the entry point, dashboard/app.py
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def require_run() -> RunDir | None:
+    """The current run folder with a trained model, or None after telling the user how to get one."""
+    path = state.current_run()
+    if path is None or not (path / MANIFEST).exists():
+        st.info("No trained generator yet: train one on the **Train generator** page (or pick an earlier run "
+                "there), then come back.")
+        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon="🏋️")
+        return None
+    run = RunDir(path)
+    if not run.model_path.exists():
+        st.info("This run has no model yet: wait for its first epoch on the **Train generator** page.")
+        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon="🏋️")
+        return None
+    return run
+
+
+@st.cache_data(max_entries=4, show_spinner="Re-reading the run's data…")
+def _data(run: str, manifest_mtime: float) -> DataSource:
+    return RunDir(run).open_data()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the generator…")
+def _model(run: str, model_mtime: float) -> FairGenerator:
+    return FairGenerator.load(RunDir(run).model_path)
+
+
+@st.cache_data(max_entries=16, show_spinner="Comparing synthetic with real rows…")
+def _quality(run: str, model_mtime: float, manifest_mtime: float, sigma: float, seed: int) -> GeneratorQuality:
+    path = RunDir(run)
+    return assess_quality(_model(run, model_mtime), _data(run, manifest_mtime).frame, path.read_manifest().split,
+                          sigma=sigma, seed=seed)
+
+
+@st.cache_data(max_entries=4, show_spinner="Drawing synthetic rows…")
+def _samples(run: str, model_mtime: float, manifest_mtime: float, seed: int) -> QualitySamples:
+    return quality_samples(_model(run, model_mtime), _data(run, manifest_mtime).frame,
+                           RunDir(run).read_manifest().split, seed=seed)
+
+
+def run_data(run: RunDir) -> DataSource | None:
+    """The run's data, re-read and hash-checked (None after showing why it cannot be read)."""
+    try:
+        return _data(str(run.path), _mtime(run.path / MANIFEST))
+    except FairGenError as error:
+        st.error(str(error))
+        return None
+
+
+def run_model(run: RunDir) -> FairGenerator:
+    """The run's trained generator."""
+    return _model(str(run.path), _mtime(run.model_path))
+
+
+def run_quality(run: RunDir, *, sigma: float, seed: int = 0) -> GeneratorQuality:
+    """:func:`~fairgen_core.generator.evaluation.assess_quality` of the run's model (cached)."""
+    return _quality(str(run.path), _mtime(run.model_path), _mtime(run.path / MANIFEST), float(sigma), int(seed))
+
+
+def run_samples(run: RunDir, *, seed: int = 0) -> QualitySamples:
+    """The test rows and the synthetic rows the quality numbers compare (cached)."""
+    return _samples(str(run.path), _mtime(run.model_path), _mtime(run.path / MANIFEST), int(seed))

@@ -1,0 +1,148 @@
+"""Calibrated equalised odds post-processing (Pleiss et al. 2017) of the baseline network's scores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from fairgen_core.classifier.training import predict, train_real_only
+from fairgen_core.config import ClassifierConfig
+from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
+from fairgen_core.mitigations.base import MethodResult, MethodUnavailableError
+from fairgen_core.mitigations.data import MethodData
+
+CostConstraint = Literal["fpr", "fnr", "weighted"]
+
+
+def platt_scaling(probability: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A logistic fit of the labels on the logits of ``probability``: a map to calibrated probabilities.
+
+    Parameters
+    ----------
+    probability : numpy.ndarray
+        A classifier's probabilities of the favourable label (e.g. on the validation rows).
+    y : numpy.ndarray
+        Their 0/1 labels.
+
+    Returns
+    -------
+    callable
+        Maps other probabilities of the same classifier to calibrated ones, keeping their order.
+
+    Raises
+    ------
+    MethodUnavailableError
+        If the labels are all equal, or the fitted slope is not positive (the scores do not rank the labels).
+    """
+    def logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+        return np.log(p / (1 - p))
+
+    if len(np.unique(y)) < 2:
+        raise MethodUnavailableError("calibrating scores needs both labels among the validation rows of every group.")
+    values = logit(probability)
+    centre, scale = values.mean(), values.std() or 1.0
+    model = LogisticRegression(C=1e4).fit(((values - centre) / scale)[:, None], y)
+    if model.coef_[0, 0] <= 0:
+        raise MethodUnavailableError("the classifier's validation scores do not rank the labels, so they cannot be "
+                                     "calibrated for calibrated equalised odds.")
+    return lambda p: model.predict_proba(((logit(p) - centre) / scale)[:, None])[:, 1]
+
+
+@dataclass(frozen=True, eq=False)
+class CeoFit:
+    """Calibrated equalised odds applied to new scores.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        The new scores: some rows' scores replaced by their group's base rate.
+    predictions : numpy.ndarray
+        ``scores >= threshold``.
+    privileged_mix_rate, unprivileged_mix_rate : float
+        Share of each group's rows whose score is replaced (fitted on the validation rows).
+    """
+
+    scores: np.ndarray
+    predictions: np.ndarray
+    privileged_mix_rate: float
+    unprivileged_mix_rate: float
+
+
+def calibrated_equalized_odds(val_scores: np.ndarray, y_val: np.ndarray, group_val: np.ndarray,
+                              scores: np.ndarray, group: np.ndarray, *, cost_constraint: CostConstraint = "weighted",
+                              threshold: float = 0.5, seed: int = 0) -> CeoFit:
+    """Fit aif360's ``CalibratedEqOddsPostprocessing`` on validation scores and apply it to other scores.
+
+    The group whose generalised cost (false-negative and/or false-positive rate of the scores) is lower
+    gets a share of its scores replaced by its base rate, which raises its cost to the other group's
+    while keeping the scores calibrated.
+
+    Parameters
+    ----------
+    val_scores, y_val, group_val : numpy.ndarray
+        Validation scores (calibrated probabilities of the favourable label), 0/1 labels and 0/1 groups.
+    scores, group : numpy.ndarray
+        Scores to post-process (the test rows) and their groups; their labels are not used.
+    cost_constraint : {"fpr", "fnr", "weighted"}
+        Which generalised rate to equalise; ``weighted`` balances both by the base rates.
+    threshold : float
+        The new scores at or above it are predicted favourable.
+    seed : int
+        Seed of the random choice of replaced rows (aif360 seeds NumPy's global generator with it).
+    """
+    from aif360.algorithms.postprocessing import CalibratedEqOddsPostprocessing
+
+    postprocessor = CalibratedEqOddsPostprocessing(privileged_groups=PRIVILEGED, unprivileged_groups=UNPRIVILEGED,
+                                                   cost_constraint=cost_constraint, seed=seed)
+    no_features = np.zeros((len(y_val), 0))
+    postprocessor.fit(binary_label_dataset(no_features, y_val, group_val),
+                      binary_label_dataset(no_features, y_val, group_val, scores=val_scores))
+    placeholder_labels = np.zeros(len(scores))
+    out = postprocessor.predict(binary_label_dataset(np.zeros((len(scores), 0)), placeholder_labels, group,
+                                                     scores=scores), threshold=threshold)
+    return CeoFit(out.scores.ravel(), out.labels.ravel().astype(np.int64), float(postprocessor.priv_mix_rate),
+                  float(postprocessor.unpriv_mix_rate))
+
+
+@dataclass(frozen=True)
+class CalibratedEqOdds:
+    """The baseline network, its test scores post-processed by calibrated equalised odds.
+
+    The method needs scores calibrated within each group, and the network's are not (class-balanced loss,
+    dropout, early stopping on balanced accuracy, and no group input), so they are first Platt-scaled per
+    group on the validation rows (:func:`platt_scaling`); the mixing rates are then fitted on the same
+    validation rows. With ``config.balance_classes`` the new scores are thresholded at the training share
+    of favourable labels (the balanced-accuracy-optimal threshold for calibrated scores), otherwise at 0.5.
+    Calibrated equalised odds equalises the groups' generalised costs, not their true positive rates, so
+    it can widen the |equal opportunity difference|.
+
+    Parameters
+    ----------
+    cost_constraint : {"fpr", "fnr", "weighted"}
+        See :func:`calibrated_equalized_odds`; ``weighted`` (aif360's default) balances both error rates.
+    """
+
+    name: ClassVar[str] = "calibrated_eq_odds"
+    cost_constraint: CostConstraint = "weighted"
+
+    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
+        """Train the baseline, fit the mixing rates on its validation scores, post-process its test scores."""
+        require_two_groups(data, self.name)
+        model = train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config)
+        val_probability, test_probability = predict(model, data.x_val), predict(model, data.x_test)
+        val_scores, test_scores = np.zeros(len(val_probability)), np.zeros(len(test_probability))
+        for group in (0, 1):
+            calibrate = platt_scaling(val_probability[data.group_val == group], data.y_val[data.group_val == group])
+            val_scores[data.group_val == group] = calibrate(val_probability[data.group_val == group])
+            test_scores[data.group_test == group] = calibrate(test_probability[data.group_test == group])
+        threshold = float(np.mean(data.y_train)) if config.balance_classes else 0.5
+        fit = calibrated_equalized_odds(val_scores, data.y_val, data.group_val, test_scores, data.group_test,
+                                        cost_constraint=self.cost_constraint, threshold=threshold, seed=config.seed)
+        return MethodResult(self.name, fit.predictions, fit.scores,
+                            {"threshold": threshold, "privileged_mix_rate": fit.privileged_mix_rate,
+                             "unprivileged_mix_rate": fit.unprivileged_mix_rate})

@@ -1,0 +1,547 @@
+"""The audit of one run folder: a self-contained HTML report and the same numbers as a flat table and JSON.
+
+:func:`build_report` writes one HTML page that opens offline (plotly.js is inlined once): the data and its
+specification, the group × label domain table, the generator's configuration and training, the quality of its
+synthetic rows (FID against the real+noise baseline, per domain, marginals, correlations, privacy), the ratio
+sweep and comparison methods when the run folder has them, and the run manifest. Every string that comes from
+the user's data or files is HTML-escaped. :func:`metrics_table` and :func:`metrics_json` export the numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from fairgen_core import charts
+from fairgen_core.data.spec import DatasetSpec, assign_domains, domain_table
+from fairgen_core.generator.evaluation import DEFAULT_SIGMA, GeneratorQuality, assess_quality
+from fairgen_core.generator.model import FairGenerator
+from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
+from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest
+
+#: Columns of :func:`metrics_table`.
+METRIC_COLUMNS = ("section", "item", "metric", "value")
+#: Metrics where higher is better; every ``abs_*`` / ``average_abs_*`` metric is a gap (lower is fairer).
+HIGHER_IS_BETTER = frozenset({"balanced_accuracy", "accuracy"})
+#: The fairness gap the sweep verdict judges ratios by, in order of preference.
+SWEEP_VERDICT_METRICS = ("average_abs_odds_difference", "abs_equal_opportunity_difference")
+
+
+def default_sigma(dataset: str) -> float:
+    """The FID baseline's noise level: the paper's for Adult and COMPAS, else :data:`DEFAULT_SIGMA`.
+
+    Examples
+    --------
+    >>> default_sigma("compas"), default_sigma("people.csv")
+    (0.12, 0.25)
+    """
+    return PAPER_NOISE_SIGMA.get(dataset, DEFAULT_SIGMA)
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    """Everything the report and the metrics export read about one run."""
+
+    manifest: RunManifest
+    progress: list[dict[str, Any]]
+    quality: GeneratorQuality
+    domains: pd.DataFrame
+    domain_rows: pd.Series
+    label_names: tuple[str, str]
+    sweep: pd.DataFrame | None
+    methods: pd.DataFrame | None
+
+
+def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
+                    sigma: float | None = None, seed: int = 0) -> RunEvidence:
+    """Read the run folder and, unless given, assess the generator's quality.
+
+    Parameters
+    ----------
+    run : RunDir
+        The run folder.
+    frame : pandas.DataFrame
+        The run's data (:meth:`RunDir.open_data <fairgen_core.runs.RunDir.open_data>`).
+    quality : GeneratorQuality, optional
+        A precomputed :func:`~fairgen_core.generator.evaluation.assess_quality` result; computed from the
+        run's model (``sigma``, ``seed``) when omitted.
+    sigma : float, optional
+        Noise of the FID baseline; defaults to :func:`default_sigma` of the dataset.
+    seed : int
+        Seed of the quality assessment.
+
+    Returns
+    -------
+    RunEvidence
+    """
+    manifest = run.read_manifest()
+    if quality is None:
+        model = FairGenerator.load(run.model_path)
+        quality = assess_quality(model, frame, manifest.split,
+                                 sigma=default_sigma(manifest.data) if sigma is None else sigma, seed=seed)
+    return RunEvidence(manifest, run.read_progress(), quality, domain_table(frame, manifest.spec),
+                       domain_rows(frame, manifest.spec), assign_domains(frame, manifest.spec).label_names,
+                       run.read_table(SWEEP), run.read_table(METHODS))
+
+
+def domain_rows(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
+    """Rows of ``frame`` in every (group, label) domain, indexed by domain name in domain order.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.spec import SensitiveAttribute
+    >>> df = pd.DataFrame({"y": [1, 0, 0, 1, 1], "s": ["a", "a", "b", "b", "b"]})
+    >>> domain_rows(df, DatasetSpec("y", (1,), (SensitiveAttribute("s", ("b",)),))).tolist()
+    [1, 1, 1, 2]
+    """
+    assignment = assign_domains(frame, spec)
+    counts = np.bincount(assignment.domain[assignment.valid], minlength=spec.n_domains)
+    return pd.Series(counts, index=[assignment.domain_name(d) for d in range(len(counts))], name="rows")
+
+
+def training_summary(progress: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Epochs run, the configured bound, best validation FID (and its epoch), stop reason and time.
+
+    Examples
+    --------
+    >>> training_summary([{"epoch": 1, "epochs": 5, "val_fid": 3.0, "elapsed_s": 1.0, "stopped": None},
+    ...                   {"epoch": 2, "epochs": 5, "val_fid": 4.0, "elapsed_s": 2.0, "stopped": "cancelled"}])
+    {'epochs': 2, 'max_epochs': 5, 'best_val_fid': 3.0, 'best_epoch': 1, 'stopped': 'cancelled', 'elapsed_s': 2.0}
+    """
+    if not progress:
+        return {"epochs": 0, "max_epochs": None, "best_val_fid": None, "best_epoch": None, "stopped": None,
+                "elapsed_s": None}
+    last = progress[-1]
+    scored = [p for p in progress if p.get("val_fid") is not None]
+    best = min(scored, key=lambda p: p["val_fid"]) if scored else None
+    return {"epochs": last.get("epoch"), "max_epochs": last.get("epochs"),
+            "best_val_fid": best["val_fid"] if best else None, "best_epoch": best["epoch"] if best else None,
+            "stopped": last.get("stopped"), "elapsed_s": last.get("elapsed_s")}
+
+
+# -- verdicts --------------------------------------------------------------------------------------
+def domain_verdict(rows: pd.Series) -> str:
+    """Plain-language summary of the domain counts (the smallest cell is where synthetic rows matter most).
+
+    Examples
+    --------
+    >>> domain_verdict(pd.Series([10, 90, 30, 70], index=["a · no", "a · yes", "b · no", "b · yes"]))
+    "The smallest domain is 'a · no' with 10 rows (5.0% of the data), the largest 'a · yes' with 90; the
+    generator writes the same number of rows for every domain."
+    """
+    total = max(int(rows.sum()), 1)
+    small, large = rows.idxmin(), rows.idxmax()
+    return (f"The smallest domain is '{small}' with {int(rows[small]):,} rows "
+            f"({rows[small] / total:.1%} of the data), the largest '{large}' with "
+            f"{int(rows[large]):,}; the generator writes the same number of rows for every domain.")
+
+
+def training_verdict(summary: Mapping[str, Any]) -> str:
+    """Plain-language summary of :func:`training_summary`."""
+    if not summary["epochs"]:
+        return "No training epoch was logged for this run."
+    text = f"Trained {summary['epochs']} of at most {summary['max_epochs']} epochs"
+    if summary["elapsed_s"] is not None:
+        text += f" in {summary['elapsed_s']:.0f} s"
+    if summary["best_val_fid"] is not None:
+        text += f"; the best validation FID was {summary['best_val_fid']:.3f} (epoch {summary['best_epoch']})"
+    reasons = {"early-stopping": "early stopping (no improvement for `patience` evaluations)",
+               "completed": "the epoch limit", "cancelled": "a cancellation"}
+    stopped = summary["stopped"]
+    return text + (f"; training ended by {reasons.get(stopped, stopped)}." if stopped else
+                   "; training had not finished when this report was made.")
+
+
+def sweep_verdict(table: pd.DataFrame) -> str:
+    """Which real:synthetic ratio is fairest and how it compares with training on real rows only."""
+    summary = charts.summarise(table)
+    transfer = summary[summary["method"] == charts.TRANSFER]
+    gap = next((m for m in SWEEP_VERDICT_METRICS if m in set(transfer["metric"])), None)
+    if gap is None:
+        return "The sweep has none of the fairness gaps this report judges by."
+    rows = transfer[transfer["metric"] == gap]
+    best = rows.loc[rows["mean"].idxmin()]
+    title = charts.METRIC_TITLES.get(gap, gap).rstrip(" ↓")
+    text = f"The fairest ratio by {title} is {best['ratio']:g} ({_pm(best)}"
+    baseline = summary[(summary["method"] == charts.NO_TL) & (summary["metric"] == gap)]
+    text += f" against {_pm(baseline.iloc[0])} without transfer learning)" if len(baseline) else ")"
+    accuracy = summary[summary["metric"] == "balanced_accuracy"]
+    at_best = accuracy[(accuracy["method"] == charts.TRANSFER) & (accuracy["ratio"] == best["ratio"])]
+    no_tl = accuracy[accuracy["method"] == charts.NO_TL]
+    if len(at_best):
+        text += f"; balanced accuracy there is {_pm(at_best.iloc[0])}"
+        text += f" against {_pm(no_tl.iloc[0])}" if len(no_tl) else ""
+    return text + "."
+
+
+def methods_verdict(table: pd.DataFrame) -> str:
+    """For every metric, which comparison method does best (mean over repetitions)."""
+    summary = charts.summarise(table)
+    parts = []
+    for metric, rows in summary.groupby("metric", sort=False):
+        higher = metric in HIGHER_IS_BETTER
+        if not higher and not str(metric).startswith(("abs_", "average_abs_")):
+            continue
+        best = rows.loc[rows["mean"].idxmax() if higher else rows["mean"].idxmin()]
+        title = charts.METRIC_TITLES.get(str(metric), str(metric)).rstrip(" ↑↓")
+        parts.append(f"{'highest' if higher else 'lowest'} {title}: {best['method']} ({_pm(best)})")
+    if not parts:
+        return "The methods table has no metric this report can rank."
+    return f"Across {summary['method'].nunique()} methods — " + "; ".join(parts) + "."
+
+
+def _pm(row: pd.Series) -> str:
+    return f"{row['mean']:.3f} ± {row['std']:.3f}"
+
+
+# -- metrics export --------------------------------------------------------------------------------
+def metrics_table(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
+                  sigma: float | None = None, seed: int = 0) -> pd.DataFrame:
+    """Every number of the report as one tidy table.
+
+    Parameters
+    ----------
+    run, frame, quality, sigma, seed
+        As for :func:`gather_evidence`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``section`` (``domains``, ``training``, ``quality``, ``quality_by_domain``, ``marginals``,
+        ``privacy``, ``sweep``, ``methods``), ``item`` (e.g. a domain, a column or ``transfer @ 0.5``),
+        ``metric`` and ``value`` (float; NaN where undefined). Sweep and method metrics appear as
+        ``<metric> mean`` and ``<metric> std`` over repetitions.
+    """
+    return _metrics(gather_evidence(run, frame, quality=quality, sigma=sigma, seed=seed))
+
+
+def metrics_json(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
+                 sigma: float | None = None, seed: int = 0) -> dict[str, Any]:
+    """The :func:`metrics_table` numbers nested as ``metrics[section][item][metric]``, with the run's identity.
+
+    Returns
+    -------
+    dict
+        ``run`` (dataset, data hash, spec, created, versions, seeds), ``verdicts`` (plain-language text) and
+        ``metrics``; NaN values become None so the result is strict JSON.
+    """
+    evidence = gather_evidence(run, frame, quality=quality, sigma=sigma, seed=seed)
+    nested: dict[str, dict[str, dict[str, float | None]]] = {}
+    for row in _metrics(evidence).itertuples(index=False):
+        value = None if math.isnan(row.value) else float(row.value)
+        nested.setdefault(row.section, {}).setdefault(row.item, {})[row.metric] = value
+    return {"run": _identity(evidence.manifest), "verdicts": _verdicts(evidence), "metrics": nested}
+
+
+def _identity(manifest: RunManifest) -> dict[str, Any]:
+    spec = manifest.spec
+    return {
+        "dataset": manifest.data, "data_file": manifest.data_file, "data_sha256": manifest.data_sha256,
+        "label": spec.label, "favourable": [str(v) for v in spec.favourable],
+        "sensitive": [a.describe() for a in spec.sensitive], "created": manifest.created,
+        "versions": dict(manifest.versions), "generator_seed": manifest.config.seed,
+        "split_seed": manifest.split.seed, "split_repetition": manifest.split.repetition,
+        "split_rows": {"train": len(manifest.split.train), "val": len(manifest.split.val),
+                       "test": len(manifest.split.test)},
+    }
+
+
+def _verdicts(evidence: RunEvidence) -> dict[str, str]:
+    verdicts = {"domains": domain_verdict(evidence.domain_rows),
+                "training": training_verdict(training_summary(evidence.progress)),
+                "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict()}
+    if evidence.sweep is not None:
+        verdicts["sweep"] = sweep_verdict(evidence.sweep)
+    if evidence.methods is not None:
+        verdicts["methods"] = methods_verdict(evidence.methods)
+    return verdicts
+
+
+def _metrics(evidence: RunEvidence) -> pd.DataFrame:
+    quality, privacy = evidence.quality.quality, evidence.quality.privacy
+    rows: list[tuple[str, str, str, Any]] = [("domains", str(name), "rows", n)
+                                             for name, n in evidence.domain_rows.items()]
+    training = training_summary(evidence.progress)
+    rows += [("training", "generator", key, training[key])
+             for key in ("epochs", "max_epochs", "best_val_fid", "best_epoch", "elapsed_s")]
+    rows += [("quality", "overall", key, value) for key, value in (
+        ("fid", quality.fid), ("noise_baseline", quality.noise_baseline), ("sigma", quality.sigma),
+        ("correlation_difference", evidence.quality.correlation_difference))]
+    for domain in quality.per_domain.itertuples(index=False):
+        rows += [("quality_by_domain", str(domain.domain), key, getattr(domain, key))
+                 for key in ("n_real", "n_synthetic", "fid", "noise_baseline")]
+    rows += [("marginals", str(m.column), str(m.statistic), m.value)
+             for m in evidence.quality.marginals.itertuples(index=False)]
+    rows += [("privacy", "closest_record", key, getattr(privacy, key))
+             for key in ("synthetic_median", "synthetic_p05", "holdout_median", "holdout_p05", "exact_copy_share",
+                         "holdout_exact_copy_share")]
+    for section, table in (("sweep", evidence.sweep), ("methods", evidence.methods)):
+        if table is not None:
+            for row in charts.summarise(table).itertuples(index=False):
+                item = str(row.method) if pd.isna(row.ratio) else f"{row.method} @ {row.ratio:g}"
+                rows += [(section, item, f"{row.metric} mean", row.mean), (section, item, f"{row.metric} std", row.std)]
+    table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    return table.assign(value=pd.to_numeric(table["value"], errors="coerce").astype("float64"))
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
+                 sigma: float | None = None, seed: int = 0) -> str:
+    """The run's audit as one self-contained HTML page (opens offline; plotly.js inlined once).
+
+    Parameters
+    ----------
+    run, frame, quality, sigma, seed
+        As for :func:`gather_evidence`.
+
+    Returns
+    -------
+    str
+        The HTML document. Every user-provided string (dataset, columns, values, method names) is escaped.
+    """
+    evidence = gather_evidence(run, frame, quality=quality, sigma=sigma, seed=seed)
+    manifest = evidence.manifest
+    verdicts = _verdicts(evidence)
+    sections = [
+        _section("data", "Data and specification", _data_html(evidence) + _p(verdicts["domains"])),
+        _section("generator", "Generator and training", _generator_html(evidence)),
+        _section("quality", "Quality of the synthetic data", _quality_html(evidence, verdicts)),
+    ]
+    if evidence.sweep is not None:
+        sections.append(_section("sweep", "Real:synthetic ratio sweep",
+                                 _p(verdicts["sweep"]) + _results_html(evidence.sweep, "sweep")))
+    if evidence.methods is not None:
+        sections.append(_section("methods", "Comparison methods",
+                                 _p(verdicts["methods"]) + _results_html(evidence.methods, "methods")))
+    sections.append(_section("manifest", "Run manifest", _manifest_html(manifest)))
+    contents = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title, _ in sections)
+    title = f"FairGen audit — {_e(manifest.data)}"
+    made = datetime.now(UTC).isoformat(timespec="seconds")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>'
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body><main>'
+        f"<h1>{title}</h1><p class=\"meta\">Report made {made} from the run created {_e(manifest.created)}.</p>"
+        f"<nav><ol>{contents}</ol></nav>" + "".join(body for _, _, body in sections) + "</main></body></html>\n"
+    )
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1f2328;background:#fff}
+main{max-width:1100px;margin:0 auto;padding:1.5rem}h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d0d7de;
+padding-bottom:.3rem;margin-top:2.2rem}.meta{color:#59636e}.verdict{background:#f6f8fa;border-left:4px solid #0969da;
+padding:.6rem .9rem}table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;
+padding:.25rem .55rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}
+.flag{color:#bc4c00;font-weight:600}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _p(text: str) -> str:
+    return f'<p class="verdict">{_e(text)}</p>'
+
+
+def _section(anchor: str, title: str, body: str) -> tuple[str, str, str]:
+    return anchor, title, f'<section id="{anchor}"><h2>{title}</h2>{body}</section>'
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}f}"
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[bool] | None = None) -> str:
+    """An HTML table; every header and cell is escaped (numbers formatted by :func:`_fmt`)."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = []
+        for index, cell in enumerate(row):
+            right = numeric[index] if numeric is not None else isinstance(cell, (int, float, np.number))
+            cells.append(f'<td class="n">{_e(_fmt(cell))}</td>' if right else f"<td>{_e(_fmt(cell))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _facts(rows: Iterable[tuple[str, object]]) -> str:
+    """A two-column key/value table (keys as row headers), escaped."""
+    body = "".join(f"<tr><th>{_e(key)}</th><td>{_e(_fmt(value))}</td></tr>" for key, value in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
+def _chart(figure: go.Figure, name: str) -> str:
+    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}",
+                          config={"displaylogo": False, "responsive": True})
+
+
+def _data_html(evidence: RunEvidence) -> str:
+    manifest, spec = evidence.manifest, evidence.manifest.spec
+    facts = _facts([
+        ("Dataset", manifest.data), ("Data file", manifest.data_file or "—"),
+        ("Data SHA-256", manifest.data_sha256), ("Rows with a domain", int(evidence.domain_rows.sum())),
+        ("Label", spec.label), ("Favourable values", ", ".join(map(str, spec.favourable))),
+        ("Sensitive attributes (privileged)", "; ".join(a.describe() for a in spec.sensitive)),
+    ])
+    unfavourable, favourable = evidence.label_names
+    domains = _table(
+        ["group", f"n({unfavourable})", f"n({favourable})", "n", f"P({favourable} | group)"],
+        [(group, int(r.n_unfavourable), int(r.n_favourable), int(r.n), float(r.base_rate))
+         for group, r in evidence.domains.iterrows()],
+    )
+    return facts + "<h3>Domains (group × label)</h3>" + domains
+
+
+def _generator_html(evidence: RunEvidence) -> str:
+    config = evidence.manifest.config.to_dict()
+    summary = training_summary(evidence.progress)
+    body = _table(["epochs run", "epoch limit", "best validation FID", "best epoch", "stopped", "seconds"],
+                   [(summary["epochs"], summary["max_epochs"], summary["best_val_fid"], summary["best_epoch"],
+                     summary["stopped"] or "not finished", summary["elapsed_s"])])
+    body += _p(training_verdict(summary))
+    scored = [p for p in evidence.progress if p.get("val_fid") is not None]
+    if scored:
+        figure = go.Figure(go.Scatter(x=[p["epoch"] for p in scored], y=[p["val_fid"] for p in scored],
+                                      mode="lines+markers", name="validation FID"))
+        figure.update_layout(height=300, margin={"t": 30, "b": 40}, xaxis_title="epoch",
+                             yaxis_title="validation FID")
+        body += _chart(figure, "training")
+    return body + "<h3>Configuration</h3>" + _facts((key, str(value)) for key, value in config.items())
+
+
+def domain_fid_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -> go.Figure:
+    """Per-domain FID of the synthetic rows next to each domain's real+noise baseline (grouped bars).
+
+    Parameters
+    ----------
+    per_domain : pandas.DataFrame
+        :attr:`QualityReport.per_domain <fairgen_core.metrics.quality.QualityReport>`.
+    flagged : str, optional
+        A domain to mark (e.g. the smallest), labelled "smallest domain".
+    """
+    names = [html.escape(str(d)) for d in per_domain["domain"]]
+    figure = go.Figure([
+        go.Bar(x=names, y=per_domain["fid"], name="synthetic vs real (FID)", marker_color="#0969da",
+               hovertemplate="%{x}: FID %{y:.3f}<extra></extra>"),
+        go.Bar(x=names, y=per_domain["noise_baseline"], name="real vs real + noise (baseline)",
+               marker_color="#afb8c1", hovertemplate="%{x}: baseline %{y:.3f}<extra></extra>"),
+    ])
+    if flagged is not None and flagged in set(per_domain["domain"]):
+        row = per_domain[per_domain["domain"] == flagged].iloc[0]
+        top = np.nanmax([row["fid"], row["noise_baseline"], 0.0])
+        figure.add_annotation(x=html.escape(str(flagged)), y=top, text="smallest domain", showarrow=True,
+                              arrowhead=2, ay=-30, font={"color": "#bc4c00"})
+    figure.update_layout(barmode="group", height=360, margin={"t": 40, "b": 40}, yaxis_title="FID (lower is closer)",
+                         legend={"orientation": "h", "y": 1.12})
+    return figure
+
+
+def marginals_figure(marginals: pd.DataFrame, *, top: int = 20) -> go.Figure:
+    """The ``top`` largest per-column marginal distances (KS for numeric, TV for categorical columns)."""
+    shown = marginals.sort_values("value", ascending=False).head(top).iloc[::-1]
+    labels = [html.escape(f"{c} ({s})") for c, s in zip(shown["column"], shown["statistic"])]
+    figure = go.Figure(go.Bar(x=shown["value"], y=labels, orientation="h", marker_color="#0969da",
+                              hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    figure.update_layout(height=max(260, 22 * len(shown) + 80), margin={"t": 30, "b": 40, "l": 10},
+                         xaxis_title="distance between real and synthetic marginals (0 = same)", xaxis_range=[0, 1])
+    return figure
+
+
+def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
+    result = evidence.quality
+    quality = result.quality
+    smallest = str(quality.per_domain["domain"].iloc[int(evidence.domain_rows.to_numpy().argmin())])
+    body = _p(verdicts["quality"])
+    body += _table(["FID (synthetic vs test rows)", "noise baseline", "σ", "beats baseline",
+                    "mean |correlation difference|"],
+                   [(quality.fid, quality.noise_baseline, quality.sigma, quality.beats_baseline,
+                     result.correlation_difference)])
+    body += "<h3>Per domain</h3>"
+    body += _table(["domain", "test rows", "synthetic rows", "FID", "noise baseline", "beats baseline", "note"],
+                   [(_flag(d.domain, smallest), int(d.n_real), int(d.n_synthetic), d.fid, d.noise_baseline,
+                     None if pd.isna(d.beats_baseline) else bool(d.beats_baseline), d.note or "")
+                    for d in quality.per_domain.itertuples(index=False)],
+                   numeric=[False, True, True, True, True, False, False])
+    body += _chart(domain_fid_figure(quality.per_domain, flagged=smallest), "domains")
+    body += "<h3>Marginals</h3>" + _p(_marginals_sentence(result.marginals))
+    body += _chart(marginals_figure(result.marginals), "marginals")
+    body += _table(["column", "kind", "statistic", "distance"],
+                   [(m.column, m.kind, m.statistic, m.value)
+                    for m in result.marginals.sort_values("value", ascending=False).itertuples(index=False)],
+                   numeric=[False, False, False, True])
+    privacy = result.privacy
+    body += "<h3>Privacy (distance to the closest training record)</h3>" + _p(verdicts["privacy"])
+    body += _table(["rows", "median distance", "5th percentile", "exact copies", "compared"],
+                   [("synthetic", privacy.synthetic_median, privacy.synthetic_p05,
+                     f"{privacy.exact_copy_share:.1%}", privacy.n_synthetic),
+                    ("unseen real (test)", privacy.holdout_median, privacy.holdout_p05,
+                     f"{privacy.holdout_exact_copy_share:.1%}", privacy.n_holdout)],
+                   numeric=[False, True, True, True, True])
+    return body
+
+
+def _flag(domain: object, smallest: str) -> str:
+    return f"{domain} (smallest domain)" if str(domain) == smallest else str(domain)
+
+
+def _marginals_sentence(marginals: pd.DataFrame) -> str:
+    worst = marginals.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
+    if worst.empty:
+        return "No column could be compared."
+    listed = ", ".join(f"{m.column} ({m.statistic.upper()} {m.value:.2f})" for m in worst.itertuples(index=False))
+    return (f"The columns whose real and synthetic distributions differ most are {listed}; "
+            "KS and TV distances run from 0 (same distribution) to 1 (no overlap).")
+
+
+def _results_html(table: pd.DataFrame, name: str) -> str:
+    summary = charts.summarise(table)
+    metrics = list(dict.fromkeys(summary["metric"]))
+    rows = []
+    for (method, ratio), group in summary.groupby(["method", "ratio"], dropna=False, sort=False):
+        cells = {row["metric"]: _pm(row) for _, row in group.iterrows()}
+        rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics],
+                     int(group["n"].max())))
+    header = ["method", "ratio", *[charts.METRIC_TITLES.get(m, m) for m in metrics], "repetitions"]
+    body = _table(header, rows, numeric=[False, True, *[True] * len(metrics), True])
+    if "note" in table.columns:
+        notes = table.dropna(subset=["note"]).drop_duplicates("method")
+        if len(notes):
+            body += _table(["method", "note"], [(m, n) for m, n in zip(notes["method"], notes["note"])],
+                           numeric=[False, False])
+    if summary.empty:  # every method was skipped: the notes say why
+        return body
+    safe = table.assign(method=table["method"].map(lambda v: html.escape(str(v))),
+                        metric=table["metric"].map(lambda v: html.escape(str(v))))
+    known = [m for m in metrics if m in charts.METRIC_TITLES] or [html.escape(str(m)) for m in metrics]
+    if name == "sweep" and (summary["method"] == charts.TRANSFER).any():
+        figure = charts.tradeoff_figure(safe, metrics=known)
+    else:
+        figure = charts.method_bars_figure(safe, metrics=known)
+    return body + _chart(figure, name)
+
+
+def _manifest_html(manifest: RunManifest) -> str:
+    split = manifest.split
+    rows = [("created", manifest.created), ("generator seed", str(manifest.config.seed)),
+            ("split seed", str(split.seed)), ("split repetition", str(split.repetition)),
+            ("rows: train / validation / test", f"{len(split.train):,} / {len(split.val):,} / {len(split.test):,}"),
+            *[(f"version: {k}", v) for k, v in manifest.versions.items()]]
+    return _facts(rows)

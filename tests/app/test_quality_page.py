@@ -1,0 +1,88 @@
+"""AppTest of the Quality page on the trained German run: numbers equal assess_quality's, per-domain view, widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from fairgen_core.data.schema import ColumnKind
+from fairgen_core.generator import FairGenerator
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, quality_samples
+from fairgen_core.metrics.quality import marginal_comparison
+from fairgen_core.runs import RunDir
+from tests.app.conftest import APP
+
+PAGE = "../pages/quality.py"  # relative to the entry point, dashboard/app.py
+
+
+@pytest.fixture
+def app() -> AppTest:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _open(app: AppTest, run_dir: Path | None) -> AppTest:
+    app.session_state[state.RUN_KEY] = str(run_dir) if run_dir else None
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _expected(run_dir: Path, sigma: float) -> GeneratorQuality:
+    run = RunDir(run_dir)
+    return assess_quality(FairGenerator.load(run.model_path), run.open_data().frame, run.read_manifest().split,
+                          sigma=sigma)
+
+
+def _table(app: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
+def test_without_a_run_points_to_the_train_page(app: AppTest) -> None:
+    _open(app, None)
+    assert "Train generator" in app.info[0].value
+    assert not app.metric
+
+
+def test_numbers_equal_assess_quality(app: AppTest, german_run_dir: Path) -> None:
+    _open(app, german_run_dir)
+    expected = _expected(german_run_dir, 0.25)  # German has no paper σ: the default
+    assert app.number_input(key="quality.german.sigma").value == 0.25
+    assert [m.value for m in app.metric] == [f"{expected.quality.fid:.3f}", f"{expected.quality.noise_baseline:.3f}"]
+    assert expected.quality.verdict() in [w.value for w in (*app.warning, *app.success)]
+    assert expected.privacy.verdict() in [w.value for w in (*app.warning, *app.success)]
+
+    per_domain = _table(app, "smallest")
+    assert len(per_domain) == 4
+    np.testing.assert_array_equal(per_domain["fid"], expected.quality.per_domain["fid"])
+    assert per_domain.loc[per_domain["smallest"], "domain"].tolist() == ["sex=female · credit=bad"]
+    assert per_domain["rows_in_data"].sum() == 1_000
+
+    marginals = _table(app, "statistic")
+    assert marginals["value"].tolist() == expected.marginals.sort_values("value", ascending=False)["value"].tolist()
+
+    app.selectbox(key="quality.column").set_value("age").run()
+    app.number_input(key="quality.german.sigma").set_value(0.5).run()
+    assert not app.exception, app.exception
+    assert app.metric[1].value == f"{_expected(german_run_dir, 0.5).quality.noise_baseline:.3f}"
+
+
+def test_the_page_draws_the_rows_assess_quality_compared(german_run_dir: Path) -> None:
+    run = RunDir(german_run_dir)
+    model, frame, split = FairGenerator.load(run.model_path), run.open_data().frame, run.read_manifest().split
+    samples = quality_samples(model, frame, split)
+    schema = model.encoder.schema
+    numeric = [c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC]
+    categorical = [c for c in model.encoder.columns if c not in numeric]
+    pd.testing.assert_frame_equal(marginal_comparison(samples.real, samples.synthetic, numeric, categorical),
+                                  assess_quality(model, frame, split).marginals)
+    assert len(samples.real) == len(samples.synthetic) == len(split.test)
