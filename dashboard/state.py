@@ -19,6 +19,7 @@ from fairgen_core.data.spec import DatasetSpec
 
 SPEC_KEY = "fairgen.spec"
 DATA_KEY = "fairgen.data"
+UPLOAD_KEY = "fairgen.upload"
 _CHOICES = "fairgen.choices"
 
 
@@ -32,9 +33,19 @@ def set_current(source_name: str, spec: DatasetSpec | None) -> None:
     st.session_state[SPEC_KEY] = (source_name, spec) if spec is not None else None
 
 
-def set_current_data(source: DataSource) -> None:
-    """Record the table in use, with the column kinds the user settled on, for the pages that need its rows."""
+def set_current_data(source: DataSource, upload: bytes | None = None) -> None:
+    """Record the table in use, with the column kinds the user settled on, for the pages that need its rows.
+
+    ``upload`` is the uploaded file's original bytes (None for a built-in dataset): a training worker re-reads
+    exactly these bytes, and the Data page can show the file again after a page switch.
+    """
     st.session_state[DATA_KEY] = source
+    st.session_state[UPLOAD_KEY] = upload
+
+
+def current_upload() -> bytes | None:
+    """The original bytes of the uploaded file in use, or None (built-in dataset or nothing uploaded)."""
+    return st.session_state.get(UPLOAD_KEY)
 
 
 def current_data() -> DataSource | None:

@@ -1,5 +1,60 @@
-"""Placeholder while this page is being built."""
+"""Compare methods: the paper's Fig. 2 for the current data, and accuracy against fairness with the Pareto front."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-st.info("This page is being built.")
+from dashboard import state
+from dashboard.background import analysis_controls
+from dashboard.tables import table_of
+from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, TRANSFER, method_bars_figure, pareto_figure, summarise
+from fairgen_core.runs import METHODS, SWEEP
+
+st.title("Compare methods")
+st.caption("Every method is trained on this run's training split, tuned on its validation split and measured on "
+           "its test split — the same rows the fair classifier uses.")
+
+run = state.current_run()
+if run is None or not (run / "model.pt").is_file():
+    st.info("Train a generator first (page **Train generator**), or re-attach to a finished run there.")
+    st.stop()
+
+st.markdown(f"Run **{run.name}**")
+analysis_controls(run, "compare", "Run the comparison methods",
+                  help_text="Baseline, reweighing, disparate impact remover, calibrated equalised odds, meta fair "
+                  "classifier, adversarial debiasing and LAFTR. German: about a minute; Adult: several minutes.")
+methods = table_of(run, METHODS)
+if methods is None:
+    st.info("No comparison yet for this run: run the methods above.")
+    st.stop()
+
+sweep = table_of(run, SWEEP)
+ratio = float(state.remembered("classifier", "ratio", 0.5))
+rows = [methods]
+if sweep is not None:
+    chosen = sweep[(sweep["method"] == TRANSFER) & ((sweep["ratio"] - ratio).abs() < 1e-9)]
+    rows.append(chosen)
+    st.caption(f"Ours is the transfer-learned classifier at ratio {ratio:.1f} (set on the **Fair classifier** page).")
+else:
+    st.caption("Compute the trade-off on the **Fair classifier** page to add ours to these charts.")
+combined = pd.concat(rows, ignore_index=True)
+
+skipped = methods[methods["value"].isna()] if "note" in methods.columns else methods.iloc[0:0]
+for method, note in skipped.groupby("method")["note"].first().items():
+    st.warning(f"**{method}** did not run on this data: {note}")
+
+st.subheader("Fairness and balanced accuracy per method (Fig. 2)")
+st.plotly_chart(method_bars_figure(combined.dropna(subset=["value"])), theme="streamlit", key="compare.bars")
+
+st.subheader("Accuracy against fairness")
+gap = st.selectbox("Fairness gap", FAIRNESS_METRICS, format_func=METRIC_TITLES.get, key="compare.gap")
+st.plotly_chart(pareto_figure(combined.dropna(subset=["value"]), unfairness=gap), theme="streamlit",
+                key="compare.pareto")
+st.caption("Up and to the left is better. Points on the dotted line are not beaten on both axes by any other.")
+
+summary = summarise(combined.dropna(subset=["value"]))
+summary["value"] = summary["mean"].map("{:.3f}".format) + " ± " + summary["std"].map("{:.3f}".format)
+summary["method"] = summary["method"] + summary["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
+st.dataframe(summary.pivot_table(index="method", columns="metric", values="value", aggfunc="first", sort=False)
+             .rename(columns=METRIC_TITLES))

@@ -19,24 +19,34 @@ SHIPPED = [ds for ds in BUILTIN_DATASETS.values() if not ds.needs_file]
 KIND_CHOICES = [kind.value for kind in ColumnKind]
 
 
-def choose_source() -> DataSource | None:
-    """Built-in dataset (Adult preselected) or an uploaded CSV; None until a usable file is there."""
-    origin = st.radio("Data source", ["Built-in dataset", "Upload a CSV"], horizontal=True, key="data.origin")
+def choose_source() -> tuple[DataSource, bytes | None] | None:
+    """Built-in dataset (Adult preselected) or an uploaded CSV with its bytes; None until a usable file is there.
+
+    An upload survives page switches: when the uploader is empty again, the file uploaded earlier is used.
+    """
+    origins = ["Built-in dataset", "Upload a CSV"]
+    origin = st.radio("Data source", origins, horizontal=True, key="data.origin",
+                      index=origins.index(state.remembered("", "origin", origins[0])))
+    state.remember("", "origin", origin)
     if origin == "Built-in dataset":
-        name = st.selectbox(
-            "Dataset", [ds.name for ds in SHIPPED], format_func=lambda n: BUILTIN_DATASETS[n].title,
-            key="data.builtin",
-        )
-        return load_builtin(name)
+        names = [ds.name for ds in SHIPPED]
+        name = st.selectbox("Dataset", names, format_func=lambda n: BUILTIN_DATASETS[n].title, key="data.builtin",
+                            index=names.index(state.remembered("", "builtin", "adult")))
+        state.remember("", "builtin", name)
+        return load_builtin(name), None
     upload = st.file_uploader(
         f"CSV file (up to {UPLOAD_LIMIT_MB} MB; comma, semicolon, tab or pipe separated)",
         type=["csv", "tsv", "txt"], key="data.upload",
     )
+    earlier, content = state.current_data(), state.current_upload()
+    if upload is None and earlier is not None and content is not None:
+        st.caption(f"Using **{earlier.name}**, uploaded earlier; upload another file to replace it.")
+        return load_upload(content, earlier.name), content
     if upload is None:
         st.info("Upload a CSV with one row per person and a header row.")
         return None
     try:
-        return load_upload(upload.getvalue(), upload.name)
+        return load_upload(upload.getvalue(), upload.name), upload.getvalue()
     except FairGenError as error:
         st.error(str(error))
         return None
@@ -124,10 +134,11 @@ def show_domains(source: DataSource, spec: DatasetSpec) -> None:
 st.title("Data")
 st.caption("Choose the data to audit, check how its columns are read, and say which column is the label and "
            "which attributes are sensitive.")
-source = choose_source()
-if source is None:
+chosen = choose_source()
+if chosen is None:
     state.set_current("", None)
     st.stop()
+source, upload_bytes = chosen
 st.markdown(f"**{source.name}** — {len(source.frame):,} rows × {source.frame.shape[1]} columns")
 for note in source.notes:
     st.caption(f"ℹ️ {note}")
@@ -149,7 +160,7 @@ except FairGenError as error:
     st.error(str(error))
     st.stop()
 state.set_current(source.name, spec)
-state.set_current_data(replace(source, schema=schema))
+state.set_current_data(replace(source, schema=schema), upload_bytes)
 for warning in warnings:
     st.warning(warning)
 show_domains(source, spec)

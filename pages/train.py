@@ -1,5 +1,254 @@
-"""Placeholder while this page is being built."""
+"""Train generator page: start and stop a background training job, watch its losses live, reuse checkpoints.
 
+Training runs in a worker process (:mod:`fairgen_core.jobs`), so switching pages, reloading or closing the
+tab does not stop it; the page only polls the run folder while the run is active.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import torch
+from plotly.subplots import make_subplots
 
-st.info("This page is being built.")
+from dashboard import state
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.sources import DataSource
+from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.errors import FairGenError
+from fairgen_core.jobs import JobState, JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
+
+REFRESH_S = 1.0
+MAX_POINTS = 1_500  # per series: longer histories are thinned before drawing
+LOSS_COLUMNS = 4
+RUNS_LABEL = "Runs in this workspace (newest first)"
+STATE_LABELS = {
+    JobState.QUEUED: "⏳ Queued — waiting for a free training slot",
+    JobState.RUNNING: "🏃 Running",
+    JobState.FINISHED: "✅ Finished",
+    JobState.STOPPED: "⏹️ Stopped",
+    JobState.FAILED: "❌ Failed",
+}
+
+
+def training_source(name: str) -> DataSource | None:
+    """The table chosen on the Data page (with the user's column kinds); None, with a message, if it is gone."""
+    source = state.current_data()
+    if source is None or source.name != name:
+        st.info("Open the **Data** page once more to reload the dataset, then come back.")
+        return None
+    return source
+
+
+def device_caption() -> str:
+    """What ``auto`` will use."""
+    if torch.cuda.is_available():
+        return f"GPU: {torch.cuda.get_device_name(0)}"
+    return "CPU (no GPU found)"
+
+
+def settings_form(source: DataSource, spec: DatasetSpec) -> None:
+    """Hyper-parameters and the Start button; a started job becomes the current run."""
+    defaults = GeneratorConfig()
+    with st.form("train.form", border=True):
+        left, middle, right = st.columns(3)
+        epochs = left.number_input("Epochs (at most)", min_value=1, max_value=100_000, value=defaults.epochs,
+                                   key="train.epochs")
+        patience = left.number_input("Early-stopping patience (0: never)", min_value=0, max_value=10_000,
+                                     value=defaults.patience, key="train.patience",
+                                     help="Epochs without a better validation FID before training stops.")
+        batch_size = middle.number_input("Batch size", min_value=1, max_value=1_000_000, value=defaults.batch_size,
+                                         key="train.batch_size",
+                                         help="At most; small tables use smaller batches (16 steps per epoch).")
+        lr = middle.number_input("Learning rate", min_value=1e-6, max_value=1.0, value=defaults.lr, step=1e-4,
+                                 format="%.5f", key="train.lr")
+        adversarial = right.selectbox("Adversarial loss", ["gan", "wgan-gp"], key="train.adversarial",
+                                      index=["gan", "wgan-gp"].index(defaults.adversarial),
+                                      format_func={"gan": "GAN (paper, Eq. 8)", "wgan-gp": "WGAN-GP"}.get)
+        seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=defaults.seed, key="train.seed")
+        device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train.device",
+                          index=["auto", "cpu", "cuda"].index(defaults.device))
+        st.caption(device_caption())
+        submitted = st.form_submit_button("Start training", type="primary", key="train.start")
+    if not submitted:
+        return
+    try:
+        config = GeneratorConfig(epochs=int(epochs), patience=int(patience), batch_size=int(batch_size), lr=float(lr),
+                                 adversarial=adversarial, seed=int(seed), device=device)
+        job = start_training(state.runs_root(), source, spec, source.schema, config, name=source.name,
+                             source_bytes=state.current_upload(), queue_dir=state.runs_root().parent)
+    except (FairGenError, OSError) as error:
+        st.error(f"Could not start the training: {error}")
+        return
+    state.set_current_run(job.path)
+
+
+def choose_run(runs: list[RunSummary]) -> None:
+    """Pick the current run among this workspace's runs (to re-attach after a reload or from another tab)."""
+    current = state.current_run()
+    if current is None and (active := next((r for r in runs if r.status.state.is_active), None)) is not None:
+        state.set_current_run(active.job.path)
+        current = active.job.path
+    if not runs:
+        return
+    labels = {str(r.job.path): f"{r.name} · {r.status.state.value} · "
+              f"{datetime.fromtimestamp(r.status.created):%Y-%m-%d %H:%M:%S}" for r in runs}
+    paths = list(labels)
+    index = paths.index(str(current)) if current is not None and str(current) in labels else None
+    # a new key whenever the current run or a label changes: the box then shows the current run and fresh states
+    key = f"train.run.{zlib.crc32(repr((str(current), labels)).encode()):08x}"
+    choice = st.selectbox(RUNS_LABEL, paths, index=index, format_func=labels.get,
+                          placeholder="Choose a run to open", key=key)
+    if choice is not None and choice != str(current):
+        state.set_current_run(choice)
+        st.rerun()
+
+
+def thin(frame: pd.DataFrame) -> pd.DataFrame:
+    """At most ``MAX_POINTS`` evenly spaced rows, the last one kept."""
+    step = math.ceil(len(frame) / MAX_POINTS)
+    return frame if step <= 1 else pd.concat([frame.iloc[:-1:step], frame.iloc[-1:]])
+
+
+def loss_chart(frame: pd.DataFrame, x: str, title: str, key: str) -> None:
+    """One small panel per loss term (their scales differ by orders of magnitude)."""
+    frame = thin(frame)
+    terms = [column for column in frame.columns if column != x]
+    rows = math.ceil(len(terms) / LOSS_COLUMNS)
+    figure = make_subplots(rows=rows, cols=LOSS_COLUMNS, subplot_titles=terms, vertical_spacing=0.5 / rows)
+    for i, term in enumerate(terms):
+        figure.add_trace(go.Scatter(x=frame[x], y=frame[term], mode="lines", name=term, showlegend=False),
+                         row=i // LOSS_COLUMNS + 1, col=i % LOSS_COLUMNS + 1)
+    figure.update_layout(title=title, height=120 + 160 * rows, margin={"t": 80})
+    st.plotly_chart(figure, key=key)
+
+
+def show_curves(progress: list[dict[str, Any]]) -> None:
+    """Losses per epoch, the last epoch's per-step losses and the validation FID."""
+    if not progress:
+        st.caption("The curves appear after the first epoch.")
+        return
+    per_epoch = pd.DataFrame([{"epoch": p["epoch"], **p["losses"]} for p in progress])
+    loss_chart(per_epoch, "epoch", "Losses per epoch (mean over steps)", "train.loss_epochs")
+    steps = progress[-1].get("step_losses") or {}
+    if steps:
+        per_step = pd.DataFrame(steps).rename_axis("step").reset_index()
+        loss_chart(per_step, "step", f"Losses per step in epoch {progress[-1]['epoch']}", "train.loss_steps")
+    fid = pd.DataFrame([{"epoch": p["epoch"], "validation FID": p["val_fid"], "best so far": p["best_fid"]}
+                        for p in progress if p.get("val_fid") is not None])
+    if not fid.empty:
+        fid = thin(fid)
+        figure = go.Figure([go.Scatter(x=fid["epoch"], y=fid[name], mode="lines", name=name)
+                            for name in ("validation FID", "best so far")])
+        figure.update_layout(title="Validation Fréchet distance (lower is better)", height=320,
+                             xaxis_title="epoch", yaxis_title="FID")
+        st.plotly_chart(figure, key="train.fid")
+
+
+def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, Any]]) -> None:
+    """State, progress bar, speed, ETA and the Stop button."""
+    st.markdown(f"**{STATE_LABELS[status.state]}** — run `{job.path.name}`")
+    if status.state is JobState.FAILED:
+        st.error(status.message or "The training failed.")
+    elif status.message and not status.state.is_active:
+        st.caption(status.message)
+    last = progress[-1] if progress else None
+    if last is not None:
+        st.progress(min(last["epoch"] / last["epochs"], 1.0), text=f"Epoch {last['epoch']} of at most {last['epochs']}")
+        speed, eta, fid = st.columns(3)
+        speed.metric("Rows per second", f"{last['rows_per_s']:,.0f}")
+        eta.metric("Time left (estimate)", _duration(last["eta_s"]) if status.state.is_active else "—")
+        fid.metric("Best validation FID", "—" if last.get("best_fid") is None else f"{last['best_fid']:.3f}")
+    if not status.state.is_active:
+        return
+    if job.stop_requested:
+        st.caption("Stopping: the run ends after the current batch and keeps its best model.")
+    elif st.button("Stop training", key="train.stop"):
+        try:
+            job.request_stop()
+        except OSError as error:
+            st.error(f"Could not ask the run to stop: {error}")
+        else:
+            st.caption("Stopping: the run ends after the current batch and keeps its best model.")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
+def show_run(job: TrainingJob) -> None:
+    """The live view (polled every ``REFRESH_S`` while active, static afterwards) and the downloads."""
+    active = job.is_active
+
+    @st.fragment(run_every=REFRESH_S if active else None)
+    def live() -> None:
+        status, progress = job.status(), job.progress()
+        show_status(job, status, progress)
+        show_curves(progress)
+        if active and not status.state.is_active:
+            st.rerun()  # redraw the page once: downloads appear and polling stops
+
+    live()
+    if active:
+        return
+    downloads = st.columns(2)
+    if job.model_path.is_file():
+        downloads[0].download_button("Download the model (model.pt)", data=job.model_path.read_bytes,
+                                     file_name=f"{job.path.name}.pt", mime="application/octet-stream",
+                                     on_click="ignore", key="train.download_model")
+    if (manifest := job.path / "manifest.json").is_file():
+        downloads[1].download_button("Download the run manifest (manifest.json)", data=manifest.read_bytes,
+                                     file_name=f"{job.path.name}-manifest.json", mime="application/json",
+                                     on_click="ignore", key="train.download_manifest")
+
+
+def load_checkpoint(source: DataSource, spec: DatasetSpec) -> None:
+    """Upload a ``.pt`` checkpoint; checked against the current dataset and spec, it becomes the current run."""
+    with st.expander("Use a trained checkpoint instead"):
+        upload = st.file_uploader("Generator checkpoint (.pt from this page or `fit`)", type=["pt"],
+                                  key="train.checkpoint")
+        if not st.button("Load the checkpoint", key="train.load", disabled=upload is None) or upload is None:
+            return
+        try:
+            job = import_checkpoint(state.runs_root(), upload.getvalue(), source, spec, source.schema,
+                                    name=upload.name, source_bytes=state.current_upload())
+        except (FairGenError, OSError) as error:
+            st.error(str(error))
+            return
+        state.set_current_run(job.path)
+        st.success(f"Loaded '{upload.name}': it is now the current run.")
+
+
+st.title("Train generator")
+st.caption("Train the VAE-GAN translator on the chosen data. Training runs in the background: you can switch "
+           "pages or reload and come back to it.")
+current = state.current_spec()
+source = None
+if current is None:
+    st.info("Choose a dataset, its label and its sensitive attribute(s) on the **Data** page first.")
+else:
+    name, spec = current
+    st.markdown(f"**Data:** {name} — label `{spec.label}`, sensitive "
+                + "; ".join(a.describe() for a in spec.sensitive))
+    source = training_source(name)
+    if source is not None:
+        settings_form(source, spec)
+st.subheader("Run")
+choose_run(list_runs(state.runs_root()))
+run_path = state.current_run()
+if run_path is None:
+    st.caption("No run yet: start one above.")
+else:
+    try:
+        show_run(TrainingJob(run_path))
+    except FairGenError as error:
+        st.error(str(error))
+if source is not None and current is not None:
+    load_checkpoint(source, current[1])

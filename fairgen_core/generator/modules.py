@@ -127,10 +127,14 @@ class OutputActivation:
 
     def soft(self, logits: torch.Tensor) -> torch.Tensor:
         """Softmax per categorical span, tanh per numeric value (differentiable)."""
+        if not self.width:  # numeric columns only
+            return self._assemble(logits, None)
         return self._assemble(logits, torch.softmax(self.blocks(logits, self.PAD_LOGIT), dim=-1))
 
     def gumbel(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
         """Like :meth:`soft` but with Gumbel-softmax samples (what D sees for generated rows)."""
+        if not self.width:
+            return self._assemble(logits, None)
         block = self.blocks(logits, self.PAD_LOGIT)
         # Gumbel(0, 1) noise from uniforms: much faster on the CPU than sampling exponentials.
         noise = -torch.log(-torch.log(torch.rand_like(block).clamp_(min=1e-10)))
@@ -138,12 +142,14 @@ class OutputActivation:
 
     def hard(self, logits: torch.Tensor) -> torch.Tensor:
         """One-hot argmax per categorical span, tanh per numeric value (for sampling and evaluation)."""
+        if not self.width:
+            return self._assemble(logits, None)
         block = self.blocks(logits, self.PAD_LOGIT)
         return self._assemble(logits, fn.one_hot(block.argmax(dim=-1), self.width).to(logits.dtype))
 
-    def _assemble(self, logits: torch.Tensor, block: torch.Tensor) -> torch.Tensor:
+    def _assemble(self, logits: torch.Tensor, block: torch.Tensor | None) -> torch.Tensor:
         out = logits.new_zeros(logits.shape[0], self.n_features + 1)
-        if self.width:
+        if block is not None:
             out.index_copy_(1, self.gather_index, block.reshape(logits.shape[0], -1))
         out = out[:, : self.n_features]
         if self.numeric_index.numel():

@@ -47,3 +47,10 @@ def test_gumbel_activation_is_near_one_hot_at_low_temperature() -> None:
     activation = OutputActivation(LAYOUT)
     out = activation.gumbel(torch.randn(256, 9), tau=0.05)
     assert out[:, 1:4].max(dim=1).values.mean() > 0.95
+
+
+def test_numeric_only_layout_needs_no_categorical_span() -> None:
+    activation = OutputActivation((Span("age", "numeric", 0, 1), Span("income", "numeric", 1, 2)))
+    logits = torch.randn(8, 2) * 3
+    for out in (activation.soft(logits), activation.hard(logits), activation.gumbel(logits, 0.5)):
+        torch.testing.assert_close(out, torch.tanh(logits))

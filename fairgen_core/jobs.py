@@ -1,0 +1,577 @@
+"""Background training jobs: one worker process per run folder, a bounded queue, a status that cannot lie.
+
+Training never runs in the caller's process: :func:`start_training` writes what to train into a fresh run
+folder and starts ``python -m fairgen_core.worker RUN_DIR`` (see :mod:`fairgen_core.worker`) in its own
+session. Besides what :mod:`fairgen_core.runs` describes, a job's run folder holds::
+
+    RUN_DIR/
+      job.json     what to train: data source and its hash, column kinds, spec, generator config, queue
+      data.csv     the original bytes of an uploaded table (or of a built-in's raw file), when there are any
+      status.json  queued | running | finished | stopped | failed, worker pid, timestamps, heartbeat, message
+      STOP         present once a stop was asked for; the worker stops within one batch
+      worker.log   the worker's stdout and stderr
+
+At most ``FAIRGEN_MAX_JOBS`` (default 1) workers train at once per queue folder; a worker started beyond
+that reports ``queued`` and waits, first come first served, until a slot is free. A worker that died
+without saying so (killed, crashed, its heartbeat stale) is reported as ``failed``, never as running forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.datasets import BUILTIN_DATASETS
+from fairgen_core.data.schema import Schema
+from fairgen_core.data.sources import DataSource
+from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
+from fairgen_core.data.splits import split_by_domain
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.model import FairGenerator, resolve_device, spec_from_dict, spec_to_dict
+from fairgen_core.generator.training import EpochReport
+from fairgen_core.runs import MANIFEST, RunDir, frame_hash, new_manifest
+
+JOB, STATUS, STOP, DATA, LOG = "job.json", "status.json", "STOP", "data.csv", "worker.log"
+MAX_JOBS_ENV = "FAIRGEN_MAX_JOBS"
+QUEUE_FOLDER = ".fairgen-queue"
+HEARTBEAT_S = 2.0
+STALE_S = 60.0
+JOB_FORMAT = 1
+
+# Workers started by this process, by run folder: polling them reaps finished ones and gives exit codes.
+_CHILDREN: dict[Path, subprocess.Popen[bytes]] = {}
+
+
+class JobState(StrEnum):
+    """Where a training job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether a worker is (or should be) still working on the job."""
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """The content of ``status.json`` (times are Unix seconds).
+
+    Attributes
+    ----------
+    state : JobState
+        Queued, running, finished, stopped or failed.
+    pid : int or None
+        The worker's process id (None until the worker has started).
+    created : float
+        When the job was submitted.
+    started : float or None
+        When training began (None while queued).
+    updated : float
+        When the state or message last changed.
+    heartbeat : float
+        Last sign of life of the worker (every few seconds while it is active).
+    message : str or None
+        Why it failed, how it ended, or what it waits for.
+    """
+
+    state: JobState
+    pid: int | None
+    created: float
+    started: float | None
+    updated: float
+    heartbeat: float
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {**self.__dict__, "state": self.state.value}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> JobStatus:
+        """Inverse of :meth:`to_dict`."""
+        return cls(JobState(values["state"]), values.get("pid"), values["created"], values.get("started"),
+                   values["updated"], values["heartbeat"], values.get("message"))
+
+
+@dataclass(frozen=True)
+class JobDescription:
+    """The content of ``job.json``: everything the worker needs to re-create the table and train.
+
+    Attributes
+    ----------
+    name : str
+        Display name of the run.
+    data : str or None
+        Built-in dataset name; None for an uploaded table (whose bytes are ``RUN_DIR/data.csv``).
+    data_name : str
+        The table's display name (a built-in's name or the uploaded file's name).
+    data_sha256 : str
+        :func:`~fairgen_core.runs.frame_hash` of the table the job was started on.
+    kinds : dict
+        Kind of every column (the user's overrides included).
+    spec : DatasetSpec
+        Label, favourable values and sensitive attributes.
+    config : GeneratorConfig
+        Hyper-parameters.
+    queue_dir : str
+        Folder whose slots bound the number of workers training at once.
+    max_jobs : int
+        Number of slots in ``queue_dir``.
+    """
+
+    name: str
+    data: str | None
+    data_name: str
+    data_sha256: str
+    kinds: dict[str, str]
+    spec: DatasetSpec
+    config: GeneratorConfig
+    queue_dir: str
+    max_jobs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {**self.__dict__, "format": JOB_FORMAT, "spec": spec_to_dict(self.spec),
+                "config": self.config.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> JobDescription:
+        """Inverse of :meth:`to_dict`."""
+        return cls(values["name"], values["data"], values["data_name"], values["data_sha256"], dict(values["kinds"]),
+                   spec_from_dict(values["spec"]), GeneratorConfig.from_dict(values["config"]),
+                   values["queue_dir"], int(values["max_jobs"]))
+
+
+def read_job(run_dir: str | Path) -> JobDescription:
+    """Read ``RUN_DIR/job.json``.
+
+    Raises
+    ------
+    FairGenError
+        If the folder has no job description or it is damaged.
+    """
+    path = Path(run_dir) / JOB
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        if values.get("format") != JOB_FORMAT:
+            raise ValueError(f"format {values.get('format')!r}, expected {JOB_FORMAT}")
+        return JobDescription.from_dict(values)
+    except FileNotFoundError as exc:
+        raise FairGenError(f"'{run_dir}' is not a FairGen training job (no {JOB}): give a run folder that the "
+                           "dashboard's Train page or `start_training` created.") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise FairGenError(f"'{path}' is damaged ({exc}): start the training again.") from exc
+
+
+def write_status(run_dir: str | Path, status: JobStatus) -> None:
+    """Replace ``RUN_DIR/status.json`` atomically (readers never see half a file)."""
+    path = Path(run_dir) / STATUS
+    temporary = path.with_name(f".{STATUS}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(status.to_dict()), encoding="utf-8")
+    temporary.replace(path)
+
+
+def read_status(run_dir: str | Path) -> JobStatus | None:
+    """``RUN_DIR/status.json`` as written (no liveness check; see :meth:`TrainingJob.status`), None if absent.
+
+    Raises
+    ------
+    FairGenError
+        If the file is damaged.
+    """
+    path = Path(run_dir) / STATUS
+    try:
+        return JobStatus.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FairGenError(f"'{path}' is damaged ({exc}).") from exc
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a dead child its parent has not reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): trust os.kill
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def max_jobs_from_env() -> int:
+    """``$FAIRGEN_MAX_JOBS`` (default 1): how many workers may train at once per queue folder."""
+    text = os.environ.get(MAX_JOBS_ENV, "").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise FairGenError(f"{MAX_JOBS_ENV} must be a whole number ≥ 1, got '{text}': fix the environment "
+                           "variable or unset it (default 1).")
+    return int(text)
+
+
+class TrainingJob:
+    """A run folder made by :func:`start_training` or :func:`import_checkpoint` (or ``fit --out``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The run folder.
+
+    Raises
+    ------
+    FairGenError
+        If ``path`` holds neither a job description nor a run manifest.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not (self.path / JOB).is_file() and not (self.path / MANIFEST).is_file():
+            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {JOB} or {MANIFEST}): choose a run "
+                               "from this workspace's list or start a new one.")
+
+    def __repr__(self) -> str:
+        return f"TrainingJob({str(self.path)!r})"
+
+    @property
+    def run(self) -> RunDir:
+        """The run folder's files (manifest, progress, model)."""
+        return RunDir(self.path)
+
+    @property
+    def model_path(self) -> Path:
+        """Where the checkpoint is (or will be)."""
+        return self.run.model_path
+
+    @property
+    def name(self) -> str:
+        """The display name given at start (the folder name for runs made by ``fit``)."""
+        return read_job(self.path).name if (self.path / JOB).is_file() else self.path.name
+
+    def status(self) -> JobStatus:
+        """The job's status; an active job whose worker is gone or silent is reported as ``failed``."""
+        status = self._read_status()
+        if not status.state.is_active:
+            return status
+        child = _CHILDREN.get(self.path.resolve())
+        gone = status.pid is not None and not process_alive(status.pid)
+        if child is not None and (child.poll() is not None or gone):
+            code = child.wait()  # it has ended (a zombie until reaped here)
+            status = self._read_status()  # it may have written its last words just before exiting
+            if not status.state.is_active:
+                return status
+            detail = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        elif gone:
+            detail = f"process {status.pid} is gone"
+        elif time.time() - status.heartbeat > STALE_S:
+            detail = f"no heartbeat for {time.time() - status.heartbeat:.0f} s"
+        else:
+            return status
+        return replace(status, state=JobState.FAILED,
+                       message=f"the training process ended unexpectedly ({detail}); see {LOG} in the run folder.")
+
+    def _read_status(self) -> JobStatus:
+        try:
+            status = read_status(self.path)
+        except FairGenError as exc:
+            now = time.time()
+            return JobStatus(JobState.FAILED, None, now, None, now, now, str(exc))
+        return status if status is not None else self._status_without_file()
+
+    def _status_without_file(self) -> JobStatus:
+        """A run folder written by ``fit --out``: finished when it has a model."""
+        created = (self.path / MANIFEST).stat().st_mtime if (self.path / MANIFEST).exists() else 0.0
+        if self.model_path.is_file():
+            return JobStatus(JobState.FINISHED, None, created, created, created, created,
+                             "trained outside the dashboard")
+        return JobStatus(JobState.FAILED, None, created, None, created, created,
+                         f"no {STATUS} and no model: the folder was not made by a training job.")
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the job is queued or running."""
+        return self.status().state.is_active
+
+    def progress(self) -> list[dict[str, Any]]:
+        """One record per finished epoch (see :meth:`fairgen_core.runs.RunDir.read_progress`)."""
+        return self.run.read_progress()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop (it stops within one batch and keeps its best model); returns at once."""
+        (self.path / STOP).touch()
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return (self.path / STOP).exists()
+
+    def stop(self, timeout: float = 10.0) -> JobStatus:
+        """Ask the worker to stop and wait; kill it if it has not stopped within ``timeout`` seconds.
+
+        Returns
+        -------
+        JobStatus
+            The final status (``stopped``, or how it ended if it ended otherwise meanwhile).
+        """
+        self.request_stop()
+        deadline = time.monotonic() + timeout
+        while (status := self.status()).state.is_active:
+            if time.monotonic() > deadline:
+                return self._kill(status, timeout)
+            time.sleep(0.05)
+        return status
+
+    def _kill(self, status: JobStatus, timeout: float) -> JobStatus:
+        if status.pid is not None and process_alive(status.pid):
+            try:
+                os.killpg(status.pid, signal.SIGKILL)  # a worker we started leads its session: its children go too
+            except ProcessLookupError:
+                os.kill(status.pid, signal.SIGKILL)  # a worker started by hand, in someone else's group
+        child = _CHILDREN.get(self.path.resolve())
+        if child is not None:
+            child.wait()
+        now = time.time()
+        final = replace(status, state=JobState.STOPPED, updated=now,
+                        message=f"killed: it did not stop within {timeout:g} s; the last checkpoint is kept.")
+        write_status(self.path, final)
+        return final
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of :func:`list_runs`."""
+
+    job: TrainingJob
+    name: str
+    status: JobStatus
+
+
+def list_runs(runs_root: str | Path) -> list[RunSummary]:
+    """The run folders directly under ``runs_root``, newest first, with their status."""
+    root = Path(runs_root)
+    if not root.is_dir():
+        return []
+    runs = []
+    for path in root.iterdir():
+        if path.is_dir() and ((path / JOB).is_file() or (path / MANIFEST).is_file()):
+            job = TrainingJob(path)
+            try:
+                name = job.name
+            except FairGenError:
+                name = path.name
+            runs.append(RunSummary(job, name, job.status()))
+    return sorted(runs, key=lambda run: (run.status.created, run.job.path.name), reverse=True)
+
+
+def start_training(
+    runs_root: str | Path,
+    source: DataSource,
+    spec: DatasetSpec,
+    schema: Schema,
+    config: GeneratorConfig = GeneratorConfig(),
+    *,
+    name: str | None = None,
+    source_bytes: bytes | None = None,
+    queue_dir: str | Path | None = None,
+    max_jobs: int | None = None,
+) -> TrainingJob:
+    """Start training the generator in a worker process; returns at once.
+
+    Parameters
+    ----------
+    runs_root : str or pathlib.Path
+        Folder under which a fresh run folder is created.
+    source : DataSource
+        The table (a built-in from :func:`~fairgen_core.data.sources.open_data`, or an upload read from bytes).
+    spec : DatasetSpec
+        Label, favourable values and sensitive attributes (checked here: a bad spec raises before anything
+        is started).
+    schema : Schema
+        Column kinds, with the user's overrides.
+    config : GeneratorConfig
+        Hyper-parameters (a device the machine lacks raises here).
+    name : str, optional
+        Display name of the run (default: the table's name); the folder name is derived from it.
+    source_bytes : bytes, optional
+        The bytes the table was read from: required for uploads (``open_data(source_bytes)`` must give
+        ``source.frame`` back), optional for built-ins that need a raw file (MEPS). Saved as ``data.csv``.
+    queue_dir : str or pathlib.Path, optional
+        Folder whose slots bound how many workers train at once (default ``runs_root``); give the same
+        folder for every workspace that shares the machine.
+    max_jobs : int, optional
+        Slots in ``queue_dir`` (default ``$FAIRGEN_MAX_JOBS``, else 1). A job beyond them waits, ``queued``.
+
+    Returns
+    -------
+    TrainingJob
+
+    Raises
+    ------
+    FairGenError
+        If the spec does not fit the data, the device is unavailable, an upload comes without its bytes,
+        or ``max_jobs`` is not a positive number.
+    """
+    validate_spec(source.frame, schema, spec)
+    resolve_device(config.device)
+    builtin = source.name if source.default_spec is not None and source.name in BUILTIN_DATASETS else None
+    if builtin is None and source_bytes is None:
+        raise FairGenError(f"'{source.name}' is not a built-in dataset: pass the uploaded file's bytes "
+                           "(source_bytes) so that the training process reads the same rows.")
+    slots = max_jobs if max_jobs is not None else max_jobs_from_env()
+    if slots < 1:
+        raise FairGenError(f"max_jobs must be at least 1, got {slots}.")
+    run_dir = _new_run_dir(Path(runs_root), name or source.name)
+    if source_bytes is not None:
+        (run_dir / DATA).write_bytes(source_bytes)
+    description = JobDescription(
+        name=name or source.name, data=builtin, data_name=source.name, data_sha256=frame_hash(source.frame),
+        kinds={c.name: c.kind.value for c in schema.columns}, spec=spec, config=config,
+        queue_dir=str(Path(queue_dir or runs_root).resolve()), max_jobs=slots,
+    )
+    (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
+    now = time.time()
+    write_status(run_dir, JobStatus(JobState.QUEUED, None, now, None, now, now, "starting the training process"))
+    ticket = queue_ticket(run_dir, description, now)
+    ticket.parent.mkdir(parents=True, exist_ok=True)
+    ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
+    _launch(run_dir)
+    return TrainingJob(run_dir)
+
+
+def queue_ticket(run_dir: Path, job: JobDescription, created: float) -> Path:
+    """The file that holds a job's place in its queue until its worker gets a slot.
+
+    Tickets sort by submission time; each holds its run folder's path. Slots are ``slot-N.lock`` files
+    beside them (see :func:`fairgen_core.worker.training_slot`).
+    """
+    return Path(job.queue_dir) / QUEUE_FOLDER / f"{round(created * 1e6):020d}-{run_dir.name}.wait"
+
+
+def _new_run_dir(runs_root: Path, name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:40] or "run"
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    runs_root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        path = runs_root / (stem if attempt == 1 else f"{stem}-{attempt}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FairGenError(f"could not create a new run folder under '{runs_root}': clean up old runs.")
+
+
+def _launch(run_dir: Path) -> None:
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    with (run_dir / LOG).open("ab") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "fairgen_core.worker", str(run_dir.resolve())],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    _CHILDREN[run_dir.resolve()] = child
+
+
+def import_checkpoint(
+    runs_root: str | Path,
+    checkpoint: bytes,
+    source: DataSource,
+    spec: DatasetSpec,
+    schema: Schema,
+    *,
+    name: str,
+    source_bytes: bytes | None = None,
+) -> TrainingJob:
+    """Make a finished run folder from an uploaded checkpoint trained for this table and spec.
+
+    The checkpoint is read with ``torch.load(weights_only=True)`` (never unpickled) and must have been
+    trained for the same label, favourable values and sensitive attributes, on a table with the columns
+    it encodes. The split recorded in the manifest is the default one for the checkpoint's seed.
+
+    Raises
+    ------
+    FairGenError
+        If the file is not a FairGen checkpoint or does not fit the table and spec; no folder is left.
+    """
+    validate_spec(source.frame, schema, spec)
+    builtin = source.name if source.default_spec is not None and source.name in BUILTIN_DATASETS else None
+    with tempfile.TemporaryDirectory() as staging:  # messages name the uploaded file
+        staged = Path(staging) / (Path(name).name or "checkpoint.pt")
+        staged.write_bytes(checkpoint)
+        model = FairGenerator.load(staged, device="cpu")
+    check_compatible(model, source.frame, spec, name)
+    run_dir = _new_run_dir(Path(runs_root), name)
+    run = RunDir(run_dir)
+    run.model_path.write_bytes(checkpoint)
+    if source_bytes is not None:
+        (run_dir / DATA).write_bytes(source_bytes)
+    description = JobDescription(
+        name=name, data=builtin, data_name=source.name, data_sha256=frame_hash(source.frame),
+        kinds={c.name: c.kind.value for c in schema.columns}, spec=spec, config=model.config,
+        queue_dir=str(Path(runs_root).resolve()), max_jobs=1,
+    )
+    (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
+    split = split_by_domain(assign_domains(source.frame, spec).domain, seed=model.config.seed)
+    data, data_file = manifest_data(run_dir, description)
+    run.write_manifest(new_manifest(data, data_file, source.frame, spec, model.config, split))
+    for record in model.history:
+        run.append_progress(EpochReport(**record, step_losses={}))
+    now = time.time()
+    write_status(run_dir, JobStatus(JobState.FINISHED, None, now, now, now, now, f"loaded from '{name}'"))
+    return TrainingJob(run_dir)
+
+
+def manifest_data(run_dir: Path, job: JobDescription) -> tuple[str, str | None]:
+    """The manifest's ``data`` and ``data_file``: the built-in's name, or the saved copy of the upload.
+
+    For an upload both point at ``RUN_DIR/data.csv``, so ``python -m fairgen_core quality RUN_DIR`` reads
+    the same rows again.
+    """
+    copy = run_dir.resolve() / DATA
+    if job.data is not None:
+        return job.data, str(copy) if copy.exists() else None
+    return str(copy), str(copy)
+
+
+def check_compatible(model: FairGenerator, frame: pd.DataFrame, spec: DatasetSpec, name: str) -> None:
+    """Check that ``model`` was trained for ``spec`` on a table like ``frame``.
+
+    Raises
+    ------
+    FairGenError
+        Naming what differs (label, favourable values, sensitive attributes, missing columns).
+    """
+    def describe(s: DatasetSpec) -> str:
+        favourable = ", ".join(map(str, s.favourable))
+        return f"label '{s.label}' (favourable {favourable}), sensitive {'; '.join(a.describe() for a in s.sensitive)}"
+
+    mine, theirs = spec_to_dict(spec), spec_to_dict(model.spec)
+    if any(mine[key] != theirs[key] for key in ("label", "favourable", "sensitive")):
+        raise FairGenError(f"'{name}' was trained for {describe(model.spec)}, but the current dataset uses "
+                           f"{describe(spec)}: choose the same on the Data page, or upload a checkpoint trained "
+                           "for this choice.")
+    missing = [column for column in model.encoder.columns if column not in frame.columns]
+    if missing:
+        raise FairGenError(f"'{name}' expects column(s) {', '.join(missing[:8])} that the current data lacks: "
+                           "upload a checkpoint trained on this table.")

@@ -1,0 +1,265 @@
+"""The training worker: ``python -m fairgen_core.worker RUN_DIR``.
+
+Started by :func:`fairgen_core.jobs.start_training` in its own session. It reads ``job.json``, waits for a
+training slot (``queued``), re-creates the exact table the job was started on (checking its hash), writes
+``manifest.json``, trains with a progress line per epoch in ``progress.jsonl`` and a checkpoint in
+``model.pt``, and keeps ``status.json`` current, with a heartbeat every few seconds. A ``STOP`` file or
+SIGTERM stops training within one batch (the best model so far is kept); any error ends the job as
+``failed`` with its message. It never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import IO
+
+from fairgen_core.cli import ProgressBar
+from fairgen_core.data.io import ReadLimits
+from fairgen_core.data.sources import DataSource, open_data
+from fairgen_core.data.spec import assign_domains
+from fairgen_core.data.splits import split_by_domain
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
+from fairgen_core.jobs import (
+    DATA,
+    HEARTBEAT_S,
+    STOP,
+    JobDescription,
+    JobState,
+    JobStatus,
+    TrainingJob,
+    manifest_data,
+    queue_ticket,
+    read_job,
+    read_status,
+    write_status,
+)
+from fairgen_core.runs import RunDir, frame_hash, new_manifest
+
+POLL_S = 0.25
+
+
+class _Status:
+    """``status.json`` as this worker sees it; a background thread keeps the heartbeat fresh."""
+
+    def __init__(self, run_dir: Path, created: float) -> None:
+        now = time.time()
+        self.run_dir = run_dir
+        self._lock = threading.Lock()
+        self._status = JobStatus(JobState.QUEUED, os.getpid(), created, None, now, now, "waiting for a training slot")
+        self._done = threading.Event()
+        write_status(run_dir, self._status)
+
+    def update(self, state: JobState, message: str | None, **changes: float) -> None:
+        """Record a new state (and message), with a fresh heartbeat."""
+        with self._lock:
+            now = time.time()
+            self._status = replace(self._status, state=state, message=message, updated=now, heartbeat=now, **changes)
+            write_status(self.run_dir, self._status)
+
+    def beat(self) -> None:
+        """Refresh the heartbeat while the job is active."""
+        with self._lock:
+            if self._status.state.is_active:
+                self._status = replace(self._status, heartbeat=time.time())
+                write_status(self.run_dir, self._status)
+
+    @contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Beat every ``HEARTBEAT_S`` seconds while the block runs."""
+        def loop() -> None:
+            while not self._done.wait(HEARTBEAT_S):
+                self.beat()
+
+        thread = threading.Thread(target=loop, name="fairgen-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self._done.set()
+            thread.join()
+
+
+class _StopFlag:
+    """True once ``RUN_DIR/STOP`` exists or SIGTERM arrived (polled before every batch)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / STOP
+        self._signalled = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: self._signalled.set())
+
+    def __call__(self) -> bool:
+        return self._signalled.is_set() or self.path.exists()
+
+
+@contextmanager
+def training_slot(run_dir: Path, job: JobDescription, created: float, should_stop: _StopFlag) -> Iterator[bool]:
+    """Hold one of the ``job.max_jobs`` slots of its queue while the block runs; wait in line for it.
+
+    Jobs take slots in the order they were submitted: a worker tries for a slot only once no active job
+    submitted before it is still waiting (tickets of jobs that ended or died are dropped). Slots are
+    ``flock`` locks, which the system releases when their holder dies, however it dies.
+
+    Yields
+    ------
+    bool
+        True with a slot held; False if a stop was asked for while waiting.
+    """
+    ticket = queue_ticket(run_dir, job, created)
+    if not ticket.exists():  # a worker started by hand: take a place in line now
+        ticket.parent.mkdir(parents=True, exist_ok=True)
+        ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
+    held: IO[bytes] | None = None
+    try:
+        while not should_stop():
+            if _first_in_line(ticket) and (held := _take_slot(ticket.parent, job.max_jobs)) is not None:
+                break
+            time.sleep(POLL_S)
+        ticket.unlink(missing_ok=True)
+        yield held is not None
+    finally:
+        ticket.unlink(missing_ok=True)
+        if held is not None:
+            held.close()
+
+
+def _first_in_line(ticket: Path) -> bool:
+    for waiting in sorted(ticket.parent.glob("*.wait")):
+        if waiting == ticket:
+            return True
+        try:
+            ahead = TrainingJob(waiting.read_text(encoding="utf-8"))
+            if ahead.is_active:
+                return False
+        except (OSError, FairGenError):
+            pass  # its run folder is gone
+        waiting.unlink(missing_ok=True)  # that job ended or died without a slot
+    return False
+
+
+def _take_slot(folder: Path, max_jobs: int) -> IO[bytes] | None:
+    for slot in range(max_jobs):
+        handle = (folder / f"slot-{slot}.lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return handle
+    return None
+
+
+def load_table(run_dir: Path, job: JobDescription) -> DataSource:
+    """Re-create the table the job was started on (built-in by name, upload from ``data.csv``).
+
+    Raises
+    ------
+    FairGenError
+        If the data cannot be read or differ from the table the job was started on.
+    """
+    copy = run_dir / DATA
+    if job.data is not None:
+        source = open_data(job.data, file=copy if copy.exists() else None)
+    else:
+        if not copy.is_file():
+            raise FairGenError(f"the uploaded table is missing from the run folder ({copy}): start the training "
+                               "again from the dashboard.")
+        raw = copy.read_bytes()
+        source = open_data(raw, name=job.data_name, limits=ReadLimits(max_bytes=max(len(raw), ReadLimits().max_bytes)))
+    if frame_hash(source.frame) != job.data_sha256:
+        raise FairGenError(f"the table read by the training process differs from '{job.data_name}' as it was "
+                           "when the job started: start the training again.")
+    return source
+
+
+def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _Status) -> FairGenerator:
+    """Train as ``fit`` does, writing the manifest, the progress log and the checkpoint into ``run_dir``."""
+    resolve_device(job.config.device)
+    source = load_table(run_dir, job)
+    schema = source.schema.with_kinds(job.kinds)
+    split = split_by_domain(assign_domains(source.frame, job.spec).domain, seed=job.config.seed)
+    run = RunDir(run_dir)
+    data, data_file = manifest_data(run_dir, job)
+    run.write_manifest(new_manifest(data, data_file, source.frame, job.spec, job.config, split))
+    bar = ProgressBar(sys.stdout)
+
+    def report(epoch: EpochReport) -> None:
+        run.append_progress(epoch)
+        status.beat()
+        bar.update(epoch)
+
+    print(f"training '{job.name}' on {len(split.train):,} rows ({resolve_device(job.config.device)})", flush=True)
+    return fit_generator(source.frame, job.spec, schema=schema, config=job.config, split=split, callback=report,
+                         should_stop=should_stop, checkpoint_path=run.model_path)
+
+
+def _outcome(model: FairGenerator, run_dir: Path) -> tuple[JobState, str]:
+    last = model.history[-1] if model.history else {}
+    epochs, best = last.get("epoch", 0), last.get("best_fid")
+    fid = f", best validation FID {best:.3f}" if best is not None else ""
+    if last.get("stopped") in ("completed", "early-stopping"):
+        how = "stopped early (no validation improvement)" if last["stopped"] == "early-stopping" else "completed"
+        return JobState.FINISHED, f"{how} after {epochs} epoch(s){fid}."
+    if RunDir(run_dir).model_path.is_file():
+        return JobState.STOPPED, f"stopped on request after {epochs} epoch(s){fid}; the best model so far is kept."
+    return JobState.STOPPED, "stopped on request before the first epoch ended; no model was saved."
+
+
+def run_job(run_dir: str | Path) -> int:
+    """Run the job in ``run_dir`` to its end; returns the process exit status (0 unless it failed).
+
+    Raises
+    ------
+    FairGenError
+        If ``run_dir`` holds no readable job description (nothing is written then).
+    """
+    run_dir = Path(run_dir)
+    job = read_job(run_dir)
+    submitted = read_status(run_dir)
+    created = submitted.created if submitted is not None else time.time()
+    status = _Status(run_dir, created)
+    should_stop = _StopFlag(run_dir)
+    with status.heartbeat():
+        try:
+            with training_slot(run_dir, job, created, should_stop) as got_slot:
+                if not got_slot:
+                    status.update(JobState.STOPPED, "stopped on request while waiting for a training slot.")
+                    return 0
+                status.update(JobState.RUNNING, None, started=time.time())
+                model = train(run_dir, job, should_stop, status)
+        except Exception as exc:  # the job's end, not a crash: every error becomes its failure message
+            traceback.print_exc()
+            message = str(exc) if isinstance(exc, FairGenError) else f"{type(exc).__name__}: {exc}"
+            status.update(JobState.FAILED, message)
+            return 1
+        state, message = _outcome(model, run_dir)
+        status.update(state, message)
+    print(message, flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; exit status 2 (with the reason on stderr) when the run folder is not a job."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m fairgen_core.worker RUN_DIR", file=sys.stderr)
+        return 2
+    try:
+        return run_job(args[0])
+    except FairGenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

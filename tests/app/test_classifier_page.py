@@ -1,0 +1,81 @@
+"""AppTest of the Fair classifier & trade-off page: background sweep, slider redraw from the precomputed table."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from fairgen_core.cli import main
+from fairgen_core.runs import SWEEP, RunDir
+from fairgen_core.tasks import task_status
+from tests.app.conftest import APP
+
+PAGE = "../pages/classifier.py"
+
+
+@pytest.fixture(scope="module")
+def swept_run(german_run_dir: Path, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("swept") / "german"
+    shutil.copytree(german_run_dir, run)
+    assert main(["sweep", str(run), "--ratios", "0,0.5,1", "--reps", "2", "--epochs", "5"]) == 0
+    return run
+
+
+def _open(run: Path | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if run is not None:
+        at.session_state[state.RUN_KEY] = str(run)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric_values(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_without_a_run_points_to_training() -> None:
+    at = _open(None)
+    assert "Train a generator first" in at.info[0].value
+
+
+def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:
+    at = _open(swept_run)
+    slider = at.select_slider(key="classifier.ratio")
+    assert slider.value == 0.5 and list(slider.options) == ["0.0 real : 1.0 synthetic", "0.5 real : 0.5 synthetic",
+                                                            "1.0 real : 0.0 synthetic"]
+    table = RunDir(swept_run).read_table(SWEEP)
+    expected = table[(table["method"] == "transfer") & (table["ratio"] == 0.0)
+                     & (table["metric"] == "balanced_accuracy")]["value"].mean()
+    at_half = _metric_values(at)
+    slider.set_value(0.0).run()
+    assert not at.exception
+    at_zero = _metric_values(at)
+    assert at_zero["Balanced accuracy ↑"] == f"{expected:.3f}"
+    assert at_zero != at_half
+    assert "2 repetitions" in at.caption[-1].value
+
+
+def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "german"
+    shutil.copytree(german_run_dir, run)
+    at = _open(run)
+    assert any("No trade-off yet" in info.value for info in at.info)
+    at.number_input(key="sweep.reps").set_value(1)
+    at.number_input(key="sweep.epochs").set_value(5)
+    at.button(key="sweep.start").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + 120
+    while task_status(run, "sweep").running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert task_status(run, "sweep").state == "finished", task_status(run, "sweep").message
+    at.run()
+    assert not at.exception
+    assert at.select_slider(key="classifier.ratio").value == 0.5
+    assert RunDir(run).read_table(SWEEP)["ratio"].nunique() == 11
