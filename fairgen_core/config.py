@@ -156,6 +156,9 @@ class ClassifierConfig(_Serialisable):
         ``auto`` uses CUDA when available.
     pretrain_rows_per_domain : int
         Synthetic rows drawn per (group, label) domain for pre-training (exactly balanced).
+    balance_domains : bool
+        Fine-tune (and train "no TL") on domain-balanced real data, as the paper does: real rows and
+        synthetic pairs are weighted so that every (group, label) domain has the same total weight.
     balance_classes : bool
         Weight the positive class by (negatives / positives) of the training mix, which trains as on
         label-balanced data (the paper's "balanced real data") and makes the 0.5 threshold meaningful
@@ -176,6 +179,7 @@ class ClassifierConfig(_Serialisable):
     seed: int = 0
     device: Device = "auto"
     pretrain_rows_per_domain: int = 5000
+    balance_domains: bool = True
     balance_classes: bool = True
 
     def __post_init__(self) -> None:

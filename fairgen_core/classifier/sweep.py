@@ -10,6 +10,7 @@ import pandas as pd
 
 from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.training import (
+    balanced_weights,
     encode_rows,
     finetune,
     predict,
@@ -37,7 +38,8 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
 
     Each repetition pre-trains C once on balanced synthetic rows (seed ``config.seed + repetition``) and
     fine-tunes a copy at every ratio; it also trains the "no TL" reference (real rows only, no
-    pre-training) with the same seed.
+    pre-training) with the same seed. With ``config.balance_domains`` (the default, as in the paper) the
+    real rows and the pairs are weighted so that every (group, label) domain counts the same.
 
     Parameters
     ----------
@@ -69,14 +71,16 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     rows: list[dict[str, object]] = []
     for repetition in range(repetitions):
         seeded = replace(config, seed=config.seed + repetition)
-        x_pairs, y_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed)
+        x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed)
+        w_real, w_pairs = balanced_weights(seeded, d_train, d_pairs)
         base = pretrain(generator, x_val, y_val, seeded)
         candidates: list[tuple[str, float, MLPClassifier]] = [
-            ("transfer", float(ratio),
-             finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=seeded))
+            ("transfer", float(ratio), finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio,
+                                                config=seeded, sample_weight=w_real, pair_weight=w_pairs))
             for ratio in ratios
         ]
-        candidates.append(("no TL", float("nan"), train_real_only(x_train, y_train, x_val, y_val, seeded)))
+        candidates.append(("no TL", float("nan"),
+                           train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real)))
         for method, ratio, model in candidates:
             predicted = (predict(model, x_test) >= 0.5).astype(np.int64)
             report = fairness_report(y_test, predicted, groups, group_names)

@@ -116,8 +116,8 @@ def predict(classifier: MLPClassifier, x: ArrayLike) -> np.ndarray:
 
 # -- batches -----------------------------------------------------------------------------------------
 def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
-                  batch_size: int, generator: np.random.Generator, *,
-                  sample_weight: ArrayLike | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+                  batch_size: int, generator: np.random.Generator, *, sample_weight: ArrayLike | None = None,
+                  pair_weight: ArrayLike | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
     """One epoch of shuffled batches, ``round(ratio * size)`` real rows and the rest synthetic pairs each.
 
     An epoch has as many rows as the larger of the two sets; each set is walked in a random order (cycled
@@ -136,14 +136,16 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
     generator : numpy.random.Generator
         Source of the shuffling.
     sample_weight : array or tensor, optional
-        Loss weight of each real row (e.g. reweighing); synthetic pairs weigh 1. The shuffling is the same
-        with or without weights.
+        Loss weight of each real row (e.g. reweighing or :func:`domain_weights`); 1 when omitted. The
+        shuffling is the same with or without weights.
+    pair_weight : array or tensor, optional
+        Loss weight of each synthetic pair; 1 when omitted.
 
     Yields
     ------
     (torch.Tensor, torch.Tensor) or (torch.Tensor, torch.Tensor, torch.Tensor)
-        Float features and float labels, on the device of ``x_real``; with ``sample_weight``, also the
-        float weights of the batch's rows.
+        Float features and float labels, on the device of ``x_real``; with either weight, also the float
+        weights of the batch's rows.
 
     Examples
     --------
@@ -160,8 +162,10 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
     x_real, y_real = torch.as_tensor(x_real, dtype=torch.float32), torch.as_tensor(y_real, dtype=torch.float32)
     x_pairs = torch.as_tensor(x_pairs, dtype=torch.float32, device=x_real.device)
     y_pairs = torch.as_tensor(y_pairs, dtype=torch.float32, device=x_real.device)
-    w_real = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32,
-                                                                 device=x_real.device)
+    weighted = sample_weight is not None or pair_weight is not None
+    w_real, w_pairs = (torch.ones(len(x), device=x_real.device) if w is None
+                       else torch.as_tensor(w, dtype=torch.float32, device=x_real.device)
+                       for x, w in ((x_real, sample_weight), (x_pairs, pair_weight)))
     n = max(len(x_real), len(x_pairs))
     real_order, pair_order = generator.permutation(max(len(x_real), 1)), generator.permutation(max(len(x_pairs), 1))
     used_real = used_pairs = 0
@@ -172,10 +176,10 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
         pair_idx = _take(pair_order, used_pairs, size - n_real, x_real.device)
         used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
         batch = (torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]))
-        if w_real is None:
+        if not weighted:
             yield batch
         else:
-            yield (*batch, torch.cat([w_real[real_idx], torch.ones(len(pair_idx), device=x_real.device)]))
+            yield (*batch, torch.cat([w_real[real_idx], w_pairs[pair_idx]]))
 
 
 def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> torch.Tensor:
@@ -246,33 +250,57 @@ def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches
 
 
 def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
-         x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig, *,
-         sample_weight: ArrayLike | None = None) -> MLPClassifier:
-    """Move everything to the device and run :func:`train_classifier` on mixed batches (real rows weighted by
-    ``sample_weight`` when given)."""
+         x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig, *, sample_weight: ArrayLike | None = None,
+         pair_weight: ArrayLike | None = None) -> MLPClassifier:
+    """Move everything to the device and run :func:`train_classifier` on mixed batches (real rows and pairs
+    weighted by ``sample_weight`` and ``pair_weight`` when given)."""
     device = resolve_device(config.device)
     model.to(device)
     x, y, x_pairs, y_pairs, x_val = (torch.as_tensor(a, device=device) for a in (x, y, x_pairs, y_pairs, x_val))
     rng = np.random.default_rng(config.seed)
-    weight = positive_weight(y, y_pairs, ratio) if config.balance_classes else None
+    weight = positive_weight(y, y_pairs, ratio, sample_weight, pair_weight) if config.balance_classes else None
     train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng,
-                                                         sample_weight=sample_weight),
+                                                         sample_weight=sample_weight, pair_weight=pair_weight),
                      x_val, y_val, config, pos_weight=weight)
     return model
 
 
-def positive_weight(y_real: ArrayLike, y_pairs: ArrayLike, ratio: float) -> float | None:
-    """Negatives / positives in the expected batch mix (None when a class is missing from it).
+def positive_weight(y_real: ArrayLike, y_pairs: ArrayLike, ratio: float, w_real: ArrayLike | None = None,
+                    w_pairs: ArrayLike | None = None) -> float | None:
+    """Negatives / positives in the expected (weighted) batch mix (None when a class is missing from it).
 
     Examples
     --------
     >>> positive_weight(np.array([1, 1, 1, 0]), np.array([0, 1]), 0.5)  # 62.5% positives
     0.6
+    >>> positive_weight(np.array([1, 1, 1, 0]), np.array([0, 1]), 1.0, w_real=np.array([1, 1, 1, 3]))
+    1.0
     """
-    share = ratio * float(torch.as_tensor(y_real, dtype=torch.float32).mean()) if ratio > 0 else 0.0
+    def positive_share(y: ArrayLike, w: ArrayLike | None) -> float:
+        y = np.asarray(torch.as_tensor(y, dtype=torch.float64).cpu())
+        w = np.ones_like(y) if w is None else np.asarray(torch.as_tensor(w, dtype=torch.float64).cpu())
+        return float((y * w).sum() / w.sum())
+
+    share = ratio * positive_share(y_real, w_real) if ratio > 0 else 0.0
     if ratio < 1:
-        share += (1 - ratio) * float(torch.as_tensor(y_pairs, dtype=torch.float32).mean())
+        share += (1 - ratio) * positive_share(y_pairs, w_pairs)
     return (1 - share) / share if 0 < share < 1 else None
+
+
+def domain_weights(domains: ArrayLike) -> np.ndarray:
+    """Per-row weights that give every (group, label) domain present the same total weight (mean weight 1).
+
+    Training with them is training on the paper's "balanced real data" without discarding rows.
+
+    Examples
+    --------
+    >>> domain_weights(np.array([0, 0, 0, 1])).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    domains = np.asarray(domains, dtype=np.int64)
+    counts = np.bincount(domains)
+    present = int((counts > 0).sum())
+    return (len(domains) / (present * counts[domains])).astype(np.float64)
 
 
 # -- the paper's transfer learning -------------------------------------------------------------------
@@ -290,16 +318,16 @@ def balanced_synthetic(generator: FairGenerator, per_domain: int, seed: int) -> 
 
 
 def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray,
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+                    seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each real row translated to the paper's target domain (another group, label kept or flipped).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        Encoded translations x_g and their labels (``target % 2``).
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Encoded translations x_g, their labels (``target % 2``) and their target domains.
     """
-    targets = generator.paired_targets(domains, seed=seed)
-    return generator.translate_encoded(x, domains, targets, seed=seed), (targets % 2).astype(np.int64)
+    targets = generator.paired_targets(domains, seed=seed).astype(np.int64)
+    return generator.translate_encoded(x, domains, targets, seed=seed), targets % 2, targets
 
 
 def pretrain(generator: FairGenerator, x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig) -> MLPClassifier:
@@ -310,8 +338,11 @@ def pretrain(generator: FairGenerator, x_val: ArrayLike, y_val: ArrayLike, confi
 
 
 def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike,
-             x_val: ArrayLike, y_val: ArrayLike, *, ratio: float, config: ClassifierConfig) -> MLPClassifier:
+             x_val: ArrayLike, y_val: ArrayLike, *, ratio: float, config: ClassifierConfig,
+             sample_weight: ArrayLike | None = None, pair_weight: ArrayLike | None = None) -> MLPClassifier:
     """A copy of ``classifier`` trained further on batches with a real share ``ratio`` (rest: synthetic pairs).
+
+    ``sample_weight`` and ``pair_weight`` scale the loss of real rows and pairs (see :func:`domain_weights`).
 
     Raises
     ------
@@ -319,7 +350,8 @@ def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_
         If ``ratio`` is outside [0, 1].
     """
     ratio = check_ratio(ratio)
-    return _fit(copy.deepcopy(classifier), x_real, y_real, x_pairs, y_pairs, ratio, x_val, y_val, config)
+    return _fit(copy.deepcopy(classifier), x_real, y_real, x_pairs, y_pairs, ratio, x_val, y_val, config,
+                sample_weight=sample_weight, pair_weight=pair_weight)
 
 
 def train_real_only(x_train: ArrayLike, y_train: ArrayLike, x_val: ArrayLike, y_val: ArrayLike,
@@ -327,7 +359,7 @@ def train_real_only(x_train: ArrayLike, y_train: ArrayLike, x_val: ArrayLike, y_
     """The "no TL" baseline: the same network trained on real rows only, without pre-training.
 
     ``sample_weight`` (one per training row, optional) scales each row's loss, e.g. reweighing weights; the
-    class balancing of ``config.balance_classes`` uses the unweighted label shares.
+    class balancing of ``config.balance_classes`` uses the weighted label shares.
     """
     model = MLPClassifier.from_config(int(np.shape(x_train)[1]), config)
     return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config, sample_weight=sample_weight)
@@ -341,6 +373,11 @@ def encode_rows(generator: FairGenerator, frame: pd.DataFrame,
         raise FairGenError("some rows have a missing label or sensitive value: drop them or use a domain split.")
     x = generator.encoder.transform(frame.iloc[rows])
     return x, assignment.label[rows].astype(np.int64), assignment.domain[rows].astype(np.int64)
+
+
+def balanced_weights(config: ClassifierConfig, *domains: np.ndarray) -> list[np.ndarray | None]:
+    """:func:`domain_weights` of each array of domains when ``config.balance_domains``, else None for each."""
+    return [domain_weights(d) if config.balance_domains else None for d in domains]
 
 
 def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Split, *, ratio: float = 0.5,
@@ -366,16 +403,21 @@ def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Sp
     ratio, config = check_ratio(ratio), config or ClassifierConfig()
     x_train, y_train, d_train = encode_rows(generator, frame, split.train)
     x_val, y_val, _ = encode_rows(generator, frame, split.val)
-    x_pairs, y_pairs = synthetic_pairs(generator, x_train, d_train, config.seed)
+    x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, config.seed)
+    w_real, w_pairs = balanced_weights(config, d_train, d_pairs)
     base = pretrained if pretrained is not None else pretrain(generator, x_val, y_val, config)
-    model = finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=config)
+    model = finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=config,
+                     sample_weight=w_real, pair_weight=w_pairs)
     return FairClassifier(model, generator.encoder, ratio)
 
 
 def fit_baseline(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                  config: ClassifierConfig | None = None) -> FairClassifier:
-    """The "no TL" baseline on the same encoded features: real training rows only, no pre-training."""
+    """The "no TL" reference on the same encoded features: real training rows only (domain-balanced when
+    ``config.balance_domains``), no pre-training."""
     config = config or ClassifierConfig()
-    x_train, y_train, _ = encode_rows(generator, frame, split.train)
+    x_train, y_train, d_train = encode_rows(generator, frame, split.train)
     x_val, y_val, _ = encode_rows(generator, frame, split.val)
-    return FairClassifier(train_real_only(x_train, y_train, x_val, y_val, config), generator.encoder, None)
+    (w_real,) = balanced_weights(config, d_train)
+    model = train_real_only(x_train, y_train, x_val, y_val, config, sample_weight=w_real)
+    return FairClassifier(model, generator.encoder, None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from fairgen_core.classifier import (
     ClassifierConfig,
@@ -143,9 +144,30 @@ def test_finetuned_classifier_beats_chance_on_german(german: German, pretrained:
 
 def test_baseline_and_pairs_use_the_encoded_features(german: German) -> None:
     x, _, domains = encode_rows(german.generator, german.frame, german.split.train)
-    x_pairs, y_pairs = synthetic_pairs(german.generator, x, domains, seed=0)
+    x_pairs, y_pairs, _ = synthetic_pairs(german.generator, x, domains, seed=0)
     assert x_pairs.shape == x.shape and set(np.unique(y_pairs)) <= {0, 1}
     baseline = fit_baseline(german.generator, german.frame, german.split, config=SMALL)
     assert baseline.ratio is None and baseline.model.n_features == german.generator.encoder.n_features
     accuracy, _ = _test_report(german, baseline)
     assert accuracy > 0.55
+
+
+def test_domain_weights_give_every_domain_the_same_total_weight() -> None:
+    from fairgen_core.classifier import domain_weights
+
+    domains = np.array([0] * 70 + [1] * 20 + [2] * 9 + [3] * 1)
+    weights = domain_weights(domains)
+    totals = np.bincount(domains, weights=weights)
+    np.testing.assert_allclose(totals, [25.0] * 4)
+    assert weights.mean() == pytest.approx(1.0)
+
+
+def test_pair_weights_follow_their_pairs_in_mixed_batches() -> None:
+    ids = np.arange(6, dtype=np.float32)[:, None]
+    labels = np.zeros(6)
+    batches = list(mixed_batches(ids, labels, ids + 100, labels, 0.5, 4, np.random.default_rng(1),
+                                 pair_weight=ids[:, 0] + 100))
+    for x, _, w in batches:
+        real = x[:, 0] < 100
+        assert torch.equal(w[real], torch.ones(int(real.sum())))  # real rows default to weight 1
+        assert torch.equal(w[~real], x[~real, 0])
