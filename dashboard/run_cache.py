@@ -1,4 +1,4 @@
-"""Cached access to the current run's data, model and quality, shared by the Quality and Export pages.
+"""Cached access to the current run's data, model, quality and results tables, shared by the pages after Train.
 
 Every cache key holds the run folder and the modification time of the file the value comes from, so a
 re-trained model or a new run in the same folder is never served from a stale entry.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
@@ -30,12 +31,12 @@ def require_run() -> RunDir | None:
     if path is None or not (path / MANIFEST).exists():
         st.info("No trained generator yet: train one on the **Train generator** page (or pick an earlier run "
                 "there), then come back.")
-        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon="🏋️")
+        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon=":material/model_training:")
         return None
     run = RunDir(path)
     if not run.model_path.exists():
         st.info("This run has no model yet: wait for its first epoch on the **Train generator** page.")
-        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon="🏋️")
+        st.page_link(TRAIN_PAGE, label="Go to Train generator", icon=":material/model_training:")
         return None
     return run
 
@@ -85,3 +86,13 @@ def run_quality(run: RunDir, *, sigma: float, seed: int = 0) -> GeneratorQuality
 def run_samples(run: RunDir, *, seed: int = 0) -> QualitySamples:
     """The test rows and the synthetic rows the quality numbers compare (cached)."""
     return _samples(str(run.path), _mtime(run.model_path), _mtime(run.path / MANIFEST), int(seed))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _table(run: str, name: str, modified: float) -> pd.DataFrame | None:
+    return RunDir(run).read_table(name)
+
+
+def run_table(run: RunDir, name: str) -> pd.DataFrame | None:
+    """The results table ``name`` (``sweep.csv`` or ``methods.csv``) of ``run``, or None when not computed."""
+    return _table(str(run.path), name, _mtime(run.path / name)) if (run.path / name).exists() else None

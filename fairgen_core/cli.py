@@ -379,24 +379,24 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
-    manifest, source = run.read_manifest(), run.open_data()
-    model = FairGenerator.load(run.model_path, device=args.device)
-    table = ratio_sweep(model, source.frame, manifest.split, ratios=parse_ratios(args.ratios),
-                        repetitions=args.reps, config=config)
-    _print_table_summary(table, run.write_table(SWEEP, table))
-    return 0
+    return _run_table(args, SWEEP, lambda model, frame, split, config: ratio_sweep(
+        model, frame, split, ratios=parse_ratios(args.ratios), repetitions=args.reps, config=config))
 
 
 def _compare(args: argparse.Namespace) -> int:
     from fairgen_core.mitigations import compare_methods
 
+    return _run_table(args, METHODS, lambda model, frame, split, config: compare_methods(
+        model, frame, split, methods=parse_methods(args.methods), config=config, repetitions=args.reps))
+
+
+def _run_table(args: argparse.Namespace, name: str, compute) -> int:
+    """Compute a results table on a run's split with its generator and write it into the run folder."""
     run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
     manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path, device=args.device)
-    table = compare_methods(model, source.frame, manifest.split, methods=parse_methods(args.methods),
-                            config=config, repetitions=args.reps)
-    _print_table_summary(table, run.write_table(METHODS, table))
+    table = compute(model, source.frame, manifest.split, config)
+    _print_table_summary(table, run.write_table(name, table))
     return 0
 
 

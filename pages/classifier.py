@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import run_cache, state
 from dashboard.background import analysis_controls
-from dashboard.tables import table_of
 from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, NO_TL, TRANSFER, summarise, tradeoff_figure
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.runs import METHODS, SWEEP
@@ -54,19 +53,18 @@ def tradeoff(sweep: pd.DataFrame, references: pd.DataFrame | None) -> None:
                f" Deltas compare with {reference_name}.")
 
 
-run = state.current_run()
-if run is None or not (run / "model.pt").is_file():
-    st.info("Train a generator first (page **Train generator**), or re-attach to a finished run there.")
+run_dir = run_cache.require_run()
+if run_dir is None:
     st.stop()
-
+run = run_dir.path
 st.markdown(f"Run **{run.name}**")
 analysis_controls(run, "sweep", "Compute the trade-off",
                   help_text=f"{len(DEFAULT_RATIOS)} ratios plus 'no TL', per repetition. German: seconds; "
                   "Adult: about a minute per repetition on a laptop CPU.")
-sweep_table = table_of(run, SWEEP)
+sweep_table = run_cache.run_table(run_dir, SWEEP)
 if sweep_table is None:
     st.info("No trade-off yet for this run: compute it above.")
     st.stop()
-methods_table = table_of(run, METHODS)
+methods_table = run_cache.run_table(run_dir, METHODS)
 baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == "baseline"]
 tradeoff(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import run_cache, state
 from dashboard.background import analysis_controls
-from dashboard.tables import table_of
 from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, TRANSFER, method_bars_figure, pareto_figure, summarise
 from fairgen_core.runs import METHODS, SWEEP
 
@@ -15,21 +14,20 @@ st.title("Compare methods")
 st.caption("Every method is trained on this run's training split, tuned on its validation split and measured on "
            "its test split — the same rows the fair classifier uses.")
 
-run = state.current_run()
-if run is None or not (run / "model.pt").is_file():
-    st.info("Train a generator first (page **Train generator**), or re-attach to a finished run there.")
+run_dir = run_cache.require_run()
+if run_dir is None:
     st.stop()
-
+run = run_dir.path
 st.markdown(f"Run **{run.name}**")
 analysis_controls(run, "compare", "Run the comparison methods",
                   help_text="Baseline, reweighing, disparate impact remover, calibrated equalised odds, meta fair "
                   "classifier, adversarial debiasing and LAFTR. German: about a minute; Adult: several minutes.")
-methods = table_of(run, METHODS)
+methods = run_cache.run_table(run_dir, METHODS)
 if methods is None:
     st.info("No comparison yet for this run: run the methods above.")
     st.stop()
 
-sweep = table_of(run, SWEEP)
+sweep = run_cache.run_table(run_dir, SWEEP)
 ratio = float(state.remembered("classifier", "ratio", 0.5))
 rows = [methods]
 if sweep is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from fairgen_core.cli import main
 from fairgen_core.runs import RunDir
 from tests.conftest import REPO_ROOT
@@ -20,3 +22,12 @@ def german_run_dir(tmp_path_factory) -> Path:
     assert main(["fit", "german", "--out", str(out), "--epochs", "3", "--device", "cpu", "--seed", "1"]) == 0
     RunDir(out).read_manifest()
     return out
+
+
+def open_run_page(at: AppTest, page: str, run: Path | None) -> AppTest:
+    """Run the app with ``run`` as the current run folder, then switch to ``page`` (relative to app.py)."""
+    at.session_state[state.RUN_KEY] = str(run) if run else None
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import state
 from fairgen_core.cli import main
 from fairgen_core.runs import SWEEP, RunDir
 from fairgen_core.tasks import task_status
-from tests.app.conftest import APP
+from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/classifier.py"
 
@@ -27,13 +26,7 @@ def swept_run(german_run_dir: Path, tmp_path_factory) -> Path:
 
 
 def _open(run: Path | None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if run is not None:
-        at.session_state[state.RUN_KEY] = str(run)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_run_page(AppTest.from_file(APP, default_timeout=60), PAGE, run)
 
 
 def _metric_values(at: AppTest) -> dict[str, str]:
@@ -42,7 +35,7 @@ def _metric_values(at: AppTest) -> dict[str, str]:
 
 def test_without_a_run_points_to_training() -> None:
     at = _open(None)
-    assert "Train a generator first" in at.info[0].value
+    assert "No trained generator yet" in at.info[0].value
 
 
 def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import state
 from fairgen_core.cli import main
 from fairgen_core.runs import METHODS, RunDir
-from tests.app.conftest import APP
+from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/compare.py"
 
@@ -27,17 +26,11 @@ def compared_run(german_run_dir: Path, tmp_path_factory) -> Path:
 
 
 def _open(run: Path | None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if run is not None:
-        at.session_state[state.RUN_KEY] = str(run)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_run_page(AppTest.from_file(APP, default_timeout=60), PAGE, run)
 
 
 def test_without_a_run_points_to_training() -> None:
-    assert "Train a generator first" in _open(None).info[0].value
+    assert "No trained generator yet" in _open(None).info[0].value
 
 
 def test_methods_and_ours_are_charted_and_tabled(compared_run: Path) -> None:

@@ -14,10 +14,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import DownloadButton
 
-from dashboard import state
 from fairgen_core.export import PAIR_COLUMNS
 from fairgen_core.runs import RunDir
-from tests.app.conftest import APP
+from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/export.py"  # relative to the entry point, dashboard/app.py
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -56,11 +55,7 @@ def app(media: list[MediaFileManager]) -> AppTest:
 
 
 def _open(app: AppTest, run_dir: Path | None) -> AppTest:
-    app.session_state[state.RUN_KEY] = str(run_dir) if run_dir else None
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
+    return open_run_page(app, PAGE, run_dir)
 
 
 def test_without_a_run_points_to_the_train_page(app: AppTest) -> None:

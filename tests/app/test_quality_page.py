@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import state
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, quality_samples
 from fairgen_core.metrics.quality import marginal_comparison
 from fairgen_core.runs import RunDir
-from tests.app.conftest import APP
+from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/quality.py"  # relative to the entry point, dashboard/app.py
 
@@ -30,11 +29,7 @@ def app() -> AppTest:
 
 
 def _open(app: AppTest, run_dir: Path | None) -> AppTest:
-    app.session_state[state.RUN_KEY] = str(run_dir) if run_dir else None
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
+    return open_run_page(app, PAGE, run_dir)
 
 
 def _expected(run_dir: Path, sigma: float) -> GeneratorQuality:
