@@ -109,7 +109,8 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
         fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                                  fill="toself", fillcolor="rgba(99,110,250,0.18)", line={"width": 0},
                                  hoverinfo="skip", showlegend=False), row=row, col=col)
-        fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name="transfer (ours)", legendgroup=TRANSFER,
+        fig.add_trace(go.Scatter(x=x.tolist(), y=mean.tolist(), mode="lines+markers", name="transfer (ours)",
+                                 legendgroup=TRANSFER,
                                  showlegend=first, line={"color": palette[0]},
                                  hovertemplate="ratio %{x:.1f}: %{y:.3f}<extra>transfer</extra>"), row=row, col=col)
         for number, (method, rows_of_method) in enumerate(flat[flat["metric"] == metric].groupby("method", sort=False)):
@@ -119,16 +120,35 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
                                      legendgroup=str(method), showlegend=first,
                                      line={"dash": "dash", "color": colour},
                                      hovertemplate=f"{method}: %{{y:.3f}}<extra></extra>"), row=row, col=col)
-        if selected_ratio is not None and len(x):
-            nearest = int(np.argmin(np.abs(x - selected_ratio)))
-            fig.add_trace(go.Scatter(x=[x[nearest]], y=[mean[nearest]], mode="markers", showlegend=False,
-                                     marker={"size": 13, "color": palette[0], "line": {"width": 2, "color": "white"}},
-                                     hovertemplate="selected %{x:.1f}: %{y:.3f}<extra></extra>"), row=row, col=col)
-            fig.add_vline(x=float(x[nearest]), line_dash="dot", line_color="grey", row=row, col=col)
     fig.update_xaxes(title_text="real share of fine-tuning batches", range=[-0.03, 1.03])
     fig.update_layout(height=330 * rows, margin={"t": 60, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": -0.12})
-    return fig
+    if selected_ratio is None:
+        return fig
+    return go.Figure(with_selected_ratio(fig.to_dict(), selected_ratio))
+
+
+def with_selected_ratio(figure: dict, ratio: float) -> dict:
+    """A copy of a :func:`tradeoff_figure` (as a dict) with ``ratio`` marked in every panel.
+
+    Marks the nearest swept ratio with a dotted vertical line and a highlighted point. Working on the
+    figure's dictionary costs a few milliseconds, so the dashboard builds the chart once and only re-marks
+    it when the slider moves.
+    """
+    data, shapes = list(figure["data"]), list(figure.get("layout", {}).get("shapes", ()))
+    for trace in figure["data"]:
+        if trace.get("legendgroup") != TRANSFER or not len(trace.get("x", ())):
+            continue
+        x, y = np.asarray(trace["x"], dtype=float), np.asarray(trace["y"], dtype=float)
+        nearest = int(np.argmin(np.abs(x - ratio)))
+        xaxis, yaxis = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+        data.append({"type": "scatter", "x": [x[nearest]], "y": [y[nearest]], "mode": "markers", "xaxis": xaxis,
+                     "yaxis": yaxis, "showlegend": False, "hovertemplate": "selected %{x:.1f}: %{y:.3f}<extra></extra>",
+                     "marker": {"size": 13, "color": trace.get("line", {}).get("color"),
+                                "line": {"width": 2, "color": "white"}}})
+        shapes.append({"type": "line", "x0": x[nearest], "x1": x[nearest], "y0": 0, "y1": 1, "xref": xaxis,
+                       "yref": f"{yaxis} domain", "line": {"dash": "dot", "color": "grey"}})
+    return {**figure, "data": data, "layout": {**figure.get("layout", {}), "shapes": shapes}}
 
 
 def method_bars_figure(table: pd.DataFrame, *, metrics: Sequence[str] = tuple(METRIC_TITLES)) -> go.Figure:

@@ -7,7 +7,15 @@ import streamlit as st
 
 from dashboard import run_cache, state
 from dashboard.background import analysis_controls
-from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, NO_TL, TRANSFER, summarise, tradeoff_figure
+from fairgen_core.charts import (
+    FAIRNESS_METRICS,
+    METRIC_TITLES,
+    NO_TL,
+    TRANSFER,
+    summarise,
+    tradeoff_figure,
+    with_selected_ratio,
+)
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.runs import METHODS, SWEEP
 
@@ -25,6 +33,13 @@ def selected_values(summary: pd.DataFrame, method: str, ratio: float | None) -> 
     return {row.metric: (row.mean, row.std) for row in rows.itertuples()}
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def chart_and_summary(sweep: pd.DataFrame, references: pd.DataFrame | None) -> tuple[dict, pd.DataFrame]:
+    """The trade-off chart without a selection (as a dict) and the summary the metric cards read."""
+    summary = summarise(sweep if references is None else pd.concat([sweep, references], ignore_index=True))
+    return tradeoff_figure(sweep, references=references).to_dict(), summary
+
+
 @st.fragment
 def tradeoff(sweep: pd.DataFrame, references: pd.DataFrame | None) -> None:
     """The slider and everything it redraws (a fragment: moving it reruns only this part)."""
@@ -34,7 +49,7 @@ def tradeoff(sweep: pd.DataFrame, references: pd.DataFrame | None) -> None:
                              value=state.remembered("classifier", "ratio", default),
                              format_func=lambda r: f"{r:.1f} real : {1 - r:.1f} synthetic")
     state.remember("classifier", "ratio", ratio)
-    summary = summarise(sweep if references is None else pd.concat([sweep, references], ignore_index=True))
+    chart, summary = chart_and_summary(sweep, references)
     chosen = selected_values(summary, TRANSFER, ratio)
     no_tl = selected_values(summary, NO_TL, None)
     baseline = selected_values(summary, "baseline", None)
@@ -46,7 +61,7 @@ def tradeoff(sweep: pd.DataFrame, references: pd.DataFrame | None) -> None:
         column.metric(METRIC_TITLES[metric], f"{mean:.3f}", None if delta is None else f"{delta:+.3f}",
                       delta_color="normal" if metric not in FAIRNESS_METRICS else "inverse",
                       help=f"± {std:.3f} over repetitions; change versus {reference_name}")
-    st.plotly_chart(tradeoff_figure(sweep, selected_ratio=ratio, references=references), theme="streamlit",
+    st.plotly_chart(with_selected_ratio(chart, ratio), theme="streamlit",
                     key="classifier.chart", config={"displayModeBar": False})
     repetitions = int(sweep["repetition"].nunique())
     st.caption(f"Test-split means over {repetitions} repetition{'s' if repetitions != 1 else ''}; bands are ±1 std."
