@@ -543,15 +543,13 @@ def import_checkpoint(
 
 
 def manifest_data(run_dir: Path, job: JobDescription) -> tuple[str, str | None]:
-    """The manifest's ``data`` and ``data_file``: the built-in's name, or the saved copy of the upload.
-
-    For an upload both point at ``RUN_DIR/data.csv``, so ``python -m fairgen_core quality RUN_DIR`` reads
-    the same rows again.
+    """The manifest's ``data`` and ``data_file``: the built-in's name, or the upload's file name with the
+    saved copy ``RUN_DIR/data.csv`` (which :meth:`~fairgen_core.runs.RunDir.open_data` reads back).
     """
     copy = run_dir.resolve() / DATA
     if job.data is not None:
         return job.data, str(copy) if copy.exists() else None
-    return str(copy), str(copy)
+    return job.data_name, str(copy)
 
 
 def check_compatible(model: FairGenerator, frame: pd.DataFrame, spec: DatasetSpec, name: str) -> None:

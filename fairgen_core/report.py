@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -245,7 +246,8 @@ def metrics_json(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
 def _identity(manifest: RunManifest) -> dict[str, Any]:
     spec = manifest.spec
     return {
-        "dataset": manifest.data, "data_file": manifest.data_file, "data_sha256": manifest.data_sha256,
+        "dataset": manifest.data, "data_file": Path(manifest.data_file).name if manifest.data_file else None,
+        "data_sha256": manifest.data_sha256,
         "label": spec.label, "favourable": [str(v) for v in spec.favourable],
         "sensitive": [a.describe() for a in spec.sensitive], "created": manifest.created,
         "versions": dict(manifest.versions), "generator_seed": manifest.config.seed,
@@ -396,7 +398,7 @@ def _chart(figure: go.Figure, name: str) -> str:
 def _data_html(evidence: RunEvidence) -> str:
     manifest, spec = evidence.manifest, evidence.manifest.spec
     facts = _facts([
-        ("Dataset", manifest.data), ("Data file", manifest.data_file or "—"),
+        ("Dataset", manifest.data), ("Data file", Path(manifest.data_file).name if manifest.data_file else "—"),
         ("Data SHA-256", manifest.data_sha256), ("Rows with a domain", int(evidence.domain_rows.sum())),
         ("Label", spec.label), ("Favourable values", ", ".join(map(str, spec.favourable))),
         ("Sensitive attributes (privileged)", "; ".join(a.describe() for a in spec.sensitive)),

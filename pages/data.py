@@ -35,8 +35,8 @@ def choose_source() -> tuple[DataSource, bytes | None] | None:
         state.remember("", "builtin", name)
         return load_builtin(name), None
     upload = st.file_uploader(
-        f"CSV file (up to {UPLOAD_LIMIT_MB} MB; comma, semicolon, tab or pipe separated)",
-        type=["csv", "tsv", "txt"], key="data.upload",
+        f"CSV file (up to {UPLOAD_LIMIT_MB} MB; comma, semicolon, tab, pipe or space separated; header optional)",
+        type=["csv", "tsv", "txt", "data"], key="data.upload",
     )
     earlier, content = state.current_data(), state.current_upload()
     if upload is None and earlier is not None and content is not None:

@@ -185,15 +185,16 @@ def _duration(seconds: float) -> str:
 
 def show_run(job: TrainingJob) -> None:
     """The live view (polled every ``REFRESH_S`` while active, static afterwards) and the downloads."""
-    active = job.is_active
+    shown = job.status().state
+    active = shown.is_active
 
     @st.fragment(run_every=REFRESH_S if active else None)
     def live() -> None:
         status, progress = job.status(), job.progress()
+        if active and status.state is not shown:
+            st.rerun()  # queued → running, or finished: redraw the page (run list, downloads; polling stops)
         show_status(job, status, progress)
         show_curves(progress)
-        if active and not status.state.is_active:
-            st.rerun()  # redraw the page once: downloads appear and polling stops
 
     live()
     if active:

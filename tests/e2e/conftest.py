@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fairgen_core.data.sources import open_data
 from tests.conftest import REPO_ROOT
 from tests.streamlit_server import streamlit_server
 
@@ -40,6 +43,22 @@ def server(runs_dir: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(autouse=True)
+def _stop_background_work(runs_dir: Path) -> Iterator[None]:
+    """After each test, stop the training jobs and analyses it left running (a failed test must not leave them)."""
+    yield
+    from fairgen_core.jobs import TrainingJob
+    from fairgen_core.tasks import TASK_TABLES, stop_task
+
+    for job_file in runs_dir.glob("*/*/job.json"):
+        job = TrainingJob(job_file.parent)
+        if job.is_active:
+            job.stop(timeout=20)
+    for run in {path.parent for path in runs_dir.glob("*/*/model.pt")}:
+        for name in TASK_TABLES:
+            stop_task(run, name)
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_path: str):
     """One headless Chromium for all browser tests."""
@@ -59,6 +78,36 @@ def page(browser, server: str):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture(scope="session")
+def german_upload_run(runs_dir: Path) -> tuple[str, Path]:
+    """(workspace id, run folder) of a short training on ``german.data`` as the dashboard uploads it.
+
+    Started with the Train page's own call (:func:`~fairgen_core.jobs.start_training` with the uploaded bytes and
+    the Data page's reading of them) in a workspace of its own, so a test opens it with ``?ws=`` and re-attaches;
+    3 epochs, finished before the tests use it. The spec is :func:`tests.e2e.helpers.german_spec`.
+    """
+    from fairgen_core import jobs
+    from fairgen_core.config import GeneratorConfig
+    from fairgen_core.jobs import JobState, start_training
+    from tests.e2e.helpers import german_spec
+
+    content = shared_file("german", "german.data").read_bytes()
+    source = open_data(content, name="german.data")
+    workspace = secrets.token_hex(8)
+    job = start_training(runs_dir / workspace, source, german_spec(), source.schema,
+                         GeneratorConfig(epochs=3, patience=0, device="cpu", seed=1), name="german.data",
+                         source_bytes=content, queue_dir=runs_dir)
+    deadline = time.monotonic() + 300
+    while job.is_active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    status = job.status()
+    assert status.state is JobState.FINISHED, f"{status.state}: {status.message}"
+    worker = jobs._CHILDREN.get(job.path.resolve())  # reap the finished worker (no ResourceWarning at exit)
+    if worker is not None:
+        worker.wait(timeout=60)
+    return workspace, job.path
 
 
 def screenshot(tab, name: str) -> Path:
