@@ -32,7 +32,7 @@ def finished(tmp_path_factory) -> tuple[Path, pd.DataFrame, list[CellDone]]:
 def test_results_are_one_tidy_table_with_every_method_ratio_and_repetition(finished) -> None:
     out, results, cells = finished
     assert list(results.columns) == ["dataset", "method", "ratio", "repetition", "seed", "metric", "value", "note"]
-    assert set(results["method"]) == {"transfer", "no TL", "baseline", "reweighing"}
+    assert set(results["method"]) == {"transfer", "no TL", "down-sampled TL", "baseline", "reweighing"}
     assert sorted(results.loc[results["method"] == "transfer", "ratio"].unique()) == [0.0, 0.5, 1.0]
     per_method = results.groupby(["method", "ratio"], dropna=False)["repetition"].nunique()
     assert (per_method == 2).all()

@@ -11,6 +11,7 @@ import pandas as pd
 from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.training import (
     balanced_weights,
+    downsampled_rows,
     encode_rows,
     finetune,
     predict,
@@ -24,6 +25,7 @@ from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.fairness import fairness_report
 
+DOWNSAMPLED = "down-sampled TL"
 DEFAULT_RATIOS: tuple[float, ...] = tuple(round(r, 1) for r in np.linspace(0.0, 1.0, 11))
 SWEEP_METRICS: tuple[str, ...] = (
     "balanced_accuracy", "abs_equal_opportunity_difference", "average_abs_odds_difference",
@@ -33,13 +35,15 @@ SWEEP_METRICS: tuple[str, ...] = (
 
 def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                 ratios: Sequence[float] = DEFAULT_RATIOS, repetitions: int = 1,
-                config: ClassifierConfig | None = None) -> pd.DataFrame:
+                config: ClassifierConfig | None = None, downsampled_ratio: float | None = 0.5) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of the classifier fine-tuned at every real:synthetic ratio.
 
     Each repetition pre-trains C once on balanced synthetic rows (seed ``config.seed + repetition``) and
     fine-tunes a copy at every ratio; it also trains the "no TL" reference (real rows only, no
     pre-training) with the same seed. With ``config.balance_domains`` (the default, as in the paper) the
-    real rows and the pairs are weighted so that every (group, label) domain counts the same.
+    real rows and the pairs are weighted so that every (group, label) domain counts the same. The paper's
+    down-sampling ablation (:data:`DOWNSAMPLED`) fine-tunes the same pre-trained C at ``downsampled_ratio`` on
+    real rows down-sampled to the smallest domain's count and their pairs.
 
     Parameters
     ----------
@@ -55,11 +59,14 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         Classifier seeds per ratio.
     config : ClassifierConfig, optional
         Defaults to ``ClassifierConfig()``.
+    downsampled_ratio : float or None
+        Real share of the down-sampling ablation's batches (None: leave the ablation out).
 
     Returns
     -------
     pandas.DataFrame
-        Tidy rows: ``method`` ("transfer" or "no TL"), ``ratio`` (NaN for "no TL"), ``repetition``,
+        Tidy rows: ``method`` ("transfer", "no TL" or :data:`DOWNSAMPLED`), ``ratio`` (NaN but for
+        "transfer"), ``repetition``,
         ``seed``, ``metric`` (one of :data:`SWEEP_METRICS`) and ``value``.
     """
     config = config or ClassifierConfig()
@@ -81,6 +88,11 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         ]
         candidates.append(("no TL", float("nan"),
                            train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real)))
+        if downsampled_ratio is not None:
+            kept = downsampled_rows(d_train, seeded.seed)
+            candidates.append((DOWNSAMPLED, float("nan"), finetune(
+                base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val, y_val,
+                ratio=downsampled_ratio, config=seeded)))
         for method, ratio, model in candidates:
             predicted = (predict(model, x_test) >= 0.5).astype(np.int64)
             report = fairness_report(y_test, predicted, groups, group_names)

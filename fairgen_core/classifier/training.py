@@ -375,6 +375,25 @@ def encode_rows(generator: FairGenerator, frame: pd.DataFrame,
     return x, assignment.label[rows].astype(np.int64), assignment.domain[rows].astype(np.int64)
 
 
+def downsampled_rows(domains: ArrayLike, seed: int) -> np.ndarray:
+    """Positions of a random subset with as many rows in every domain present as in the smallest one.
+
+    The paper's down-sampling ablation: "discarding samples that exceed the number of the smallest group".
+
+    Examples
+    --------
+    >>> rows = downsampled_rows(np.array([0, 0, 0, 1, 1, 2]), seed=0)
+    >>> np.bincount(np.array([0, 0, 0, 1, 1, 2])[rows]).tolist()
+    [1, 1, 1]
+    """
+    domains = np.asarray(domains, dtype=np.int64)
+    present = np.unique(domains)
+    smallest = min(int((domains == d).sum()) for d in present)
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(domains == d), smallest, replace=False)
+                                   for d in present]))
+
+
 def balanced_weights(config: ClassifierConfig, *domains: np.ndarray) -> list[np.ndarray | None]:
     """:func:`domain_weights` of each array of domains when ``config.balance_domains``, else None for each."""
     return [domain_weights(d) if config.balance_domains else None for d in domains]

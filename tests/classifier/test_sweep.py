@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from fairgen_core.classifier import SWEEP_METRICS, ClassifierConfig, ratio_sweep
+from fairgen_core.classifier.sweep import DOWNSAMPLED
+from fairgen_core.classifier.training import downsampled_rows
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
 from fairgen_core.data.spec import assign_domains
@@ -31,10 +33,11 @@ def german():
 def test_sweep_table_has_every_ratio_metric_and_repetition(german) -> None:
     generator, frame, split = german
     table = ratio_sweep(generator, frame, split, ratios=(0.0, 0.5, 1.0), repetitions=2, config=CONFIG)
-    assert len(table) == 2 * (3 + 1) * len(SWEEP_METRICS)
+    assert len(table) == 2 * (3 + 2) * len(SWEEP_METRICS)  # 3 ratios, "no TL", the down-sampled ablation
     transfer = table[table["method"] == "transfer"]
     assert sorted(transfer["ratio"].unique()) == [0.0, 0.5, 1.0]
     assert table[table["method"] == "no TL"]["ratio"].isna().all()
+    assert table[table["method"] == DOWNSAMPLED]["ratio"].isna().all()
     assert set(table["metric"]) == set(SWEEP_METRICS)
     assert sorted(table["seed"].unique()) == [0, 1]
     assert table["value"].between(0, 1).all()
@@ -54,3 +57,14 @@ def test_bad_ratio_is_refused(german) -> None:
     generator, frame, split = german
     with pytest.raises(FairGenError):
         ratio_sweep(generator, frame, split, ratios=(1.5,), config=CONFIG)
+
+
+def test_downsampling_keeps_the_smallest_domain_count_everywhere(german) -> None:
+    generator, frame, split = german
+    domains = assign_domains(frame, generator.spec).domain[split.train]
+    kept = downsampled_rows(domains, seed=3)
+    counts = np.bincount(domains[kept], minlength=4)
+    assert counts.tolist() == [np.bincount(domains).min()] * 4
+    assert len(np.unique(kept)) == len(kept)
+    assert not ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG,
+                           downsampled_ratio=None)["method"].eq(DOWNSAMPLED).any()
