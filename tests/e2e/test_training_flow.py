@@ -94,7 +94,10 @@ def test_the_run_list_shows_a_running_run_as_running(page, server: str) -> None:
     page.goto(server)
     wait_idle(page)
     select(page, "Dataset", "German credit (UCI Statlog)")
+    wait_text(page, "1,000 rows", timeout_ms=90_000)  # the Data page has taken German before we leave it
+    wait_idle(page)
     open_page(page, server, "Train generator")
+    wait_text(page, re.compile(r"Data:\s*german —"), timeout_ms=90_000)
     set_number(page, "Epochs (at most)", EPOCHS)
     set_number(page, "Early-stopping patience (0: never)", 0)
     page.get_by_role("button", name="Start training").click()
