@@ -31,3 +31,12 @@ def open_run_page(at: AppTest, page: str, run: Path | None) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def fresh_app(timeout: float = 60) -> AppTest:
+    """The dashboard with Streamlit's caches cleared, not yet run."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=timeout)

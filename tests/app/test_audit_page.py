@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import fresh_app
 
 AUDIT, DATA = "../pages/audit.py", "../pages/data.py"  # relative to dashboard/app.py
 
 
 @pytest.fixture
 def app() -> AppTest:
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = fresh_app()
     at.run()
     assert not at.exception, at.exception
     return at

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from tests.app.conftest import fresh_app
 from tests.conftest import REPO_ROOT
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -13,11 +14,7 @@ APP = str(REPO_ROOT / "dashboard" / "app.py")
 
 @pytest.fixture
 def app() -> AppTest:
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = fresh_app()
     at.run()
     assert not at.exception, at.exception
     return at

@@ -16,7 +16,7 @@ from streamlit.testing.v1.element_tree import DownloadButton
 
 from fairgen_core.export import PAIR_COLUMNS
 from fairgen_core.runs import RunDir
-from tests.app.conftest import APP, open_run_page
+from tests.app.conftest import fresh_app, open_run_page
 
 PAGE = "../pages/export.py"  # relative to the entry point, dashboard/app.py
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -47,11 +47,7 @@ def _download(managers: list[MediaFileManager], button: DownloadButton) -> tuple
 
 @pytest.fixture
 def app(media: list[MediaFileManager]) -> AppTest:
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=120)
+    return fresh_app(timeout=120)
 
 
 def _open(app: AppTest, run_dir: Path | None) -> AppTest:

@@ -14,18 +14,14 @@ from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, quality_samples
 from fairgen_core.metrics.quality import marginal_comparison
 from fairgen_core.runs import RunDir
-from tests.app.conftest import APP, open_run_page
+from tests.app.conftest import fresh_app, open_run_page
 
 PAGE = "../pages/quality.py"  # relative to the entry point, dashboard/app.py
 
 
 @pytest.fixture
 def app() -> AppTest:
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=120)
+    return fresh_app(timeout=120)
 
 
 def _open(app: AppTest, run_dir: Path | None) -> AppTest:
