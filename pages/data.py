@@ -23,6 +23,7 @@ def choose_source() -> tuple[DataSource, bytes | None] | None:
     """Built-in dataset (Adult preselected) or an uploaded CSV with its bytes; None until a usable file is there.
 
     An upload survives page switches: when the uploader is empty again, the file uploaded earlier is used.
+    A file that cannot be read is reported and the earlier upload (with its choices) stays in use.
     """
     origins = ["Built-in dataset", "Upload a CSV"]
     origin = st.radio("Data source", origins, horizontal=True, key="data.origin",
@@ -38,18 +39,19 @@ def choose_source() -> tuple[DataSource, bytes | None] | None:
         f"CSV file (up to {UPLOAD_LIMIT_MB} MB; comma, semicolon, tab, pipe or space separated; header optional)",
         type=["csv", "tsv", "txt", "data"], key="data.upload",
     )
+    if upload is not None:
+        try:
+            return load_upload(upload.getvalue(), upload.name), upload.getvalue()
+        except FairGenError as error:
+            st.error(str(error))
     earlier, content = state.current_data(), state.current_upload()
-    if upload is None and earlier is not None and content is not None:
-        st.caption(f"Using **{earlier.name}**, uploaded earlier; upload another file to replace it.")
-        return load_upload(content, earlier.name), content
-    if upload is None:
-        st.info("Upload a CSV with one row per person and a header row.")
+    if earlier is None or content is None:
+        if upload is None:
+            st.info("Upload a CSV with one row per person and a header row.")
         return None
-    try:
-        return load_upload(upload.getvalue(), upload.name), upload.getvalue()
-    except FairGenError as error:
-        st.error(str(error))
-        return None
+    what = "Still using" if upload is not None else "Using"
+    st.caption(f"{what} **{earlier.name}**, uploaded earlier, with your choices; upload another file to replace it.")
+    return load_upload(content, earlier.name), content
 
 
 def edit_schema(source: DataSource) -> Schema | None:
@@ -79,6 +81,9 @@ def choose_spec(source: DataSource, schema: Schema) -> DatasetSpec | None:
     label = left.selectbox("Label column", columns, index=columns.index(label_default), key=f"{source.name}.label")
     state.remember(source.name, "label", label)
     values = sorted(frame[label].dropna().unique().tolist(), key=str)
+    if len(values) > 2:
+        st.info(f"'{label}' has {len(values)} distinct values: choose which count as favourable; "
+                "every other value is unfavourable.")
     favourable_default = [v for v in (default.favourable if default and default.label == label else values[-1:])
                           if v in values]
     favourable = right.multiselect("Favourable label value(s)", values, default=favourable_default,
@@ -139,7 +144,7 @@ if chosen is None:
     state.set_current("", None)
     st.stop()
 source, upload_bytes = chosen
-st.markdown(f"**{source.name}** — {len(source.frame):,} rows × {source.frame.shape[1]} columns")
+st.markdown(f"**{source.name}** — {len(source.frame):,} rows × {source.frame.shape[1]:,} columns")
 for note in source.notes:
     st.caption(f"ℹ️ {note}")
 with st.expander("Preview (first 100 rows)"):

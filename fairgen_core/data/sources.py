@@ -11,6 +11,7 @@ from fairgen_core.data.datasets import BUILTIN_DATASETS, get_builtin
 from fairgen_core.data.io import ReadLimits, describe_delimiter, read_csv
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.errors import DataReadError
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def open_data(
     Returns
     -------
     DataSource
+
+    Raises
+    ------
+    DataReadError
+        If the file cannot be read as a table or has a single column.
     """
     if isinstance(data, str) and data.strip().lower() in BUILTIN_DATASETS:
         dataset = get_builtin(data)
@@ -68,6 +74,12 @@ def open_data(
         schema = dataset.schema(frame)
         return DataSource(dataset.name, frame, schema, dataset.default_spec(), schema.warnings())
     table = read_csv(data, name=name, limits=limits)
+    if table.frame.shape[1] < 2:
+        raise DataReadError(
+            f"{table.source} has a single column ('{table.frame.columns[0]}'): FairGen needs a label column, a "
+            "sensitive attribute and feature columns. If the file has more columns, its separator is not one of "
+            "comma, semicolon, tab, pipe or space: save it as comma-separated CSV."
+        )
     schema = infer_schema(table.frame)
     read_notes = (f"read as {table.encoding} text, delimiter '{describe_delimiter(table.delimiter)}', "
                   f"{'with' if table.has_header else 'without'} a header row",)

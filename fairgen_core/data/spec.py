@@ -257,7 +257,8 @@ def validate_spec(frame: pd.DataFrame, schema: Schema, spec: DatasetSpec) -> tup
     ------
     SpecError
         If a column is missing or used twice, a favourable or privileged value does not occur, the label
-        has one class after binarisation, a threshold is set on a non-numeric column, or a group is empty.
+        has one class after binarisation, a threshold is set on a non-numeric column, or a group or a
+        (group, label) domain is empty.
     """
     _require_columns(frame, spec)
     _check_roles(spec)
@@ -275,6 +276,16 @@ def validate_spec(frame: pd.DataFrame, schema: Schema, spec: DatasetSpec) -> tup
                 "attribute or change the privileged values so that every group has rows."
             )
     for d, n in enumerate(counts):
+        if n == 0:
+            group, label = divmod(d, 2)
+            other = "unfavourable" if label else "favourable"
+            raise SpecError(
+                f"domain '{assignment.domain_name(d)}' has no rows: every row of group "
+                f"'{assignment.group_names[group]}' has the {other} label, so the generator cannot learn "
+                "this (group, label) cell and the group's true/false positive rates are undefined. Choose "
+                f"other favourable values of '{spec.label}', fewer sensitive attributes or other privileged "
+                "values, or add rows of that cell."
+            )
         if n < spec.min_domain_rows:
             warnings.append(
                 f"domain '{assignment.domain_name(d)}' has only {n} row(s) (fewer than "
