@@ -33,3 +33,7 @@ class EncodingError(FairGenError):
 
 class DatasetUnavailableError(FairGenError):
     """A built-in or user-supplied benchmark dataset cannot be found or has the wrong layout."""
+
+
+class TrainingDivergedError(FairGenError):
+    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""

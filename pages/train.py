@@ -158,6 +158,8 @@ def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, An
         st.error(status.message or "The training failed.")
     elif status.message and not status.state.is_active:
         st.caption(status.message)
+    for notice in dict.fromkeys(p["notice"] for p in progress if p.get("notice")):
+        st.warning(notice)
     last = progress[-1] if progress else None
     if last is not None:
         st.progress(min(last["epoch"] / last["epochs"], 1.0), text=f"Epoch {last['epoch']} of at most {last['epochs']}")

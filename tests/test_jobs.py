@@ -178,7 +178,7 @@ def test_bad_inputs_raise_clear_errors(german, tmp_path, monkeypatch, capsys) ->
     bad_spec = DatasetSpec("no-such-column", ("good",), (SensitiveAttribute("sex", ("male",)),))
     with pytest.raises(SpecError):
         start_training(tmp_path / "runs", german, bad_spec, german.schema, QUICK)
-    upload = open_data(b"a,b,y\n1,x,0\n2,y,1\n", name="tiny.csv")
+    upload = open_data(b"a,b,y\n1,x,0\n2,y,1\n3,x,1\n4,y,0\n", name="tiny.csv")
     with pytest.raises(FairGenError, match="pass the uploaded file's bytes"):
         start_training(tmp_path / "runs", upload, DatasetSpec("y", (1,), (SensitiveAttribute("b", ("x",)),)),
                        upload.schema, QUICK)

@@ -20,13 +20,15 @@ from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
 from fairgen_core.data.splits import Split, split_by_domain
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import FairGenError, TrainingDivergedError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
 from fairgen_core.generator.modules import OutputActivation, Translator
 from fairgen_core.metrics.quality import frechet_distance
 
+#: Out of memory at a batch this small (or smaller) on the GPU moves training to the CPU instead of halving again.
+MIN_OOM_BATCH = 32
 LOSS_TERMS = ("self", "like", "rec", "prior", "adv_g", "cls_g", "cls_prior", "generator", "adv_d", "cls_d",
               "discriminator")
 
@@ -58,6 +60,8 @@ class EpochReport:
         Training rows processed per second in this epoch.
     stopped : str or None
         Why training ends after this epoch: ``"early-stopping"``, ``"cancelled"``, ``"completed"``.
+    notice : str or None
+        Something the user should know that happened during this epoch (an out-of-memory fallback).
     """
 
     epoch: int
@@ -70,6 +74,7 @@ class EpochReport:
     eta_s: float
     rows_per_s: float
     stopped: str | None = None
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary without the per-step lists (for history and JSON logs)."""
@@ -275,6 +280,18 @@ def fit_generator(
     -------
     FairGenerator
         The model with the best validation Fréchet distance (the last one if there is no validation split).
+
+    Raises
+    ------
+    TrainingDivergedError
+        If a loss term becomes NaN or infinite; the checkpoint of the last good epoch is left in place.
+    FairGenError
+        If the data or specification cannot be used, or memory runs out even at the smallest batch on the CPU.
+
+    Notes
+    -----
+    When the GPU runs out of memory, the epoch restarts with half the batch size; at ``MIN_OOM_BATCH``
+    rows training moves to the CPU. Each fallback is reported in the next :class:`EpochReport`'s ``notice``.
     """
     schema = schema or infer_schema(frame)
     device = resolve_device(config.device)
@@ -286,29 +303,82 @@ def fit_generator(
     progress = _Progress(config)
     if resume_from is not None:
         progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
-    batch_generator = torch.Generator(device=device).manual_seed(config.seed + progress.epoch)
     n_rows = len(data.x_train)
     batch = config.effective_batch_size(n_rows)
+    batch_generator = torch.Generator(device=device).manual_seed(config.seed + progress.epoch)
     started = time.perf_counter()
     while progress.epoch < config.epochs and progress.stopped is None:
         epoch_start = time.perf_counter()
-        translator.train()
-        order = torch.randperm(n_rows, device=device, generator=batch_generator)
-        step_terms: list[dict[str, torch.Tensor]] = []
-        for step, start in enumerate(range(0, n_rows - batch + 1, batch)):
-            if should_stop is not None and should_stop():
-                progress.stopped = "cancelled"
-                break
-            index = order[start:start + batch]
-            x, domain = data.x_train[index], data.d_train[index]
-            if step % config.critic_steps == 0:
-                generator_terms, fake = trainer.generator_step(x, domain)
-            else:
-                fake = trainer.fakes(x, domain)
-            step_terms.append({**generator_terms, **trainer.discriminator_step(x, domain, fake)})
-        progress.end_epoch(model, data, step_terms, n_rows, time.perf_counter() - epoch_start,
+        try:
+            step_terms = _run_epoch(trainer, data, batch, batch_generator, should_stop, progress)
+        except torch.OutOfMemoryError:
+            batch, notice = _recover_from_oom(trainer, model, data, batch)
+            progress.notice = f"{progress.notice} {notice}" if progress.notice else notice
+            if batch_generator.device != trainer.device:
+                batch_generator = torch.Generator(device=trainer.device).manual_seed(config.seed + progress.epoch)
+            continue
+        progress.end_epoch(model, data, step_terms, batch, time.perf_counter() - epoch_start,
                            time.perf_counter() - started, callback, checkpoint_path, trainer)
     return progress.best_model(model)
+
+
+def _run_epoch(trainer: _Trainer, data: TrainingData, batch: int, batch_generator: torch.Generator,
+               should_stop: Callable[[], bool] | None, progress: _Progress) -> list[dict[str, torch.Tensor]]:
+    """One pass over the shuffled training rows; the loss terms of every step (fewer if a stop was asked)."""
+    trainer.translator.train()
+    n_rows = len(data.x_train)
+    order = torch.randperm(n_rows, device=trainer.device, generator=batch_generator)
+    step_terms: list[dict[str, torch.Tensor]] = []
+    for step, start in enumerate(range(0, n_rows - batch + 1, batch)):
+        if should_stop is not None and should_stop():
+            progress.stopped = "cancelled"
+            break
+        index = order[start:start + batch]
+        x, domain = data.x_train[index], data.d_train[index]
+        if step % trainer.config.critic_steps == 0:
+            generator_terms, fake = trainer.generator_step(x, domain)
+        else:
+            fake = trainer.fakes(x, domain)
+        step_terms.append({**generator_terms, **trainer.discriminator_step(x, domain, fake)})
+    return step_terms
+
+
+def _recover_from_oom(trainer: _Trainer, model: FairGenerator, data: TrainingData, batch: int) -> tuple[int, str]:
+    """After an out-of-memory error: halve the batch, or at ``MIN_OOM_BATCH`` on the GPU move to the CPU.
+
+    Returns the batch size to retry the epoch with and the notice for the user.
+
+    Raises
+    ------
+    FairGenError
+        If memory runs out at the smallest batch on the CPU.
+    """
+    where = trainer.device.type.upper()
+    if trainer.device.type == "cuda":
+        torch.cuda.empty_cache()
+    if batch // 2 >= MIN_OOM_BATCH:
+        return batch // 2, (f"{where} out of memory at batch size {batch}: the epoch restarted with batch size "
+                            f"{batch // 2}.")
+    if trainer.device.type == "cuda":
+        _move_training(torch.device("cpu"), trainer, model, data)
+        return batch, f"GPU out of memory even at batch size {batch}: training continues on the CPU (slower)."
+    raise FairGenError(f"out of memory at batch size {batch} on the CPU: lower hidden_dim (now "
+                       f"{trainer.config.hidden_dim}), drop columns with many categories, or train on a sample.")
+
+
+def _move_training(device: torch.device, trainer: _Trainer, model: FairGenerator, data: TrainingData) -> None:
+    """Move the networks, the optimiser state and the training rows to ``device``."""
+    trainer.translator.to(device)
+    trainer.activation.to(device)
+    model.activation.to(device)
+    for optimizer in (trainer.opt_g, trainer.opt_d):
+        for slot in optimizer.state.values():
+            for key, value in slot.items():
+                if torch.is_tensor(value) and key != "step":
+                    slot[key] = value.to(device)
+    data.x_train, data.d_train = data.x_train.to(device), data.d_train.to(device)
+    trainer.device = model.device = device
+    trainer.autocast = False
 
 
 @dataclass
@@ -321,16 +391,18 @@ class _Progress:
     best_state: dict[str, torch.Tensor] | None = None
     stale: int = 0
     stopped: str | None = None
+    notice: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def end_epoch(self, model: FairGenerator, data: TrainingData, step_terms: list[dict[str, torch.Tensor]],
-                  n_rows: int, epoch_s: float, elapsed_s: float, callback: ProgressCallback | None,
+                  batch: int, epoch_s: float, elapsed_s: float, callback: ProgressCallback | None,
                   checkpoint_path: str | Path | None, trainer: _Trainer) -> None:
         if not step_terms:
             self.stopped = self.stopped or "cancelled"
             return
-        self.epoch += 1
         step_losses = {k: torch.stack([t[k] for t in step_terms]).float().cpu().tolist() for k in step_terms[0]}
+        self._check_finite(step_losses, checkpoint_path)
+        self.epoch += 1
         val_fid = None
         if len(data.x_val) > 1 and self.epoch % self.config.eval_every == 0:
             val_fid = validation_fid(model, data.x_val, data.d_val, seed=self.config.seed)
@@ -353,15 +425,31 @@ class _Progress:
             losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
             val_fid=val_fid, best_fid=self.best_fid, elapsed_s=elapsed_s,
             eta_s=0.0 if self.stopped else per_epoch * epochs_left,
-            rows_per_s=len(step_terms) * self.config.effective_batch_size(n_rows) / max(epoch_s, 1e-9),
-            stopped=self.stopped,
+            rows_per_s=len(step_terms) * batch / max(epoch_s, 1e-9),
+            stopped=self.stopped, notice=self.notice,
         )
+        self.notice = None
         self.history.append(report.to_dict())
         model.history = list(self.history)
         if checkpoint_path is not None:
             self.save(Path(checkpoint_path), model, trainer)
         if callback is not None:
             callback(report)
+
+    def _check_finite(self, step_losses: dict[str, list[float]], checkpoint_path: str | Path | None) -> None:
+        """Raise :class:`TrainingDivergedError` at the first NaN/inf loss, before anything of this epoch is saved."""
+        first = {name: next((step for step, value in enumerate(values) if not np.isfinite(value)), None)
+                 for name, values in step_losses.items()}
+        diverged = sorted((step, LOSS_TERMS.index(name), name) for name, step in first.items() if step is not None)
+        if diverged:
+            bad, _, name = diverged[0]
+            kept = (f"The checkpoint of epoch {self.epoch}, the last good one, is kept in {checkpoint_path}. "
+                    if self.epoch and checkpoint_path is not None else "No checkpoint had been written yet. ")
+            raise TrainingDivergedError(
+                f"training diverged: the loss term '{name}' became {step_losses[name][bad]} at epoch {self.epoch + 1}, "
+                f"step {bad + 1}. {kept}Lower the learning rate (now {self.config.lr:g}) or the adversarial "
+                "weight, check numeric columns for extreme values, and train again."
+            )
 
     def best_model(self, model: FairGenerator) -> FairGenerator:
         if self.best_state is not None:
