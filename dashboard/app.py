@@ -2,6 +2,7 @@
 
 Routes between the page scripts in the top-level ``pages/`` folder. ``streamlit run`` puts only this
 file's folder on ``sys.path``, so the repository root is added for ``fairgen_core`` and ``dashboard``.
+Old run folders are pruned here, at most once an hour per server process (see ``dashboard/housekeeping.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402  (after the path set-up above)
 
 from dashboard import state  # noqa: E402
+from dashboard.housekeeping import housekeeping  # noqa: E402
 
 st.set_page_config(page_title="FairGen — fairness audit", page_icon=":material/balance:", layout="wide")
 state.workspace_id()
+housekeeping()
 
 PAGES = [
     st.Page(ROOT / "pages" / "data.py", title="Data", icon=":material/table:", default=True),

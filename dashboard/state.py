@@ -7,13 +7,13 @@ here are not).
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from fairgen_core.cleanup import RUNS_DIR_ENV, default_runs_base
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 
@@ -67,7 +67,8 @@ def remember(source_name: str, choice: str, value: Any) -> None:
 RUN_KEY = "fairgen.run"
 WORKSPACE_KEY = "fairgen.workspace"
 WORKSPACE_PARAM = "ws"
-RUNS_ROOT_ENV = "FAIRGEN_RUNS_DIR"
+RUNS_ROOT_ENV = RUNS_DIR_ENV
+_SHOWN = "fairgen.shown"
 
 
 def workspace_id() -> str:
@@ -91,8 +92,16 @@ def _is_workspace_id(value: str) -> bool:
 
 def runs_root() -> Path:
     """Folder holding this workspace's run folders (``$FAIRGEN_RUNS_DIR`` or ``~/.fairgen/runs``)."""
-    base = Path(os.environ.get(RUNS_ROOT_ENV) or Path.home() / ".fairgen" / "runs")
-    return base / workspace_id()
+    return default_runs_base() / workspace_id()
+
+
+def first_time(notice: str) -> bool:
+    """True the first time this browser session asks about ``notice`` (to show a message once per session)."""
+    shown = st.session_state.setdefault(_SHOWN, set())
+    if notice in shown:
+        return False
+    shown.add(notice)
+    return True
 
 
 def current_run() -> Path | None:

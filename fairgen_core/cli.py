@@ -16,6 +16,17 @@ import pandas as pd
 
 from fairgen_core.charts import summarise
 from fairgen_core.classifier.sweep import ratio_sweep
+from fairgen_core.cleanup import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_GB,
+    MAX_AGE_ENV,
+    MAX_GB_ENV,
+    RetentionPolicy,
+    bound_from_env,
+    default_runs_base,
+    parse_bound,
+    prune_runs,
+)
 from fairgen_core.config import ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
@@ -101,7 +112,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_parser(commands)
     _add_run_table_parsers(commands)
     _add_report_parser(commands)
+    _add_prune_parser(commands)
     return parser
+
+
+def _add_prune_parser(commands: argparse._SubParsersAction) -> None:
+    prune = commands.add_parser(
+        "prune", help="delete old run folders (by age, then by total size), never active ones",
+        description="Delete the run folders under the runs base (ROOT/WORKSPACE/RUN and ROOT/RUN) last modified "
+        "more than --max-age-days ago, then the least recently modified ones while all runs take more than "
+        "--max-gb. Runs that are training, queued or running an analysis, and runs modified in the last 10 "
+        "minutes, are kept. A bound of 0 or 'none' is no bound.")
+    prune.add_argument("--root", metavar="DIR", help="the runs base (default $FAIRGEN_RUNS_DIR, else ~/.fairgen/runs)")
+    prune.add_argument("--max-age-days", metavar="N", help=f"default ${MAX_AGE_ENV}, else {DEFAULT_MAX_AGE_DAYS:g}")
+    prune.add_argument("--max-gb", metavar="N", help=f"bound on all runs together, in GB (default ${MAX_GB_ENV}, "
+                       f"else {DEFAULT_MAX_GB:g})")
+    prune.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    prune.set_defaults(handler=_prune)
 
 
 def _add_report_parser(commands: argparse._SubParsersAction) -> None:
@@ -437,6 +464,36 @@ def parse_methods(names: Sequence[str] | None) -> tuple[str, ...]:
     if list(names) == ["none"]:
         return ()
     return tuple(name for chunk in names for name in chunk.split(",") if name)
+
+
+def _prune(args: argparse.Namespace) -> int:
+    def bound(option: str, given: str | None, env: str, default: float) -> float | None:
+        return bound_from_env(env, default) if given is None else parse_bound(given, option, default)
+
+    policy = RetentionPolicy(bound("--max-age-days", args.max_age_days, MAX_AGE_ENV, DEFAULT_MAX_AGE_DAYS),
+                             bound("--max-gb", args.max_gb, MAX_GB_ENV, DEFAULT_MAX_GB))
+    root = Path(args.root) if args.root else default_runs_base()
+    report = prune_runs(root, policy, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    now = time.time()
+    for run in report.removed:
+        print(f"{verb} {run.path} ({run.reason}: last modified {(now - run.modified) / 86_400:.1f} days ago, "
+              f"{_size(run.size_bytes)})")
+    for workspace in report.removed_workspaces:
+        print(f"removed the emptied workspace folder {workspace}")
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"{verb} {len(report.removed)} run folder(s) under {root}, {_size(report.freed_bytes)}; runs "
+          f"{'would ' if args.dry_run else ''}take {_size(report.bytes_after)} (were {_size(report.bytes_before)}); "
+          f"{len(report.kept_active)} active run(s) kept")
+    return 1 if report.errors else 0
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.2f} {unit}"
+    return f"{n_bytes} bytes"
 
 
 class CellPrinter:

@@ -19,3 +19,9 @@ def shared_datasets() -> Path:
             pytest.fail(f"{SHARED_DATASETS} is missing: CI must run beside ../shared")
         pytest.skip(f"{SHARED_DATASETS} is not present")
     return SHARED_DATASETS
+
+
+@pytest.fixture(autouse=True)
+def _private_runs_dir(tmp_path_factory, monkeypatch) -> None:
+    """Every test's dashboard and CLI use a temporary runs folder: none prunes or fills ~/.fairgen/runs."""
+    monkeypatch.setenv("FAIRGEN_RUNS_DIR", str(tmp_path_factory.mktemp("fairgen-runs")))
