@@ -15,6 +15,8 @@ from fairgen_core.generator.model import FairGenerator
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: Extra columns of :func:`translated_pairs` (prefixed so they never clash with the data's own columns).
 PAIR_COLUMNS = ("fairgen_pair", "fairgen_row", "fairgen_domain")
+#: RFC 4180 line ends: the writer then quotes every cell holding a CR or LF, so no cell can start a row.
+CSV_LINE_END = "\r\n"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -51,14 +53,14 @@ def write_csv(chunks: Iterable[pd.DataFrame], path: str | Path) -> int:
     rows = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         for chunk in chunks:
-            escape_formulas(chunk).to_csv(handle, index=False, header=rows == 0)
+            escape_formulas(chunk).to_csv(handle, index=False, header=rows == 0, lineterminator=CSV_LINE_END)
             rows += len(chunk)
     return rows
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The escaped CSV of ``frame`` as UTF-8 bytes (for downloads)."""
-    return escape_formulas(frame).to_csv(index=False).encode("utf-8")
+    return escape_formulas(frame).to_csv(index=False, lineterminator=CSV_LINE_END).encode("utf-8")
 
 
 def safe_file_name(stem: str, extension: str, *, max_length: int = 120) -> str:

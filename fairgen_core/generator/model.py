@@ -242,13 +242,17 @@ class FairGenerator:
         try:
             if state.get("format") != CHECKPOINT_FORMAT:
                 raise KeyError("format")
-            n_features, n_domains, hidden, latent = state["dimensions"]
-            translator = Translator(n_features, n_domains, hidden, latent)
-            translator.load_state_dict(state["model"])
+            n_features, n_domains, hidden, latent = (int(d) for d in state["dimensions"])
+            with torch.device("meta"):  # no memory until the stored weights, whose shapes must match, arrive
+                translator = Translator(n_features, n_domains, hidden, latent)
+            translator.load_state_dict(state["model"], strict=True, assign=True)
+            encoder = TabularEncoder.from_state_dict(state["encoder"])
+            if encoder.n_features != n_features:
+                raise ValueError(f"the encoder's width {encoder.n_features} differs from the model's {n_features}")
             return cls(
                 config=GeneratorConfig.from_dict(state["config"]),
                 spec=spec_from_dict(state["spec"]),
-                encoder=TabularEncoder.from_state_dict(state["encoder"]),
+                encoder=encoder,
                 assembler=RowAssembler.from_state_dict(state["assembler"]),
                 translator=translator,
                 domain_names=tuple(state["domain_names"]),
