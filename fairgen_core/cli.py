@@ -552,6 +552,8 @@ class ProgressBar:
             print("\r" + line, end="", file=self.stream, flush=True)
         else:
             print(line, file=self.stream, flush=True)
+        if epoch.notice:
+            print(("\n" if self.interactive else "") + f"notice: {epoch.notice}", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.interactive:

@@ -7,6 +7,7 @@ in ``tests/test_jobs.py`` (``test_a_killed_worker_is_reported_failed_not_running
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 from fairgen_core import jobs, worker
+from fairgen_core.cli import ProgressBar
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
@@ -163,3 +165,14 @@ def test_train_page_shows_the_divergence_and_the_memory_fallback_of_a_run(monkey
     assert any("training diverged: the loss term 'rec' became nan at epoch 2" in e.value for e in at.error)
     assert any("out of memory at batch size 140: the epoch restarted with batch size 70" in w.value
                for w in at.warning)
+
+
+def test_cli_progress_prints_the_notice_under_its_epoch(monkeypatch) -> None:
+    _out_of_memory_above(monkeypatch, rows=40)
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    fit_generator(_table(3_200), SPEC, config=GeneratorConfig(epochs=2, device="cpu"), callback=bar.update)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("epoch 1/2") and lines[2].startswith("epoch 2/2")
+    assert lines[1] == ("notice: CPU out of memory at batch size 140: the epoch restarted with batch size 70. "
+                        "CPU out of memory at batch size 70: the epoch restarted with batch size 35.")
