@@ -12,6 +12,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
@@ -20,7 +22,7 @@ from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.data.sources import open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, infer_favourable, validate_spec
-from fairgen_core.errors import DataReadError, DataTooLargeError, SpecError
+from fairgen_core.errors import DataReadError, DataTooLargeError, FairGenError, SpecError
 from fairgen_core.export import write_csv
 from fairgen_core.generator import fit_generator
 from tests.app.conftest import fresh_app
@@ -280,3 +282,22 @@ def test_a_thousand_column_upload_opens_the_page() -> None:
     at = _upload(at, "wide.csv", _csv(frame))
     assert "100 rows × 1,002 columns" in at.markdown[0].value
     assert at.selectbox(key="wide.csv.label").value == "hired"  # the last column is proposed
+
+
+CELLS = ["", "?", "0", "1", "-2.5", "1e309", "inf", "nan", "a", "b c", '"q"', '"x;y"', "é", "=1+1", "\r", "\t", "'"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(st.sampled_from(CELLS), min_size=1, max_size=6), min_size=1, max_size=12),
+       separator=st.sampled_from([",", ";", "\t", "|", " "]), line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]))
+def test_any_generated_csv_opens_with_a_schema_or_raises_fairgen_error(rows: list[list[str]], separator: str,
+                                                                      line_end: str, encoding: str) -> None:
+    raw = line_end.join(separator.join(row) for row in rows).encode(encoding, errors="replace")
+    try:
+        source = open_data(raw, name="fuzz.csv")
+    except FairGenError as error:
+        assert "fuzz.csv" in str(error) or "column" in str(error)
+        return
+    assert source.frame.shape[1] >= 2 and len(source.frame) >= 1
+    assert source.schema.names == tuple(source.frame.columns)
