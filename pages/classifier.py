@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import run_cache, state
 from dashboard.background import analysis_controls
+from dashboard.charts import theme_neutral
 from fairgen_core.charts import (
     FAIRNESS_METRICS,
     METRIC_TITLES,
@@ -33,39 +37,72 @@ def selected_values(summary: pd.DataFrame, method: str, ratio: float | None) -> 
     return {row.metric: (row.mean, row.std) for row in rows.itertuples()}
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def chart_and_summary(sweep: pd.DataFrame, references: pd.DataFrame | None) -> tuple[dict, pd.DataFrame]:
-    """The trade-off chart without a selection (as a dict) and the summary the metric cards read."""
+@dataclass(frozen=True)
+class TradeoffView:
+    """Everything the slider redraws, computed once per results table (the slider then only looks up).
+
+    Attributes
+    ----------
+    chart : dict
+        The trade-off figure without a selection.
+    ratios : list of float
+        The swept ratios (the slider's options).
+    by_ratio : dict
+        Mean and std per metric of the transfer classifier at every ratio.
+    reference : dict
+        Mean and std per metric of the method the deltas compare with.
+    reference_name : str
+        ``"baseline"``, or ``"no TL"`` when the comparison methods were not run.
+    repetitions : int
+        Repetitions behind the means.
+    """
+
+    chart: dict
+    ratios: list[float]
+    by_ratio: dict[float, dict[str, tuple[float, float]]]
+    reference: dict[str, tuple[float, float]]
+    reference_name: str
+    repetitions: int
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> TradeoffView:
+    """The :class:`TradeoffView` of a sweep table and the optional baseline rows (shared, never mutated)."""
     summary = summarise(sweep if references is None else pd.concat([sweep, references], ignore_index=True))
-    return tradeoff_figure(sweep, references=references).to_dict(), summary
+    ratios = sorted(sweep.loc[sweep["method"] == TRANSFER, "ratio"].dropna().unique().tolist())
+    baseline = selected_values(summary, "baseline", None)
+    reference, reference_name = (baseline, "baseline") if baseline else (selected_values(summary, NO_TL, None), NO_TL)
+    return TradeoffView(
+        chart=theme_neutral(tradeoff_figure(sweep, references=references)).to_dict(), ratios=ratios,
+        by_ratio={ratio: selected_values(summary, TRANSFER, ratio) for ratio in ratios},
+        reference=reference, reference_name=reference_name, repetitions=int(sweep["repetition"].nunique()),
+    )
 
 
 @st.fragment
-def tradeoff(sweep: pd.DataFrame, references: pd.DataFrame | None) -> None:
-    """The slider and everything it redraws (a fragment: moving it reruns only this part)."""
-    ratios = sorted(sweep.loc[sweep["method"] == TRANSFER, "ratio"].dropna().unique().tolist())
-    default = min(ratios, key=lambda r: abs(r - 0.5))
-    ratio = st.select_slider("Real share of the fine-tuning batches", options=ratios, key="classifier.ratio",
-                             value=state.remembered("classifier", "ratio", default),
+def tradeoff(view: TradeoffView) -> None:
+    """The slider and everything it redraws (a fragment: moving it reruns only this part, which only looks up)."""
+    remembered = state.remembered("classifier", "ratio", None)
+    start = remembered if remembered in view.ratios else min(view.ratios, key=lambda r: abs(r - 0.5))
+    ratio = st.select_slider("Real share of the fine-tuning batches", options=view.ratios, key="classifier.ratio",
+                             value=start,
                              format_func=lambda r: f"{r:.1f} real : {1 - r:.1f} synthetic")
     state.remember("classifier", "ratio", ratio)
-    chart, summary = chart_and_summary(sweep, references)
-    chosen = selected_values(summary, TRANSFER, ratio)
-    no_tl = selected_values(summary, NO_TL, None)
-    baseline = selected_values(summary, "baseline", None)
-    reference, reference_name = (baseline, "baseline") if baseline else (no_tl, NO_TL)
-    columns = st.columns(len(METRIC_TITLES))
-    for column, metric in zip(columns, METRIC_TITLES):
+    chosen, reference = view.by_ratio[ratio], view.reference
+    for column, metric in zip(st.columns(len(METRIC_TITLES)), METRIC_TITLES):
         mean, std = chosen.get(metric, (float("nan"), 0.0))
         delta = mean - reference[metric][0] if metric in reference else None
         column.metric(METRIC_TITLES[metric], f"{mean:.3f}", None if delta is None else f"{delta:+.3f}",
                       delta_color="normal" if metric not in FAIRNESS_METRICS else "inverse",
-                      help=f"± {std:.3f} over repetitions; change versus {reference_name}")
-    st.plotly_chart(with_selected_ratio(chart, ratio), theme="streamlit",
+                      help=f"± {std:.3f} over repetitions; change versus {view.reference_name}")
+    # The marked chart is an already validated figure plus plain marker traces: skipping plotly's validation saves
+    # ~20 ms per slider move (tests/app/test_classifier_page.py checks the JSON is the same), and theme=None with
+    # a theme-neutral figure ~50 ms of browser time (docs/benchmarks.md).
+    st.plotly_chart(go.Figure(with_selected_ratio(view.chart, ratio), _validate=False), theme=None,
                     key="classifier.chart", config={"displayModeBar": False})
-    repetitions = int(sweep["repetition"].nunique())
-    st.caption(f"Test-split means over {repetitions} repetition{'s' if repetitions != 1 else ''}; bands are ±1 std."
-               f" Deltas compare with {reference_name}.")
+    plural = "s" if view.repetitions != 1 else ""
+    st.caption(f"Test-split means over {view.repetitions} repetition{plural}; bands are ±1 std."
+               f" Deltas compare with {view.reference_name}.")
 
 
 run_dir = run_cache.require_run()
@@ -82,4 +119,4 @@ if sweep_table is None:
     st.stop()
 methods_table = run_cache.run_table(run_dir, METHODS)
 baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == "baseline"]
-tradeoff(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None)
+tradeoff(tradeoff_view(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
 
+import plotly.graph_objects as go
+import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.charts import theme_neutral
+from fairgen_core.charts import tradeoff_figure, with_selected_ratio
 from fairgen_core.cli import main
 from fairgen_core.runs import SWEEP, RunDir
 from fairgen_core.tasks import task_status
@@ -53,6 +58,11 @@ def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:
     assert at_zero["Balanced accuracy ↑"] == f"{expected:.3f}"
     assert at_zero != at_half
     assert "2 repetitions" in at.caption[-1].value
+    # The page skips plotly's validation of the marked chart: what it sends must equal the validated figure.
+    sent = json.loads(at.get("plotly_chart")[0].proto.spec)
+    marked = with_selected_ratio(theme_neutral(tradeoff_figure(table)).to_dict(), 0.0)
+    assert sent == json.loads(plotly.io.to_json(go.Figure(marked), validate=False))
+    assert {shape["x0"] for shape in sent["layout"]["shapes"]} == {0.0}
 
 
 def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path, tmp_path: Path) -> None:
