@@ -7,13 +7,15 @@ here are not).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from fairgen_core.cleanup import RUNS_DIR_ENV, default_runs_base
+from fairgen_core.cleanup import RUNS_DIR_ENV, SESSION_FOLDER, default_runs_base
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 
@@ -21,6 +23,9 @@ SPEC_KEY = "fairgen.spec"
 DATA_KEY = "fairgen.data"
 UPLOAD_KEY = "fairgen.upload"
 _CHOICES = "fairgen.choices"
+_KEPT_UPLOAD = "fairgen.kept_upload"
+_MISSING = object()
+_UPLOAD_BYTES, _UPLOAD_META, _CHOICES_FILE = "upload.bin", "upload.json", "choices.json"
 
 
 def current_spec() -> tuple[str, DatasetSpec] | None:
@@ -37,10 +42,13 @@ def set_current_data(source: DataSource, upload: bytes | None = None) -> None:
     """Record the table in use, with the column kinds the user settled on, for the pages that need its rows.
 
     ``upload`` is the uploaded file's original bytes (None for a built-in dataset): a training worker re-reads
-    exactly these bytes, and the Data page can show the file again after a page switch.
+    exactly these bytes, and the Data page can show the file again after a page switch. The bytes are also
+    kept in the workspace folder, so that a reload of the page (same ``?ws=``) finds the file again.
     """
     st.session_state[DATA_KEY] = source
     st.session_state[UPLOAD_KEY] = upload
+    if upload is not None:
+        _keep_upload(source.name, upload)
 
 
 def current_upload() -> bytes | None:
@@ -53,14 +61,74 @@ def current_data() -> DataSource | None:
     return st.session_state.get(DATA_KEY)
 
 
+def kept_upload() -> tuple[str, bytes] | None:
+    """The last file uploaded in this workspace (name, bytes), kept for a reload; None if there is none."""
+    folder = _kept_folder()
+    try:
+        meta = json.loads((folder / _UPLOAD_META).read_text(encoding="utf-8"))
+        content = (folder / _UPLOAD_BYTES).read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or hashlib.sha256(content).hexdigest() != meta.get("sha256"):
+        return None  # half written or changed behind our back: ignore it
+    return str(meta.get("name") or "upload.csv"), content
+
+
 def remembered(source_name: str, choice: str, default: Any) -> Any:
-    """A choice the user made earlier for this dataset (label, sensitive columns...), or ``default``."""
-    return st.session_state.setdefault(_CHOICES, {}).get((source_name, choice), default)
+    """A choice the user made earlier for this dataset (label, sensitive columns...), or ``default``.
+
+    Choices survive reruns, page switches and (through the workspace folder) reloads of the page.
+    """
+    return _choices().get((source_name, choice), default)
 
 
 def remember(source_name: str, choice: str, value: Any) -> None:
-    """Keep a choice for this dataset across reruns and page switches."""
-    st.session_state.setdefault(_CHOICES, {})[(source_name, choice)] = value
+    """Keep a choice for this dataset across reruns, page switches and reloads."""
+    choices = _choices()
+    if choices.get((source_name, choice), _MISSING) != value:
+        choices[(source_name, choice)] = value
+        _write_atomically(_kept_folder() / _CHOICES_FILE, json.dumps(
+            [[source, name, kept] for (source, name), kept in choices.items()], default=_plain).encode("utf-8"))
+
+
+def _choices() -> dict[tuple[str, str], Any]:
+    if _CHOICES not in st.session_state:
+        st.session_state[_CHOICES] = _read_kept_choices()
+    return st.session_state[_CHOICES]
+
+
+def _read_kept_choices() -> dict[tuple[str, str], Any]:
+    try:
+        rows = json.loads((_kept_folder() / _CHOICES_FILE).read_text(encoding="utf-8"))
+        return {(str(source), str(name)): value for source, name, value in rows}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _keep_upload(name: str, content: bytes) -> None:
+    digest = hashlib.sha256(content).hexdigest()
+    if st.session_state.get(_KEPT_UPLOAD) == digest:
+        return  # already written in this session: the Data page calls this on every rerun
+    folder = _kept_folder()
+    _write_atomically(folder / _UPLOAD_BYTES, content)
+    _write_atomically(folder / _UPLOAD_META, json.dumps({"name": name, "sha256": digest}).encode("utf-8"))
+    st.session_state[_KEPT_UPLOAD] = digest
+
+
+def _kept_folder() -> Path:
+    return runs_root() / SESSION_FOLDER
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for NumPy scalars and tuples among the remembered values."""
+    return value.item() if hasattr(value, "item") else list(value)
 
 
 # -- the current generator run ------------------------------------------------------------------------

@@ -41,6 +41,8 @@ _DISABLED = ("", "0", "none")
 # the dashboard imports this module on every page for default_runs_base().
 _RUN_MARKERS = ("job.json", "manifest.json")
 _QUEUE_FOLDER = ".fairgen-queue"
+#: A workspace's kept upload and choices (for a page reload): pruned by age and size like a finished run.
+SESSION_FOLDER = ".session"
 
 
 def default_runs_base() -> Path:
@@ -313,7 +315,7 @@ def prune_runs(base: str | Path, policy: RetentionPolicy, *, now: float | None =
 
 
 def _is_run(path: Path) -> bool:
-    return any((path / marker).is_file() for marker in _RUN_MARKERS)
+    return path.name == SESSION_FOLDER or any((path / marker).is_file() for marker in _RUN_MARKERS)
 
 
 def _find_runs(root: Path, errors: list[str]) -> list[_Run]:
@@ -372,6 +374,8 @@ def _is_active(run: Path, errors: list[str]) -> bool:
     from fairgen_core.jobs import TrainingJob  # loads torch: imported only when there is a run to look at
     from fairgen_core.tasks import TASK_TABLES, task_status
 
+    if run.name == SESSION_FOLDER:
+        return False  # nothing runs in it
     try:
         return TrainingJob(run).is_active or any(task_status(run, name).running for name in TASK_TABLES)
     except (OSError, FairGenError) as exc:

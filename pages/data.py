@@ -45,13 +45,16 @@ def choose_source() -> tuple[DataSource, bytes | None] | None:
         except FairGenError as error:
             st.error(str(error))
     earlier, content = state.current_data(), state.current_upload()
+    name = earlier.name if earlier is not None else None
     if earlier is None or content is None:
+        name, content = state.kept_upload() or (None, None)  # a reload: the file uploaded in this workspace
+    if name is None or content is None:
         if upload is None:
             st.info("Upload a CSV with one row per person and a header row.")
         return None
     what = "Still using" if upload is not None else "Using"
-    st.caption(f"{what} **{earlier.name}**, uploaded earlier, with your choices; upload another file to replace it.")
-    return load_upload(content, earlier.name), content
+    st.caption(f"{what} **{name}**, uploaded earlier, with your choices; upload another file to replace it.")
+    return load_upload(content, name), content
 
 
 def edit_schema(source: DataSource) -> Schema | None:
@@ -84,10 +87,12 @@ def choose_spec(source: DataSource, schema: Schema) -> DatasetSpec | None:
     if len(values) > 2:
         st.info(f"'{label}' has {len(values)} distinct values: choose which count as favourable; "
                 "every other value is unfavourable.")
-    favourable_default = [v for v in (default.favourable if default and default.label == label else values[-1:])
-                          if v in values]
-    favourable = right.multiselect("Favourable label value(s)", values, default=favourable_default,
+    favourable_default = state.remembered(source.name, f"{label}.favourable",
+                                          default.favourable if default and default.label == label else values[-1:])
+    favourable = right.multiselect("Favourable label value(s)", values,
+                                   default=[v for v in favourable_default if v in values],
                                    key=f"{source.name}.{label}.favourable")
+    state.remember(source.name, f"{label}.favourable", favourable)
     candidates = [c for c in columns if c != label]
     sensitive_default = state.remembered(
         source.name, "sensitive", [c for c in (default.sensitive_columns if default else ()) if c in candidates]
@@ -114,12 +119,16 @@ def privileged_rule(source: DataSource, schema: Schema, column: str) -> Sensitiv
                    if a.column == column), None)
     if schema.kind(column) is ColumnKind.NUMERIC:
         start = preset.threshold if preset and preset.threshold is not None else float(series.median())
+        start = state.remembered(source.name, f"{column}.threshold", start)
         threshold = st.number_input(f"{column}: privileged if ≥", value=float(start), key=f"{source.name}.{column}.t")
+        state.remember(source.name, f"{column}.threshold", threshold)
         return SensitiveAttribute(column, threshold=threshold)
     values = series.value_counts().index.tolist()
-    start = list(preset.privileged) if preset and preset.privileged else values[:1]
+    start = state.remembered(source.name, f"{column}.privileged",
+                             list(preset.privileged) if preset and preset.privileged else values[:1])
     chosen = st.multiselect(f"{column}: privileged value(s)", values, default=[v for v in start if v in values],
                             key=f"{source.name}.{column}.privileged")
+    state.remember(source.name, f"{column}.privileged", chosen)
     if not chosen:
         st.error(f"Choose the privileged value(s) of '{column}'.")
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fairgen_core import cleanup
-from fairgen_core.cleanup import PruneReport, RetentionPolicy, default_runs_base, prune_runs
+from fairgen_core.cleanup import SESSION_FOLDER, PruneReport, RetentionPolicy, default_runs_base, prune_runs
 from fairgen_core.cli import main
 from fairgen_core.errors import FairGenError
 from fairgen_core.jobs import JobState, JobStatus, write_status
@@ -326,3 +326,18 @@ def test_removal_checks_again_that_the_run_is_inactive_and_inside_the_base(base:
     assert not cleanup._remove(training, base.resolve(), errors) and training.is_dir()
     assert not cleanup._remove(link, base.resolve(), errors) and (tmp_path / "outside" / "run" / "job.json").is_file()
     assert errors == [f"'{link}' is not a run folder inside '{base.resolve()}'; it was kept."]
+
+
+def test_a_workspaces_kept_upload_is_pruned_by_age_like_a_finished_run(base: Path) -> None:
+    now = time.time()
+    make_run(base / "old-ws" / "run", 40, now)
+    kept = base / "old-ws" / SESSION_FOLDER
+    kept.mkdir()
+    (kept / "upload.bin").write_bytes(b"x" * 500)
+    touch_all(kept, 40, now)
+    fresh = base / "new-ws" / SESSION_FOLDER
+    fresh.mkdir(parents=True)
+    (fresh / "choices.json").write_text("[]")
+    report = prune_runs(base, RetentionPolicy(max_age_days=30, max_total_gb=None), now=now)
+    assert sorted(removed(report)) == [(".session", "age"), ("run", "age")]
+    assert not (base / "old-ws").exists() and fresh.is_dir() and not report.errors

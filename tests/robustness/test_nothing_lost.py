@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from fairgen_core.cli import main as cli
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import open_data
@@ -23,6 +25,7 @@ from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
 from fairgen_core.jobs import JobState, TrainingJob, start_training
 from fairgen_core.runs import RunDir, frame_hash
+from tests.app.conftest import APP, fresh_app
 
 pytestmark = pytest.mark.slow
 LONG = GeneratorConfig(epochs=300, patience=0, device="cpu", seed=7)  # always killed by the test
@@ -93,3 +96,31 @@ def test_cli_report_rebuilds_the_report_and_metrics_from_the_folder_alone(killed
     again = tmp_path / "again.csv"
     assert cli(["report", str(killed_run), "--out", str(tmp_path / "again.html"), "--metrics-csv", str(again)]) == 0
     assert again.read_bytes() == metrics.read_bytes()
+
+
+def test_a_reload_of_the_workspace_finds_the_upload_and_every_choice_again() -> None:
+    content = "sex;age;hired\n" + "".join(f"{'F' if i % 3 else 'M'};{20 + i % 40};{'yes' if i % 4 else 'no'}\n"
+                                          for i in range(200))
+    before = fresh_app()
+    before.run()
+    before.radio(key="data.origin").set_value("Upload a CSV").run()
+    before.file_uploader(key="data.upload").set_value(("people.csv", content.encode(), "text/csv")).run()
+    before.selectbox(key="people.csv.label").set_value("hired").run()
+    before.multiselect(key="people.csv.hired.favourable").set_value(["no"]).run()
+    before.multiselect(key="people.csv.hired.sensitive").set_value(["sex", "age"]).run()
+    before.multiselect(key="people.csv.sex.privileged").set_value(["F"]).run()
+    before.number_input(key="people.csv.age.t").set_value(30.0).run()
+    assert not before.exception and not before.error
+    _, spec = before.session_state[state.SPEC_KEY]
+
+    reloaded = AppTest.from_file(APP, default_timeout=60)  # a new browser session on the same URL
+    reloaded.query_params[state.WORKSPACE_PARAM] = before.session_state[state.WORKSPACE_KEY]
+    reloaded.run()
+    assert not reloaded.exception and not reloaded.error
+    assert any("Using **people.csv**, uploaded earlier" in caption.value for caption in reloaded.caption)
+    assert reloaded.session_state[state.SPEC_KEY] == ("people.csv", spec)
+    assert reloaded.session_state[state.UPLOAD_KEY] == content.encode()  # what a training worker would re-read
+
+    stranger = AppTest.from_file(APP, default_timeout=60)  # another workspace sees none of it
+    stranger.run()
+    assert stranger.session_state[state.SPEC_KEY][0] == "adult"
