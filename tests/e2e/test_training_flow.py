@@ -83,7 +83,8 @@ def test_upload_train_leave_come_back_and_stop(page, server: str, runs_dir: Path
     assert back < stopped_at < EPOCHS
     page.get_by_role("button", name="Download the model (model.pt)").wait_for()
     # the worker has really stopped: its run folder (in the workspace of the URL) gains no epoch
-    (folder,) = (runs_dir / parse_qs(urlparse(page.url).query)["ws"][0]).iterdir()
+    workspace = runs_dir / parse_qs(urlparse(page.url).query)["ws"][0]
+    (folder,) = [path for path in workspace.iterdir() if not path.name.startswith(".")]  # .session: kept choices
     job = TrainingJob(folder)
     assert job.status().state is JobState.STOPPED and job.progress()[-1]["epoch"] == stopped_at
     time.sleep(2)
