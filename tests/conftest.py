@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from fairgen_core.jobs import TrainingJob
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
@@ -25,3 +28,13 @@ def shared_datasets() -> Path:
 def _private_runs_dir(tmp_path_factory, monkeypatch) -> None:
     """Every test's dashboard and CLI use a temporary runs folder: none prunes or fills ~/.fairgen/runs."""
     monkeypatch.setenv("FAIRGEN_RUNS_DIR", str(tmp_path_factory.mktemp("fairgen-runs")))
+
+
+@pytest.fixture
+def started() -> Iterator[list[TrainingJob]]:
+    """Jobs a test starts; any still active at the end are stopped (never left running)."""
+    running: list[TrainingJob] = []
+    yield running
+    for job in running:
+        if job.is_active:
+            job.stop(timeout=10)

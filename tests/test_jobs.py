@@ -6,7 +6,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,14 +37,6 @@ def german() -> DataSource:
     return open_data("german")
 
 
-@pytest.fixture
-def started() -> Iterator[list[TrainingJob]]:
-    """Jobs a test starts; any still active at the end are stopped (never left running)."""
-    running: list[TrainingJob] = []
-    yield running
-    for job in running:
-        if job.is_active:
-            job.stop(timeout=10)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> float:

@@ -26,20 +26,7 @@ from fairgen_core.errors import DataReadError, DataTooLargeError, FairGenError, 
 from fairgen_core.export import write_csv
 from fairgen_core.generator import fit_generator
 from tests.app.conftest import fresh_app
-
-ROWS = 240
-
-
-def _people(seed: int = 0, rows: int = ROWS) -> pd.DataFrame:
-    """A small table with a text label, a text sensitive attribute and three features."""
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "age": rng.integers(18, 80, rows),
-        "sex": rng.choice(["F", "M"], rows),
-        "job": rng.choice(["clerk", "nurse", "driver"], rows),
-        "hours": rng.normal(38, 6, rows).round(1),
-        "hired": rng.choice(["yes", "no"], rows),
-    })
+from tests.robustness.conftest import PEOPLE_ROWS, people_table
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -49,7 +36,7 @@ def _csv(frame: pd.DataFrame) -> bytes:
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("people.csv", _csv(_people()))
+        archive.writestr("people.csv", _csv(people_table()))
     return buffer.getvalue()
 
 
@@ -63,7 +50,7 @@ UNREADABLE: list[tuple[str, bytes, list[str]]] = [
     ("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), ["'photo.csv' is a PNG image", "export the table"]),
     ("scan.csv", b"%PDF-1.7\n" + bytes(64), ["'scan.csv' is a PDF document", "export the table"]),
     ("binary.csv", bytes(range(256)) * 4, ["'binary.csv' contains NUL bytes", "save it as CSV in UTF-8"]),
-    ("utf16.csv", _csv(_people()).decode().encode("utf-16"), ["NUL bytes", "UTF-16", "save it as CSV in UTF-8"]),
+    ("utf16.csv", _csv(people_table()).decode().encode("utf-16"), ["NUL bytes", "UTF-16", "save it as CSV in UTF-8"]),
     ("header.csv", b"age,sex,hired\n", ["'header.csv' has a header row but no data rows", "add at least one row"]),
     ("single.csv", b"score\n1\n2\n3\n", ["'single.csv' has a single column ('score')", "save it as comma-separated"]),
     ("ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n", ["'ragged.csv' is not a well-formed CSV", "same number of"]),
@@ -80,7 +67,7 @@ def test_unreadable_files_raise_a_message_with_the_file_and_the_fix(name: str, r
 
 
 def test_file_over_the_limit_is_refused_with_the_limit_and_the_fix() -> None:
-    raw = _csv(_people(rows=2_000))
+    raw = _csv(people_table(rows=2_000))
     with pytest.raises(DataTooLargeError, match=r"'big.csv' is 0\.\d MB, over the 0\.0 MB limit: upload a sample"):
         open_data(raw, name="big.csv", limits=ReadLimits(max_bytes=len(raw) - 1))
 
@@ -101,14 +88,14 @@ def test_duplicate_column_names_are_renamed_and_reported() -> None:
 
 
 def test_label_with_one_class_is_refused_naming_the_label() -> None:
-    frame = _people().assign(hired="yes")
+    frame = people_table().assign(hired="yes")
     source = open_data(_csv(frame), name="one.csv")
     with pytest.raises(SpecError, match="label 'hired' has only one class"):
         validate_spec(source.frame, source.schema, SPEC)
 
 
 def test_label_with_many_classes_asks_for_the_favourable_values_then_binarises() -> None:
-    frame = _people().assign(hired=np.random.default_rng(1).choice(["A", "B", "C", "D", "E"], ROWS))
+    frame = people_table().assign(hired=np.random.default_rng(1).choice(["A", "B", "C", "D", "E"], PEOPLE_ROWS))
     with pytest.raises(SpecError, match="choose the favourable value.*'A', 'B', 'C', 'D', 'E'"):
         infer_favourable(frame["hired"], "hired")
     spec = DatasetSpec("hired", ("A", "B"), SPEC.sensitive, min_domain_rows=1)
@@ -116,13 +103,13 @@ def test_label_with_many_classes_asks_for_the_favourable_values_then_binarises()
 
 
 def test_sensitive_attribute_with_one_group_is_refused_naming_the_column() -> None:
-    frame = _people().assign(sex="M")
+    frame = people_table().assign(sex="M")
     with pytest.raises(SpecError, match="sensitive attribute 'sex' has no unprivileged rows.*Choose privileged"):
         validate_spec(frame, open_data(_csv(frame)).schema, SPEC)
 
 
 def test_empty_intersection_is_refused_naming_the_group() -> None:
-    frame = _people().assign(race=lambda f: np.where(f["sex"] == "F", "black", "white"))
+    frame = people_table().assign(race=lambda f: np.where(f["sex"] == "F", "black", "white"))
     frame.loc[frame.index[:5], "race"] = "black"  # a few black men, no white women
     spec = DatasetSpec("hired", ("yes",), (SensitiveAttribute("sex", ("M",)), SensitiveAttribute("race", ("white",))))
     with pytest.raises(SpecError, match="group 'sex=F & race=white' has no rows.*Drop one sensitive attribute"):
@@ -130,7 +117,7 @@ def test_empty_intersection_is_refused_naming_the_group() -> None:
 
 
 def test_domain_with_zero_rows_is_refused_naming_the_cell_and_the_fix() -> None:
-    frame = _people()
+    frame = people_table()
     frame.loc[frame["sex"] == "F", "hired"] = "no"
     with pytest.raises(SpecError) as caught:
         validate_spec(frame, open_data(_csv(frame)).schema, SPEC)
@@ -141,7 +128,7 @@ def test_domain_with_zero_rows_is_refused_naming_the_cell_and_the_fix() -> None:
 
 
 def test_nan_inf_and_text_in_a_numeric_column_are_missing_values_the_generator_handles() -> None:
-    frame = _people().astype({"hours": object})
+    frame = people_table().astype({"hours": object})
     frame.loc[[0, 1, 2], "hours"] = ["NaN", "inf", "n/a-ish"]
     source = open_data(_csv(frame), name="messy.csv")
     assert source.schema.kind("hours") is ColumnKind.NUMERIC
@@ -154,7 +141,7 @@ def test_nan_inf_and_text_in_a_numeric_column_are_missing_values_the_generator_h
 
 
 def test_id_like_column_is_reported_and_not_modelled() -> None:
-    frame = _people().assign(customer=[f"C{i:06d}" for i in range(ROWS)])
+    frame = people_table().assign(customer=[f"C{i:06d}" for i in range(PEOPLE_ROWS)])
     source = open_data(_csv(frame), name="ids.csv")
     assert source.schema.kind("customer") is ColumnKind.ID
     assert any("column 'customer' looks like an identifier" in note for note in source.notes)
@@ -172,8 +159,8 @@ def test_a_thousand_columns_are_read_and_trained_on() -> None:
 
 
 def test_formula_cells_are_read_as_text_and_escaped_when_exported(tmp_path) -> None:
-    frame = _people()
-    frame["job"] = np.resize(["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@HYPERLINK(x)"], ROWS)
+    frame = people_table()
+    frame["job"] = np.resize(["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@HYPERLINK(x)"], PEOPLE_ROWS)
     source = open_data(_csv(frame), name="formulas.csv")
     assert sorted(source.frame["job"].unique()) == sorted(frame["job"].unique())  # nothing altered on input
     model = fit_generator(source.frame, SPEC, schema=source.schema, config=GeneratorConfig(epochs=1, device="cpu"))
@@ -193,7 +180,7 @@ def page_with_a_good_upload() -> AppTest:
     at = fresh_app()
     at.run()
     at.radio(key="data.origin").set_value("Upload a CSV").run()
-    at.file_uploader(key="data.upload").set_value(("people.csv", _csv(_people()), "text/csv")).run()
+    at.file_uploader(key="data.upload").set_value(("people.csv", _csv(people_table()), "text/csv")).run()
     at.selectbox(key="people.csv.label").set_value("hired").run()
     at.multiselect(key="people.csv.hired.favourable").set_value(["yes"]).run()
     at.multiselect(key="people.csv.hired.sensitive").set_value(["sex"]).run()
@@ -221,15 +208,15 @@ def test_unreadable_upload_shows_the_reason_and_keeps_the_earlier_file_and_choic
 
 def test_upload_over_the_limit_is_refused_on_the_page(page_with_a_good_upload: AppTest, monkeypatch) -> None:
     monkeypatch.setattr("dashboard.loading.UPLOAD_LIMIT_MB", 0.001)
-    at = _upload(page_with_a_good_upload, "big.csv", _csv(_people(rows=500)))
+    at = _upload(page_with_a_good_upload, "big.csv", _csv(people_table(rows=500)))
     assert "'big.csv' is 0.0 MB, over the 0.0 MB limit" in at.error[0].value
     assert at.session_state[state.SPEC_KEY] == ("people.csv", SPEC)
 
 
 SPEC_FAULTS: list[tuple[str, pd.DataFrame, str]] = [
-    ("one-class.csv", _people().assign(hired="yes"), "only one class"),
-    ("one-group.csv", _people().assign(sex="M"), "'sex' has no unprivileged rows"),
-    ("zero-domain.csv", _people().assign(hired=lambda f: np.where(f["sex"] == "F", "no", f["hired"])),
+    ("one-class.csv", people_table().assign(hired="yes"), "only one class"),
+    ("one-group.csv", people_table().assign(sex="M"), "'sex' has no unprivileged rows"),
+    ("zero-domain.csv", people_table().assign(hired=lambda f: np.where(f["sex"] == "F", "no", f["hired"])),
      "domain 'sex=F · hired=yes' has no rows"),
 ]
 
@@ -245,13 +232,13 @@ def test_unusable_choice_is_explained_and_the_earlier_files_choices_come_back(
     assert not at.exception
     assert any(fragment in error.value for error in at.error)
     assert at.session_state[state.SPEC_KEY] is None  # an unusable spec is never handed to the other pages
-    at = _upload(at, "people.csv", _csv(_people()))
+    at = _upload(at, "people.csv", _csv(people_table()))
     assert not at.error
     assert at.session_state[state.SPEC_KEY] == ("people.csv", SPEC)  # its choices were remembered
 
 
 def test_many_class_label_asks_which_values_are_favourable(page_with_a_good_upload: AppTest) -> None:
-    frame = _people().assign(grade=np.resize(["A", "B", "C", "D", "E"], ROWS))
+    frame = people_table().assign(grade=np.resize(["A", "B", "C", "D", "E"], PEOPLE_ROWS))
     at = _upload(page_with_a_good_upload, "grades.csv", _csv(frame))
     at.selectbox(key="grades.csv.label").set_value("grade").run()
     assert any("'grade' has 5 distinct values: choose which count as favourable" in info.value for info in at.info)
@@ -264,7 +251,7 @@ def test_many_class_label_asks_which_values_are_favourable(page_with_a_good_uplo
 
 
 def test_messy_columns_are_explained_on_the_page(page_with_a_good_upload: AppTest) -> None:
-    frame = _people().astype({"hours": object}).assign(customer=[f"C{i:06d}" for i in range(ROWS)])
+    frame = people_table().astype({"hours": object}).assign(customer=[f"C{i:06d}" for i in range(PEOPLE_ROWS)])
     frame.loc[[0, 1], "hours"] = ["inf", "unknown"]
     at = _upload(page_with_a_good_upload, "messy.csv", _csv(frame))
     captions = " ".join(caption.value for caption in at.caption)

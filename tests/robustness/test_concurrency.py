@@ -7,7 +7,6 @@ the clean-up of old run folders is ``tests/robustness/test_cleanup.py``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -51,27 +50,18 @@ def test_two_sessions_have_their_own_workspace_upload_and_choices() -> None:
     assert "private.csv" not in "\n".join(m.value for m in second.markdown)
 
 
-@pytest.fixture
-def jobs() -> Iterator[list[TrainingJob]]:
-    started: list[TrainingJob] = []
-    yield started
-    for job in started:
-        if job.is_active:
-            job.stop(timeout=10)
-
-
 def test_two_workspaces_share_the_configured_number_of_slots_and_see_only_their_runs(
-        tmp_path, monkeypatch, jobs: list[TrainingJob]) -> None:
+        tmp_path, monkeypatch, started: list[TrainingJob]) -> None:
     monkeypatch.setenv(MAX_JOBS_ENV, "1")  # one GPU on the server: one training at a time
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     german = open_data("german")
     alice, bob = tmp_path / "alice-workspace", tmp_path / "bob-workspace"
     long = GeneratorConfig(epochs=300, patience=0, device="cpu", seed=1)
-    jobs.append(start_training(alice, german, german.default_spec, german.schema, long, name="alice-run",
+    started.append(start_training(alice, german, german.default_spec, german.schema, long, name="alice-run",
                                queue_dir=tmp_path))
-    jobs.append(start_training(bob, german, german.default_spec, german.schema,
+    started.append(start_training(bob, german, german.default_spec, german.schema,
                                GeneratorConfig(epochs=2, device="cpu", seed=1), name="bob-run", queue_dir=tmp_path))
-    first, second = jobs
+    first, second = started
     _wait(lambda: len(first.progress()) >= 1)
     assert second.status().state is JobState.QUEUED
     assert second.status().message == "waiting for a training slot"

@@ -57,6 +57,7 @@ from fairgen_core.jobs import JobState, TrainingJob, import_checkpoint, start_tr
 from fairgen_core.report import build_report, metrics_table
 from fairgen_core.runs import RunDir
 from tests.conftest import REPO_ROOT
+from tests.robustness.conftest import people_table
 from tests.streamlit_server import streamlit_server
 
 CONFIG_TOML = REPO_ROOT / ".streamlit" / "config.toml"
@@ -82,17 +83,6 @@ def _untrained_checkpoint(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema
     data = prepare_data(frame, spec, schema, None, TINY.seed, torch.device("cpu"))
     translator = Translator(data.encoder.n_features, spec.n_domains, TINY.hidden_dim, TINY.latent_dim)
     return FairGenerator(TINY, spec, data.encoder, data.assembler, translator, data.domain_names).save(path)
-
-
-def _people(rows: int = 240, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "age": rng.integers(18, 80, rows),
-        "sex": rng.choice(["F", "M"], rows),
-        "job": rng.choice(["clerk", "nurse", "driver"], rows),
-        "hours": rng.normal(38, 6, rows).round(1),
-        "hired": rng.choice(["yes", "no"], rows),
-    })
 
 
 # -- Streamlit settings and the upload bound ------------------------------------------------------------
@@ -384,7 +374,7 @@ def test_a_valid_checkpoint_for_another_table_or_spec_is_refused_naming_the_mism
     if table == "german":
         frame, schema = german.frame, german.schema
     elif table == "people":
-        people = _people()
+        people = people_table()
         frame, schema = people, open_data(people.to_csv(index=False).encode(), name="people.csv").schema
     else:
         frame, schema = _other_table(german)
@@ -640,14 +630,6 @@ def test_run_folder_names_derived_from_user_text_stay_in_the_runs_root(name: str
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]  # nothing was made beside the root
 
 
-@pytest.fixture
-def started() -> Iterator[list[TrainingJob]]:
-    """Jobs a test starts; any still active at the end are stopped (never left running)."""
-    running: list[TrainingJob] = []
-    yield running
-    for job in running:
-        if job.is_active:
-            job.stop(timeout=10)
 
 
 def test_start_training_with_a_hostile_name_stays_in_the_root_and_leaves_no_worker(
