@@ -110,6 +110,12 @@ def _keep_upload(name: str, content: bytes) -> None:
     if st.session_state.get(_KEPT_UPLOAD) == digest:
         return  # already written in this session: the Data page calls this on every rerun
     folder = _kept_folder()
+    try:
+        if json.loads((folder / _UPLOAD_META).read_text(encoding="utf-8")).get("sha256") == digest:
+            st.session_state[_KEPT_UPLOAD] = digest  # kept by an earlier session of this workspace
+            return
+    except (OSError, ValueError, AttributeError):
+        pass  # nothing kept yet, or unreadable: write it
     _write_atomically(folder / _UPLOAD_BYTES, content)
     _write_atomically(folder / _UPLOAD_META, json.dumps({"name": name, "sha256": digest}).encode("utf-8"))
     st.session_state[_KEPT_UPLOAD] = digest
