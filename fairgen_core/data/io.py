@@ -125,7 +125,8 @@ def read_csv(
     has_header = _detect_header(records) if header is None else header
     if has_header and len(records) < 2 and text.count("\n") <= 1:
         raise DataReadError(f"{label} has a header row but no data rows: add at least one row of data.")
-    frame, warnings = _parse(text, sep, has_header, label, limits)
+    del text  # the parser reads the bytes: a decoded copy of a 200 MB upload would double the peak memory
+    frame, warnings = _parse(raw, encoding, sep, has_header, label, limits)
     if has_header and records:
         warnings.extend(_duplicate_name_warnings(records[0], label))
     return LoadedTable(frame, label, encoding, sep, has_header, tuple(warnings))
@@ -248,11 +249,12 @@ def _detect_header(records: list[list[str]]) -> bool:
 
 
 def _parse(
-    text: str, sep: str, has_header: bool, label: str, limits: ReadLimits
+    raw: bytes, encoding: str, sep: str, has_header: bool, label: str, limits: ReadLimits
 ) -> tuple[pd.DataFrame, list[str]]:
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(raw),
+            encoding="utf-8-sig" if encoding == "utf-8" else encoding,
             sep=sep,
             header=0 if has_header else None,
             na_values=list(MISSING_TOKENS),
