@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from fairgen_core.cleanup import RUNS_DIR_ENV, SESSION_FOLDER, default_runs_base
+from fairgen_core.cleanup import SESSION_FOLDER, default_runs_base
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 
@@ -63,14 +63,15 @@ def current_data() -> DataSource | None:
 
 def kept_upload() -> tuple[str, bytes] | None:
     """The last file uploaded in this workspace (name, bytes), kept for a reload; None if there is none."""
-    folder = _kept_folder()
-    try:
-        meta = json.loads((folder / _UPLOAD_META).read_text(encoding="utf-8"))
-        content = (folder / _UPLOAD_BYTES).read_bytes()
-    except (OSError, ValueError):
+    meta = _kept_upload_meta()
+    if "sha256" not in meta:
         return None
-    if not isinstance(meta, dict) or hashlib.sha256(content).hexdigest() != meta.get("sha256"):
-        return None  # half written or changed behind our back: ignore it
+    try:
+        content = (_kept_folder() / _UPLOAD_BYTES).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != meta.get("sha256"):
+        return None  # missing, half written or changed behind our back: ignore it
     return str(meta.get("name") or "upload.csv"), content
 
 
@@ -110,15 +111,21 @@ def _keep_upload(name: str, content: bytes) -> None:
     if st.session_state.get(_KEPT_UPLOAD) == digest:
         return  # already written in this session: the Data page calls this on every rerun
     folder = _kept_folder()
-    try:
-        if json.loads((folder / _UPLOAD_META).read_text(encoding="utf-8")).get("sha256") == digest:
-            st.session_state[_KEPT_UPLOAD] = digest  # kept by an earlier session of this workspace
-            return
-    except (OSError, ValueError, AttributeError):
-        pass  # nothing kept yet, or unreadable: write it
+    if _kept_upload_meta().get("sha256") == digest:
+        st.session_state[_KEPT_UPLOAD] = digest  # kept by an earlier session of this workspace
+        return
     _write_atomically(folder / _UPLOAD_BYTES, content)
     _write_atomically(folder / _UPLOAD_META, json.dumps({"name": name, "sha256": digest}).encode("utf-8"))
     st.session_state[_KEPT_UPLOAD] = digest
+
+
+def _kept_upload_meta() -> dict[str, Any]:
+    """Name and SHA-256 of the upload kept in this workspace; empty when there is none or it is unreadable."""
+    try:
+        meta = json.loads((_kept_folder() / _UPLOAD_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _kept_folder() -> Path:
@@ -141,7 +148,6 @@ def _plain(value: Any) -> Any:
 RUN_KEY = "fairgen.run"
 WORKSPACE_KEY = "fairgen.workspace"
 WORKSPACE_PARAM = "ws"
-RUNS_ROOT_ENV = RUNS_DIR_ENV
 _SHOWN = "fairgen.shown"
 
 

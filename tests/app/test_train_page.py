@@ -11,6 +11,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from fairgen_core.cleanup import RUNS_DIR_ENV
 from fairgen_core.jobs import JobState, TrainingJob
 from tests.app.conftest import APP
 
@@ -21,7 +22,7 @@ RUNS_LABEL = "Runs in this workspace (newest first)"
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch) -> Iterator[Path]:
     """``$FAIRGEN_RUNS_DIR`` for the test; every job still active at the end is stopped."""
-    monkeypatch.setenv(state.RUNS_ROOT_ENV, str(tmp_path))
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # workers inherit it: no OpenMP spin contention on a busy machine
     yield tmp_path
     for status_file in tmp_path.glob("*/*/status.json"):

@@ -34,6 +34,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_upload
 from fairgen_core import jobs
+from fairgen_core.cleanup import RUNS_DIR_ENV
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.io import ReadLimits, read_csv
 from fairgen_core.data.schema import Schema
@@ -603,7 +604,7 @@ def test_only_sixteen_lowercase_hex_digits_are_a_workspace_id(value: str) -> Non
 
 @pytest.mark.parametrize("value", ["../../x", "/tmp", "..%2f..%2fx", "0123456789abcdef"])
 def test_the_workspace_from_the_url_never_leaves_the_runs_folder(value: str, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv(state.RUNS_ROOT_ENV, str(tmp_path))
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path))
     at = AppTest.from_string(WORKSPACE_SCRIPT, default_timeout=30)
     at.query_params[state.WORKSPACE_PARAM] = value
     at.run()
