@@ -28,13 +28,10 @@ def likelihood_nll(logits: torch.Tensor, target: torch.Tensor, activation: Outpu
     Categorical spans: cross-entropy of the span's softmax; numeric values: Gaussian with unit variance
     around tanh(logit), i.e. ``0.5 * (tanh(logit) - x) ** 2``. Summed over features, mean over rows.
     """
-    total = logits.new_zeros(logits.shape[0])
+    total = -(target * activation.log_softmax(logits)).sum(dim=1)  # numeric columns: log-softmax is 0
     if activation.numeric_index.numel():
         index = activation.numeric_index
-        total = total + 0.5 * (torch.tanh(logits[:, index]) - target[:, index]).pow(2).sum(dim=1)
-    if activation.width:
-        log_p = torch.log_softmax(activation.blocks(logits, activation.PAD_LOGIT), dim=-1)
-        total = total - (activation.blocks(target, 0.0) * log_p).sum(dim=(1, 2))
+        total = total + 0.5 * (torch.tanh(logits.index_select(1, index)) - target.index_select(1, index)).pow(2).sum(1)
     return total.mean()
 
 

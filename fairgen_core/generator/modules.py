@@ -18,7 +18,11 @@ from fairgen_core.data.encoding import Span
 
 
 class Residual(nn.Module):
-    """``x + ReLU(LayerNorm(Linear(x)))``."""
+    """``x + ReLU(LayerNorm(Linear(x)))``.
+
+    Activations work in place throughout (LayerNorm and Linear keep their inputs, not their outputs, for
+    the backward pass), which saves one allocation and one pass over memory per layer.
+    """
 
     def __init__(self, width: int) -> None:
         super().__init__()
@@ -26,11 +30,11 @@ class Residual(nn.Module):
         self.norm = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + fn.relu(self.norm(self.linear(x)))
+        return x + fn.relu(self.norm(self.linear(x)), inplace=True)
 
 
 def _dense(n_in: int, n_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, n_out), nn.LayerNorm(n_out), nn.ReLU())
+    return nn.Sequential(nn.Linear(n_in, n_out), nn.LayerNorm(n_out), nn.ReLU(inplace=True))
 
 
 class Encoder(nn.Module):
@@ -76,9 +80,9 @@ class Discriminator(nn.Module):
     def __init__(self, n_features: int, n_domains: int, hidden: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Linear(n_features, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(n_features, hidden), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, inplace=True),
         )
         self.real_fake = nn.Linear(hidden, 1)
         self.domain = nn.Linear(hidden, n_domains)
@@ -91,9 +95,11 @@ class Discriminator(nn.Module):
 class OutputActivation:
     """Turns decoder logits into rows in the encoded space, span by span.
 
-    All categorical spans are handled at once: the logits are gathered into a padded
-    ``(rows, spans, widest span)`` block (padding holds a large negative logit, so it gets no
-    probability), one softmax/argmax runs over the last axis, and the result is copied back.
+    Every operation is dense over the ``(rows, features)`` matrix; nothing is gathered into padded
+    blocks (Adult's widest span, 41 countries, would make such blocks three times wider than the data).
+    A span's softmax is ``exp(logit - span max) / span sum``: the span sums come from two small matrix
+    products with the ``(features, spans)`` membership matrix, so the backward pass stays dense too.
+    A numeric value is a span of width one whose softmax is replaced by ``tanh``.
 
     Parameters
     ----------
@@ -101,59 +107,66 @@ class OutputActivation:
         The encoder's layout; spans must tile ``[0, n_features)`` in order.
     """
 
-    PAD_LOGIT = -1e4
-
     def __init__(self, layout: Sequence[Span]) -> None:
-        spans = [s for s in layout if s.kind == "softmax"]
-        self.n_features = max((s.stop for s in layout), default=0)
-        self.width = max((s.width for s in spans), default=0)
-        gather = torch.full((len(spans), self.width), self.n_features, dtype=torch.long)
-        for row, span in enumerate(spans):
-            gather[row, : span.width] = torch.arange(span.start, span.stop)
-        self.gather_index = gather.reshape(-1)
-        self.numeric_index = torch.tensor([s.start for s in layout if s.kind == "numeric"], dtype=torch.long)
+        self.spans = tuple(layout)
+        self.n_features = max((s.stop for s in self.spans), default=0)
+        span_of_column = torch.empty(self.n_features, dtype=torch.long)
+        for index, span in enumerate(self.spans):
+            span_of_column[span.start:span.stop] = index
+        self.span_of_column = span_of_column
+        self.membership = fn.one_hot(span_of_column, len(self.spans)).float()
+        self.numeric_index = torch.tensor([s.start for s in self.spans if s.kind == "numeric"], dtype=torch.long)
 
     def to(self, device: torch.device) -> OutputActivation:
-        """Move the index tensors to ``device``."""
-        self.gather_index = self.gather_index.to(device)
+        """Move the index and membership tensors to ``device``."""
+        self.span_of_column = self.span_of_column.to(device)
+        self.membership = self.membership.to(device)
         self.numeric_index = self.numeric_index.to(device)
         return self
 
-    def blocks(self, matrix: torch.Tensor, pad: float) -> torch.Tensor:
-        """The categorical spans of ``matrix`` as a padded ``(rows, spans, width)`` block."""
-        padding = matrix.new_full((matrix.shape[0], 1), pad)
-        padded = torch.cat([matrix, padding], dim=1)
-        return padded.index_select(1, self.gather_index).reshape(matrix.shape[0], -1, self.width)
+    def _span_max(self, logits: torch.Tensor) -> torch.Tensor:
+        """Each column's span maximum (no gradient: a softmax does not depend on the shift)."""
+        with torch.no_grad():
+            maxima = torch.stack([logits[:, s.start:s.stop].amax(dim=1) for s in self.spans], dim=1)
+            return maxima.index_select(1, self.span_of_column)
+
+    def _span_sum(self, values: torch.Tensor) -> torch.Tensor:
+        """Each column's span total, in float32 even under autocast (the sums normalise probabilities)."""
+        with torch.autocast(values.device.type, enabled=False):
+            return (values.float() @ self.membership) @ self.membership.T
+
+    def _softmax(self, logits: torch.Tensor) -> torch.Tensor:
+        exp = torch.exp(logits - self._span_max(logits))
+        return exp / self._span_sum(exp)
+
+    def log_softmax(self, logits: torch.Tensor) -> torch.Tensor:
+        """Log-softmax within every span (0 in numeric columns, which are spans of width one)."""
+        shifted = logits - self._span_max(logits)
+        return shifted - torch.log(self._span_sum(torch.exp(shifted)))
+
+    def _with_numbers(self, logits: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``out`` with tanh(logit) in the numeric columns (written in place)."""
+        if self.numeric_index.numel():
+            out.index_copy_(1, self.numeric_index, torch.tanh(logits.index_select(1, self.numeric_index)))
+        return out
 
     def soft(self, logits: torch.Tensor) -> torch.Tensor:
         """Softmax per categorical span, tanh per numeric value (differentiable)."""
-        if not self.width:  # numeric columns only
-            return self._assemble(logits, None)
-        return self._assemble(logits, torch.softmax(self.blocks(logits, self.PAD_LOGIT), dim=-1))
+        return self._with_numbers(logits, self._softmax(logits))
 
     def gumbel(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
         """Like :meth:`soft` but with Gumbel-softmax samples (what D sees for generated rows)."""
-        if not self.width:
-            return self._assemble(logits, None)
-        block = self.blocks(logits, self.PAD_LOGIT)
         # Gumbel(0, 1) noise from uniforms: much faster on the CPU than sampling exponentials.
-        noise = -torch.log(-torch.log(torch.rand_like(block).clamp_(min=1e-10)))
-        return self._assemble(logits, torch.softmax((block + noise) / tau, dim=-1))
+        noise = -torch.log(-torch.log(torch.rand_like(logits).clamp_(min=1e-10)))
+        return self._with_numbers(logits, self._softmax((logits + noise) / tau))
 
     def hard(self, logits: torch.Tensor) -> torch.Tensor:
         """One-hot argmax per categorical span, tanh per numeric value (for sampling and evaluation)."""
-        if not self.width:
-            return self._assemble(logits, None)
-        block = self.blocks(logits, self.PAD_LOGIT)
-        return self._assemble(logits, fn.one_hot(block.argmax(dim=-1), self.width).to(logits.dtype))
-
-    def _assemble(self, logits: torch.Tensor, block: torch.Tensor | None) -> torch.Tensor:
-        out = logits.new_zeros(logits.shape[0], self.n_features + 1)
-        if block is not None:
-            out.index_copy_(1, self.gather_index, block.reshape(logits.shape[0], -1))
-        out = out[:, : self.n_features]
-        if self.numeric_index.numel():
-            out = out.index_copy(1, self.numeric_index, torch.tanh(logits.index_select(1, self.numeric_index)))
+        out = self._with_numbers(logits, torch.zeros_like(logits))
+        for span in self.spans:
+            if span.kind == "softmax":
+                winner = logits[:, span.start:span.stop].argmax(dim=1, keepdim=True)
+                out[:, span.start:span.stop].scatter_(1, winner, 1.0)
         return out
 
 

@@ -222,12 +222,13 @@ class _Trainer:
     def discriminator_step(self, x: torch.Tensor, domain: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """One Adam step of D on L_dis + L_trns (D_cls learns the real rows' true domains)."""
         cfg, net = self.config, self.translator
+        n = len(x)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            real_score, real_domain_logits = net.discriminator(x)
-            fake_score, _ = net.discriminator(fake)
+            score, domain_logits = net.discriminator(torch.cat([x, fake]))  # one call: larger matrix products
+        score = score.float()
         terms = {
-            "adv_d": losses.discriminator_adversarial(real_score.float(), fake_score.float(), cfg.adversarial),
-            "cls_d": losses.domain_classification(real_domain_logits.float(), domain),
+            "adv_d": losses.discriminator_adversarial(score[:n], score[n:], cfg.adversarial),
+            "cls_d": losses.domain_classification(domain_logits[:n].float(), domain),
         }
         total = terms["adv_d"] + terms["cls_d"]
         if cfg.adversarial == "wgan-gp":

@@ -54,3 +54,27 @@ def test_numeric_only_layout_needs_no_categorical_span() -> None:
     logits = torch.randn(8, 2) * 3
     for out in (activation.soft(logits), activation.hard(logits), activation.gumbel(logits, 0.5)):
         torch.testing.assert_close(out, torch.tanh(logits))
+
+
+def test_log_softmax_matches_torch_within_every_span_and_is_zero_for_numbers() -> None:
+    activation = OutputActivation(LAYOUT)
+    logits = torch.randn(32, 9) * 4
+    out = activation.log_softmax(logits)
+    for start, stop in ((1, 4), (5, 7), (7, 9)):
+        torch.testing.assert_close(out[:, start:stop], torch.log_softmax(logits[:, start:stop], dim=1))
+    assert (out[:, [0, 4]] == 0).all()
+
+
+def test_softmax_is_exact_when_spans_sit_far_apart() -> None:
+    # One shift for the whole row would underflow the span near -1000 to 0/0; each span uses its own maximum.
+    activation = OutputActivation(LAYOUT)
+    logits = torch.zeros(2, 9)
+    logits[:, 1:4] = torch.tensor([1000.0, 999.0, 998.0])
+    logits[:, 7:9] = torch.tensor([-1000.0, -1001.0])
+    out = activation.soft(logits)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out[:, 1:4], torch.softmax(torch.tensor([[2.0, 1.0, 0.0]] * 2), dim=1))
+    torch.testing.assert_close(out[:, 7:9], torch.softmax(torch.tensor([[1.0, 0.0]] * 2), dim=1))
+    logits.requires_grad_(True)
+    activation.soft(logits)[:, 7].sum().backward()
+    assert torch.isfinite(logits.grad).all()
