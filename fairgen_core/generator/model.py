@@ -109,12 +109,15 @@ class FairGenerator:
     # -- sampling ----------------------------------------------------------------------------------
     @torch.no_grad()
     def decode_prior(self, domains: np.ndarray, generator: torch.Generator) -> torch.Tensor:
-        """Hard encoded rows F(z, domain) for z ~ N(0, I), one per entry of ``domains``."""
+        """Encoded rows drawn from F(z, domain) for z ~ N(0, I), one per entry of ``domains``.
+
+        Categorical values are drawn from each span's softmax (see :meth:`OutputActivation.sample`).
+        """
         self.translator.eval()
         domain = torch.as_tensor(domains, device=self.device)
         z = torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
         onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
-        return self.activation.hard(self.translator.decoder(z, onehot).float())
+        return self.activation.sample(self.translator.decoder(z, onehot).float(), generator)
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
                      chunk_rows: int = 20_000) -> Iterator[pd.DataFrame]:

@@ -78,3 +78,18 @@ def test_softmax_is_exact_when_spans_sit_far_apart() -> None:
     logits.requires_grad_(True)
     activation.soft(logits)[:, 7].sum().backward()
     assert torch.isfinite(logits.grad).all()
+
+
+def test_sample_draws_each_span_from_its_softmax_reproducibly() -> None:
+    activation = OutputActivation(LAYOUT)
+    logits = torch.zeros(20_000, 9)
+    logits[:, 1:4] = torch.log(torch.tensor([0.2, 0.3, 0.5]))
+    logits[:, 0] = 0.7
+    out = activation.sample(logits, torch.Generator().manual_seed(3))
+    for start, stop in ((1, 4), (5, 7), (7, 9)):
+        assert set(out[:, start:stop].sum(dim=1).tolist()) == {1.0}  # one-hot per span
+    torch.testing.assert_close(out[:, 1:4].mean(dim=0), torch.tensor([0.2, 0.3, 0.5]), atol=0.015, rtol=0)
+    torch.testing.assert_close(out[:, 7:9].mean(dim=0), torch.tensor([0.5, 0.5]), atol=0.015, rtol=0)
+    torch.testing.assert_close(out[:, 0], torch.tanh(logits[:, 0]))
+    assert torch.equal(out, activation.sample(logits, torch.Generator().manual_seed(3)))
+    assert not torch.equal(out, activation.sample(logits, torch.Generator().manual_seed(4)))
