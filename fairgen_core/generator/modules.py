@@ -4,6 +4,9 @@ Architecture as in the paper: E has three dense layers with LayerNorm and ReLU f
 layers; F mirrors it; D has three dense layers with LeakyReLU and two heads (real/fake and domain).
 The decoder's output activation follows the encoder's span layout: softmax per categorical span,
 tanh (bounded to [-1, 1] like the max-abs-scaled data) per numeric value.
+
+ReLU and LeakyReLU work in place (LayerNorm and Linear keep their inputs, not their outputs, for the
+backward pass), which saves one allocation and one pass over memory per layer.
 """
 
 from __future__ import annotations
@@ -18,11 +21,7 @@ from fairgen_core.data.encoding import Span
 
 
 class Residual(nn.Module):
-    """``x + ReLU(LayerNorm(Linear(x)))``.
-
-    Activations work in place throughout (LayerNorm and Linear keep their inputs, not their outputs, for
-    the backward pass), which saves one allocation and one pass over memory per layer.
-    """
+    """``x + ReLU(LayerNorm(Linear(x)))``."""
 
     def __init__(self, width: int) -> None:
         super().__init__()
