@@ -5,8 +5,9 @@ Usage::
     git worktree add /tmp/fairgen-before <commit>
     .venv/bin/python benchmarks/generator_throughput.py --tree /tmp/fairgen-before --tree . --repeats 3
 
-Each run is a fresh process that trains the default generator on Adult's seed-0 split for 4 epochs (no
-validation) and reports the median rows/s of epochs 2-4. Runs of the trees alternate, so drifts in the
+Each run is a fresh process that calls the tree's own ``generator_optimizer_variants.epoch_rates`` (so the
+tree must have it, from d047ff9 on): the default generator on Adult for 4 epochs without validation,
+reporting the median rows/s of epochs 2-4. Runs of the trees alternate, so drifts in the
 machine's speed touch all of them alike; the table gives every run and the median per tree. Results go to
 ``benchmarks/results/generator_throughput.json``.
 """
@@ -24,22 +25,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "generator_throughput.js
 
 CHILD = """
 import json, statistics, sys
-sys.path.insert(0, {tree!r})
-from fairgen_core.config import GeneratorConfig
-from fairgen_core.data.sources import open_data
-from fairgen_core.generator import fit_generator
-source, rates = open_data("adult"), []
-config = GeneratorConfig(epochs=4, patience=0, device="cpu", seed=0, eval_every=100)
-fit_generator(source.frame, source.default_spec, schema=source.schema, config=config,
-              callback=lambda report: rates.append(report.rows_per_s))
-print(json.dumps(statistics.median(rates[1:])))
+sys.path.insert(0, {benchmarks!r})
+from generator_optimizer_variants import epoch_rates  # the tree's own copy, which imports the tree's code
+print(json.dumps(statistics.median(epoch_rates("default")[1:])))
 """
 
 
 def run_once(tree: Path) -> float:
     """Median rows/s of epochs 2-4 of one fresh training process using the code in ``tree``."""
-    done = subprocess.run([sys.executable, "-c", CHILD.format(tree=str(tree))], capture_output=True, text=True,
-                          check=True)
+    child = CHILD.format(benchmarks=str(tree / "benchmarks"))
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
 
