@@ -14,8 +14,15 @@ import streamlit as st
 from dashboard import state
 from fairgen_core.data.sources import DataSource
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, assess_quality, quality_samples
+from fairgen_core.generator.evaluation import (
+    GeneratorQuality,
+    QualitySamples,
+    assess_quality,
+    assess_translation,
+    quality_samples,
+)
 from fairgen_core.generator.model import FairGenerator
+from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.runs import MANIFEST, RunDir
 
 TRAIN_PAGE = "../pages/train.py"  # relative to the entry point, dashboard/app.py
@@ -58,6 +65,12 @@ def _quality(run: str, model_mtime: float, manifest_mtime: float, sigma: float, 
                           sigma=sigma, seed=seed)
 
 
+@st.cache_data(max_entries=8, show_spinner="Translating the test rows…")
+def _translation(run: str, model_mtime: float, manifest_mtime: float, pairs: str, seed: int) -> TranslationFidelity:
+    return assess_translation(_model(run, model_mtime), _data(run, manifest_mtime).frame,
+                              RunDir(run).read_manifest().split, pairs=pairs, seed=seed)
+
+
 @st.cache_data(max_entries=4, show_spinner="Drawing synthetic rows…")
 def _samples(run: str, model_mtime: float, manifest_mtime: float, seed: int) -> QualitySamples:
     return quality_samples(_model(run, model_mtime), _data(run, manifest_mtime).frame,
@@ -81,6 +94,11 @@ def run_model(run: RunDir) -> FairGenerator:
 def run_quality(run: RunDir, *, sigma: float, seed: int = 0) -> GeneratorQuality:
     """:func:`~fairgen_core.generator.evaluation.assess_quality` of the run's model (cached)."""
     return _quality(str(run.path), _mtime(run.model_path), _mtime(run.path / MANIFEST), float(sigma), int(seed))
+
+
+def run_translation(run: RunDir, *, pairs: str = "counterfactual", seed: int = 0) -> TranslationFidelity:
+    """:func:`~fairgen_core.generator.evaluation.assess_translation` of the run's model (cached)."""
+    return _translation(str(run.path), _mtime(run.model_path), _mtime(run.path / MANIFEST), pairs, int(seed))
 
 
 def run_samples(run: RunDir, *, seed: int = 0) -> QualitySamples:

@@ -39,7 +39,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``method``, ``ratio``, ``metric``, ``mean``, ``std`` (0 for a single repetition) and ``n``.
+        Columns ``method``, ``ratio``, ``metric``, ``mean``, ``std`` (0 for a single repetition) and ``n``;
+        ``selection`` first when the table has that column (each rule is summarised on its own).
 
     Raises
     ------
@@ -56,7 +57,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise FairGenError(f"the results table lacks column(s) {missing}: it needs {list(_REQUIRED)}.")
     values = table.dropna(subset=["value"]).assign(ratio=lambda t: t["ratio"].fillna(-1.0))
-    grouped = values.groupby(["method", "ratio", "metric"], sort=False)["value"]
+    keys = [*(["selection"] if "selection" in table.columns else []), "method", "ratio", "metric"]
+    grouped = values.groupby(keys, sort=False)["value"]
     summary = grouped.agg(["mean", "std", "count"]).reset_index().rename(columns={"count": "n"})
     summary["std"] = summary["std"].fillna(0.0)
     summary["ratio"] = summary["ratio"].where(summary["ratio"] >= 0)

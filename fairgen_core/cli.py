@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fairgen_core.charts import summarise
-from fairgen_core.classifier.sweep import ratio_sweep
+from fairgen_core.classifier.selection import SELECTION_RULES
+from fairgen_core.classifier.sweep import SWEEP_METRICS, ratio_sweep
 from fairgen_core.cleanup import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_MAX_GB,
@@ -27,7 +28,7 @@ from fairgen_core.cleanup import (
     parse_bound,
     prune_runs,
 )
-from fairgen_core.config import ClassifierConfig, GeneratorConfig
+from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
@@ -44,7 +45,7 @@ from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError, SpecError
 from fairgen_core.export import csv_bytes, write_csv
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
-from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality
+from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality, assess_translation
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
 from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--sigma", type=float, help="noise of the baseline (default: the paper's for the "
                          "dataset, else 0.25)")
     quality.add_argument("--seed", type=int, default=0)
+    quality.add_argument("--pairs", choices=PAIR_PROTOCOLS, default="counterfactual",
+                         help="target rule of the translations judged for translation fidelity")
     quality.add_argument("--json", action="store_true")
     quality.set_defaults(handler=_quality)
     _add_experiment_parser(commands)
@@ -174,7 +177,13 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
         "summary.csv, manifest.json and the paper's Fig. 2 / Fig. 3 to OUT. Finished cells are reused.")
     _add_data_arguments(experiment)
     experiment.add_argument("--out", required=True, metavar="DIR", help="results folder")
-    experiment.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
+    experiment.add_argument("--reps", type=int, default=10, help="repetitions (default 10)")
+    experiment.add_argument("--selection", choices=[*SELECTION_RULES, "both"], default="both",
+                            help="how every method picks epochs, levels and thresholds on validation: best balanced "
+                            "accuracy, or the smallest |EqOpp| within 0.02 of it (fair); both (default) reports each")
+    experiment.add_argument("--pairs", choices=PAIR_PROTOCOLS, default=ClassifierConfig().pairs,
+                            help="synthetic pairs: flip the group and keep the label (counterfactual), or the "
+                            "paper's rule (flip the label too, at random)")
     experiment.add_argument("--methods", nargs="+", metavar="NAME",
                             help="comparison methods: all (default), none, or method names (a wrong one lists them)")
     experiment.add_argument("--ratios", default="0:1:0.1", help="real shares to sweep: 0,0.5,1 or start:stop:step")
@@ -363,10 +372,14 @@ def _quality(args: argparse.Namespace) -> int:
     model = FairGenerator.load(run.model_path)
     sigma = args.sigma or PAPER_NOISE_SIGMA.get(manifest.data, DEFAULT_SIGMA)
     result = assess_quality(model, source.frame, manifest.split, sigma=sigma, seed=args.seed)
+    translation = assess_translation(model, source.frame, manifest.split, pairs=args.pairs, seed=args.seed)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        print(json.dumps({**result.to_dict(), "translation": translation.to_dict()}, indent=2, default=str))
         return 0
     print(result.quality.verdict())
+    print(f"\nTranslation fidelity ({args.pairs} pairs, test rows, probe trained on the training rows): "
+          f"{translation.summary()}")
+    print(translation.per_domain.to_string(index=False, float_format="{:.3f}".format))
     print("\nPer domain (test rows vs synthetic rows with the same counts)")
     print(result.quality.per_domain.drop(columns="note").to_string(index=False, float_format="{:.3f}".format))
     print(f"\nMean |correlation difference|: {result.correlation_difference:.3f}")
@@ -386,22 +399,26 @@ def _experiment(args: argparse.Namespace) -> int:
     for warning in validate_spec(source.frame, source.schema, spec):
         print(f"warning: {warning}", file=sys.stderr)
     protocol = ExperimentConfig(repetitions=args.reps, ratios=parse_ratios(args.ratios),
-                                methods=parse_methods(args.methods), seed=args.seed)
+                                methods=parse_methods(args.methods), seed=args.seed,
+                                selections=SELECTION_RULES if args.selection == "both" else (args.selection,))
     if args.fresh and Path(args.out).exists():
         shutil.rmtree(args.out)
     started, printer = time.perf_counter(), CellPrinter(sys.stderr)
     result = run_experiment(
         source.frame, spec, args.out, data_name=source.name, experiment=protocol,
         generator=GeneratorConfig(epochs=args.epochs, device=args.device),
-        classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device), jobs=args.jobs,
+        classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
+        jobs=args.jobs,
         progress=printer)
     shown = result.summary.assign(value=lambda t: t["mean"].map("{:.3f}".format) + " ± "
                                   + t["std"].map("{:.3f}".format))
-    shown = shown[shown["ratio"].isna() | ((shown["ratio"] - protocol.highlight_ratio).abs() < 1e-9)]
-    print(shown.pivot_table(index="method", columns="metric", values="value", aggfunc="first", sort=False)
-          .to_string())
-    print(f"\nwrote {result.out / 'results.csv'} ({len(result.results):,} rows), summary.csv, manifest.json and "
-          f"{', '.join(path.name for path in result.figures.values())} in {time.perf_counter() - started:.0f} s")
+    shown = shown[(shown["ratio"].isna() | ((shown["ratio"] - protocol.highlight_ratio).abs() < 1e-9))
+                  & shown["metric"].isin(SWEEP_METRICS)]
+    print(shown.pivot_table(index=["selection", "method"], columns="metric", values="value", aggfunc="first",
+                            sort=False).to_string())
+    print(f"\nwrote {result.out / 'results.csv'} ({len(result.results):,} rows), summary.csv, paired.csv, "
+          f"manifest.json and {', '.join(path.name for path in result.figures.values())} in "
+          f"{time.perf_counter() - started:.0f} s")
     return 0
 
 

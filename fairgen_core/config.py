@@ -9,6 +9,24 @@ from fairgen_core.errors import FairGenError
 
 Adversarial = Literal["gan", "wgan-gp"]
 Device = Literal["auto", "cpu", "cuda"]
+CheckpointMetric = Literal["translation", "fid"]
+#: How a real row's synthetic pair is made: ``counterfactual`` flips the group and keeps the label (the pair
+#: keeps the source label); ``paper`` flips the group and, at random, the label (the pair takes the target's).
+PairProtocol = Literal["counterfactual", "paper"]
+PAIR_PROTOCOLS: tuple[str, ...] = ("counterfactual", "paper")
+
+
+def check_pairs(pairs: str) -> str:
+    """``pairs`` if it is a known pair protocol, else a :class:`FairGenError` naming the choices.
+
+    Examples
+    --------
+    >>> check_pairs("paper")
+    'paper'
+    """
+    if pairs not in PAIR_PROTOCOLS:
+        raise FairGenError(f"pairs must be one of {', '.join(PAIR_PROTOCOLS)}, got '{pairs}'.")
+    return pairs
 
 
 class _Serialisable:
@@ -79,9 +97,13 @@ class GeneratorConfig(_Serialisable):
     gumbel_tau : float
         Temperature of the Gumbel-softmax that D sees for generated categorical spans.
     eval_every : int
-        Epochs between validation evaluations (Fréchet distance on the validation rows).
+        Epochs between validation evaluations (Fréchet distance and translation fidelity).
     patience : int
-        Evaluations without improvement before early stopping; 0 disables early stopping.
+        Evaluations without improvement of the checkpoint score before early stopping; 0 disables it.
+    checkpoint_metric : {"translation", "fid"}
+        What the kept checkpoint is chosen by on the validation rows: ``translation`` (how often
+        counterfactual translations reach their target domain, relative to real rows; ties go to the lower
+        FID) or ``fid`` (prior samples' Fréchet distance alone).
     seed : int
         Seed of initialisation, batching and noise.
     device : {"auto", "cpu", "cuda"}
@@ -109,6 +131,7 @@ class GeneratorConfig(_Serialisable):
     gumbel_tau: float = 0.2
     eval_every: int = 1
     patience: int = 10
+    checkpoint_metric: CheckpointMetric = "translation"
     seed: int = 0
     device: Device = "auto"
     mixed_precision: bool = True
@@ -116,6 +139,8 @@ class GeneratorConfig(_Serialisable):
     def __post_init__(self) -> None:
         _require_positive(self, "generator", ("latent_dim", "hidden_dim", "lr", "batch_size", "epochs",
                                               "critic_steps", "gumbel_tau", "eval_every"))
+        if self.checkpoint_metric not in ("translation", "fid"):
+            raise FairGenError(f"checkpoint_metric must be 'translation' or 'fid', got '{self.checkpoint_metric}'.")
         if self.adversarial not in ("gan", "wgan-gp"):
             raise FairGenError(f"adversarial loss must be 'gan' or 'wgan-gp', got '{self.adversarial}'.")
         _require_device(self.device)
@@ -163,6 +188,13 @@ class ClassifierConfig(_Serialisable):
         Weight the positive class by (negatives / positives) of the training mix, which trains as on
         label-balanced data (the paper's "balanced real data") and makes the 0.5 threshold meaningful
         for balanced accuracy.
+    pairs : {"counterfactual", "paper"}
+        How a real row's synthetic pair is made (:data:`PairProtocol`).
+    finetune_lr_scale : float
+        Fine-tuning runs at ``lr * finetune_lr_scale`` (below 1 keeps more of what pre-training gave).
+    consistency : float
+        Weight of the pair-consistency term: the squared difference of C's probabilities for a real row
+        and its own synthetic pair in the same batch (0: off).
 
     Examples
     --------
@@ -181,10 +213,16 @@ class ClassifierConfig(_Serialisable):
     pretrain_rows_per_domain: int = 5000
     balance_domains: bool = True
     balance_classes: bool = True
+    pairs: PairProtocol = "counterfactual"
+    finetune_lr_scale: float = 1.0
+    consistency: float = 0.0
 
     def __post_init__(self) -> None:
         _require_positive(self, "classifier", ("hidden_dim", "lr", "batch_size", "max_epochs",
-                                               "pretrain_rows_per_domain"))
+                                               "pretrain_rows_per_domain", "finetune_lr_scale"))
+        check_pairs(self.pairs)
+        if self.consistency < 0:
+            raise FairGenError(f"the consistency weight must be 0 (off) or more, got {self.consistency}.")
         if not 0.0 <= self.dropout < 1.0:
             raise FairGenError(f"dropout must be in [0, 1), got {self.dropout}.")
         if self.patience < 0:

@@ -3,8 +3,11 @@
 ```
 OUT/
   manifest.json          versions, seeds, configs, data hash, spec, per-cell timings
-  results.csv            tidy: dataset, method, ratio, repetition, seed, metric, value, note
-  summary.csv            mean ± std over repetitions per (method, ratio, metric)
+  results.csv            tidy: dataset, method, ratio, repetition, seed, selection, metric, value, note
+  summary.csv            mean ± std over repetitions per (selection, method, ratio, metric)
+  translation.csv        per repetition: translation fidelity of its generator on its test rows
+  paired.csv             per (selection, method, ratio, metric): the mean paired difference against the
+                         Baseline on the same splits, its 95% bootstrap interval (ci_low, ci_high), a verdict
   fig2_methods.html/png  Fig. 2: every method's fairness and balanced accuracy
   fig3_ratio.html/png    Fig. 3: the metrics against the real share of the fine-tuning batches
   rep{i}/generator/      the repetition's run folder (manifest, progress, model.pt, sweep.csv, methods.csv)
@@ -33,18 +36,24 @@ import pandas as pd
 import torch
 
 from fairgen_core import charts
+from fairgen_core.classifier.selection import SELECTION_RULES, check_selection
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS, ratio_sweep
 from fairgen_core.config import ClassifierConfig, GeneratorConfig, _Serialisable
 from fairgen_core.data.spec import DatasetSpec, assign_domains
 from fairgen_core.data.splits import Split, split_by_domain
 from fairgen_core.errors import FairGenError
+from fairgen_core.generator.evaluation import assess_translation
 from fairgen_core.generator.model import FairGenerator, spec_to_dict
 from fairgen_core.generator.training import fit_generator
+from fairgen_core.metrics.paired import paired_differences
 from fairgen_core.mitigations import METHODS, compare_methods
 from fairgen_core.runs import METHODS as METHODS_TABLE
 from fairgen_core.runs import SWEEP, RunDir, frame_hash, new_manifest
 
 STAGES: tuple[str, ...] = ("generator", "sweep", "methods")
+PAIRED_FILE = "paired.csv"
+TRANSLATION_FILE = "translation.json"
+TRANSLATION_TABLE = "translation.csv"
 _DONE = "generator.done"
 
 
@@ -63,14 +72,19 @@ class ExperimentConfig(_Serialisable):
     seed : int
         Base seed.
     highlight_ratio : float
-        The ratio shown beside the comparison methods in Fig. 2 (the paper's 50:50).
+        The ratio shown beside the comparison methods in Fig. 2 (the paper's 50:50); "transfer + thresholds"
+        is measured at it.
+    selections : tuple of str
+        Selection rules every method is chosen by on the validation rows (each gives its own rows); the
+        first one is drawn in the figures.
     """
 
-    repetitions: int = 5
+    repetitions: int = 10
     ratios: tuple[float, ...] = DEFAULT_RATIOS
     methods: tuple[str, ...] = tuple(METHODS)
     seed: int = 0
     highlight_ratio: float = 0.5
+    selections: tuple[str, ...] = SELECTION_RULES
 
     def __post_init__(self) -> None:
         if self.repetitions <= 0:
@@ -82,6 +96,12 @@ class ExperimentConfig(_Serialisable):
             raise FairGenError(f"ratios must be a non-empty list of numbers in [0, 1], got {list(self.ratios)}.")
         object.__setattr__(self, "ratios", tuple(float(r) for r in self.ratios))
         object.__setattr__(self, "methods", tuple(self.methods))
+        object.__setattr__(self, "selections", tuple(check_selection(r) for r in self.selections))
+        if not self.selections:
+            raise FairGenError("give at least one selection rule (accuracy, fair).")
+        if not any(abs(r - self.highlight_ratio) < 1e-9 for r in self.ratios):
+            raise FairGenError(f"the highlighted ratio {self.highlight_ratio} must be one of the swept ratios "
+                               f"{list(self.ratios)}.")
 
 
 @dataclass(frozen=True)
@@ -146,18 +166,36 @@ def _run_cell(task: _Task) -> float:
     if task.stage == "generator":
         config = replace(task.generator, seed=seed)
         run.write_manifest(new_manifest(task.data_name, None, task.frame, task.spec, config, split))
-        fit_generator(task.frame, task.spec, config=config, split=split, checkpoint_path=run.model_path)
+        model = fit_generator(task.frame, task.spec, config=config, split=split, checkpoint_path=run.model_path)
+        _write_translation(task, model, split)
         _cell_output(task.out, "generator", task.repetition).write_text("done\n")
         return time.perf_counter() - started
     generator = FairGenerator.load(run.model_path, device=task.classifier.device)
     classifier = replace(task.classifier, seed=seed)
     if task.stage == "sweep":
-        table = ratio_sweep(generator, task.frame, split, ratios=task.experiment.ratios, config=classifier)
+        table = ratio_sweep(generator, task.frame, split, ratios=task.experiment.ratios, config=classifier,
+                            thresholds_ratio=task.experiment.highlight_ratio, selections=task.experiment.selections)
         run.write_table(SWEEP, table.assign(repetition=task.repetition))
     else:
-        table = compare_methods(generator, task.frame, split, methods=task.experiment.methods, config=classifier)
+        table = compare_methods(generator, task.frame, split, methods=task.experiment.methods, config=classifier,
+                                selections=task.experiment.selections)
         run.write_table(METHODS_TABLE, table.assign(repetition=task.repetition))
     return time.perf_counter() - started
+
+
+def _write_translation(task: _Task, model: FairGenerator, split: Split) -> None:
+    """Translation fidelity of the repetition's generator on its test rows, as ``rep{i}/translation.json``."""
+    fidelity = assess_translation(model, task.frame, split, pairs=task.classifier.pairs,
+                                  seed=task.experiment.seed + task.repetition)
+    (_rep_dir(task.out, task.repetition) / TRANSLATION_FILE).write_text(json.dumps(fidelity.to_dict(), indent=1))
+
+
+def _fill_translation(task: _Task) -> None:
+    """Measure the translation fidelity of a cached generator that was trained before it was recorded."""
+    if not (_rep_dir(task.out, task.repetition) / TRANSLATION_FILE).exists():
+        model = FairGenerator.load(RunDir(_rep_dir(task.out, task.repetition) / "generator").model_path,
+                                   device=task.classifier.device)
+        _write_translation(task, model, _split(task.frame, task.spec, task.experiment.seed, task.repetition))
 
 
 def _fingerprint(frame: pd.DataFrame, spec: DatasetSpec, experiment: ExperimentConfig, generator: GeneratorConfig,
@@ -237,6 +275,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     for repetition in range(experiment.repetitions):
         for stage in ["generator", *followers]:
             if _cell_output(out, stage, repetition).exists():
+                if stage == "generator":
+                    _fill_translation(task(stage, repetition))
                 record(stage, repetition, 0.0, cached=True)
             else:
                 pending.append((stage, repetition))
@@ -245,7 +285,11 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     summary = charts.summarise(results)
     results.to_csv(out / "results.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    figures = _write_figures(out, results, experiment.highlight_ratio)
+    if "baseline" in experiment.methods:
+        paired_differences(results).to_csv(out / PAIRED_FILE, index=False)
+    _translation_table(out, experiment).to_csv(out / TRANSLATION_TABLE, index=False)
+    figures = _write_figures(out, results[results["selection"] == experiment.selections[0]],
+                             experiment.highlight_ratio)
     _write_manifest(out, fingerprint, data_name, experiment, timings)
     return ExperimentResult(out, results, summary, figures)
 
@@ -295,9 +339,20 @@ def _collect(out: Path, experiment: ExperimentConfig, data_name: str) -> pd.Data
         results["note"] = ""
     results["note"] = results["note"].astype(object).fillna("").astype(str)
     results.insert(0, "dataset", data_name)
-    columns = ["dataset", "method", "ratio", "repetition", "seed", "metric", "value", "note"]
-    return results[columns].sort_values(["method", "ratio", "repetition", "metric"], kind="stable",
+    columns = ["dataset", "method", "ratio", "repetition", "seed", "selection", "metric", "value", "note"]
+    return results[columns].sort_values(["selection", "method", "ratio", "repetition", "metric"], kind="stable",
                                         ignore_index=True)
+
+
+def _translation_table(out: Path, experiment: ExperimentConfig) -> pd.DataFrame:
+    """One row per repetition: the translation fidelity of its generator on its test rows."""
+    rows = []
+    for repetition in range(experiment.repetitions):
+        path = _rep_dir(out, repetition) / TRANSLATION_FILE
+        if path.exists():
+            values = json.loads(path.read_text())
+            rows.append({"repetition": repetition, **{k: v for k, v in values.items() if k != "per_domain"}})
+    return pd.DataFrame(rows)
 
 
 def figure_tables(results: pd.DataFrame, highlight_ratio: float) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,9 +24,11 @@ from plotly.offline import get_plotlyjs
 
 from fairgen_core import charts
 from fairgen_core.data.spec import DatasetSpec, assign_domains, domain_table
-from fairgen_core.generator.evaluation import DEFAULT_SIGMA, GeneratorQuality, assess_quality
+from fairgen_core.generator.evaluation import DEFAULT_SIGMA, GeneratorQuality, assess_quality, assess_translation
 from fairgen_core.generator.model import FairGenerator
+from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
+from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest
 
 #: Columns of :func:`metrics_table`.
@@ -60,6 +62,7 @@ class RunEvidence:
     label_names: tuple[str, str]
     sweep: pd.DataFrame | None
     methods: pd.DataFrame | None
+    translation: TranslationFidelity
 
 
 def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
@@ -85,13 +88,14 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
     RunEvidence
     """
     manifest = run.read_manifest()
+    model = FairGenerator.load(run.model_path)
     if quality is None:
-        model = FairGenerator.load(run.model_path)
         quality = assess_quality(model, frame, manifest.split,
                                  sigma=default_sigma(manifest.data) if sigma is None else sigma, seed=seed)
     return RunEvidence(manifest, run.read_progress(), quality, domain_table(frame, manifest.spec),
                        domain_rows(frame, manifest.spec), assign_domains(frame, manifest.spec).label_names,
-                       run.read_table(SWEEP), run.read_table(METHODS))
+                       run.read_table(SWEEP), run.read_table(METHODS),
+                       assess_translation(model, frame, manifest.split, seed=seed))
 
 
 def domain_rows(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
@@ -281,6 +285,10 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
     for domain in quality.per_domain.itertuples(index=False):
         rows += [("quality_by_domain", str(domain.domain), key, getattr(domain, key))
                  for key in ("n_real", "n_synthetic", "fid", "noise_baseline")]
+    translation = evidence.translation
+    rows += [("translation", "overall", key, getattr(translation, key)) for key in (
+        "target_rate", "source_rate", "real_rate", "ratio", "label_kept", "label_real", "change_l1",
+        "reconstruction_l1")]
     rows += [("marginals", str(m.column), str(m.statistic), m.value)
              for m in evidence.quality.marginals.itertuples(index=False)]
     rows += [("privacy", "closest_record", key, getattr(privacy, key))
@@ -323,7 +331,8 @@ def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
                                  _p(verdicts["sweep"]) + _results_html(evidence.sweep, "sweep")))
     if evidence.methods is not None:
         sections.append(_section("methods", "Comparison methods",
-                                 _p(verdicts["methods"]) + _results_html(evidence.methods, "methods")))
+                                 _p(verdicts["methods"]) + _results_html(evidence.methods, "methods")
+                                 + _paired_html(evidence)))
     sections.append(_section("manifest", "Run manifest", _manifest_html(manifest)))
     contents = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title, _ in sections)
     title = f"FairGen audit — {_e(manifest.data)}"
@@ -476,6 +485,17 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                     "mean |correlation difference|"],
                    [(quality.fid, quality.noise_baseline, quality.sigma, quality.beats_baseline,
                      result.correlation_difference)])
+    translation = evidence.translation
+    body += "<h3>Translation fidelity (counterfactual pairs: other group, same label)</h3>" + _p(
+        f"{translation.summary()} The probe is a logistic regression trained on the real training rows only; the "
+        f"fair classifier's pairs are these translations. Labels kept: {translation.label_kept:.0%} (the label "
+        f"probe is right on {translation.label_real:.0%} of real rows). Mean change |x_g − x| "
+        f"{translation.change_l1:.3f} against the reconstruction error |x̂ − x| {translation.reconstruction_l1:.3f}.")
+    body += _table(["target domain", "translated rows", "at target", "still at source", "real rows at own",
+                    "target / real", "label kept"],
+                   [(d.domain, int(d.rows), d.target_rate, d.source_rate, d.real_rate, d.ratio, d.label_kept)
+                    for d in translation.per_domain.itertuples(index=False)],
+                   numeric=[False, True, True, True, True, True, True])
     body += "<h3>Per domain</h3>"
     body += _table(["domain", "test rows", "synthetic rows", "FID", "noise baseline", "beats baseline", "note"],
                    [(_flag(d.domain, smallest), int(d.n_real), int(d.n_synthetic), d.fid, d.noise_baseline,
@@ -538,6 +558,29 @@ def _results_html(table: pd.DataFrame, name: str) -> str:
     else:
         figure = charts.method_bars_figure(safe, metrics=known)
     return body + _chart(figure, name)
+
+
+def _paired_html(evidence: RunEvidence) -> str:
+    """Every method's (and ours') paired difference to the Baseline with its interval, or why there is none."""
+    tables = [t for t in (evidence.methods, evidence.sweep) if t is not None]
+    combined = pd.concat(tables, ignore_index=True)
+    combined = combined[combined["metric"].isin(charts.METRIC_TITLES)]
+    title = "<h3>Against the Baseline, on the same splits</h3>"
+    if combined["repetition"].nunique() < 2 or "baseline" not in set(combined["method"]):
+        return title + _p("Paired differences need the Baseline and 2 or more repetitions (10 for conclusions): "
+                          "fairness gaps move by about ±0.05 between runs, so one repetition cannot tell methods "
+                          "apart. Run the comparison and the trade-off with more repetitions.")
+    paired = paired_differences(combined)
+    metrics = [m for m in charts.METRIC_TITLES if m in set(paired["metric"])]
+    rows = []
+    for (method, ratio), group in paired.groupby(["method", "ratio"], dropna=False, sort=False):
+        cells = {r.metric: describe(r.difference, r.ci_low, r.ci_high, r.verdict) for r in group.itertuples()}
+        rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics]))
+    return title + _p("Mean paired difference (method − Baseline) over the repetitions, each on the same split and "
+                      "seed, with its 95% percentile bootstrap interval. A method is called fairer or less fair only "
+                      "when the interval excludes zero; ± elsewhere in this report is one standard deviation over "
+                      "repetitions.") + _table(["method", "ratio", *[charts.METRIC_TITLES[m] for m in metrics]], rows,
+                                               numeric=[False, True, *[False] * len(metrics)])
 
 
 def _manifest_html(manifest: RunManifest) -> str:

@@ -21,6 +21,7 @@ from fairgen_core.charts import (
     with_selected_ratio,
 )
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
+from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.runs import METHODS, SWEEP
 
 st.title("Fair classifier & trade-off")
@@ -55,6 +56,9 @@ class TradeoffView:
         ``"baseline"``, or ``"no TL"`` when the comparison methods were not run.
     repetitions : int
         Repetitions behind the means.
+    paired : dict
+        Per ratio and metric, the paired difference against the reference with its interval and verdict
+        (empty with one repetition).
     """
 
     chart: dict
@@ -63,6 +67,7 @@ class TradeoffView:
     reference: dict[str, tuple[float, float]]
     reference_name: str
     repetitions: int
+    paired: dict[float, dict[str, str]]
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -72,11 +77,26 @@ def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> Trade
     ratios = sorted(sweep.loc[sweep["method"] == TRANSFER, "ratio"].dropna().unique().tolist())
     baseline = selected_values(summary, "baseline", None)
     reference, reference_name = (baseline, "baseline") if baseline else (selected_values(summary, NO_TL, None), NO_TL)
+    repetitions = int(sweep["repetition"].nunique())
     return TradeoffView(
         chart=theme_neutral(tradeoff_figure(sweep, references=references)).to_dict(), ratios=ratios,
         by_ratio={ratio: selected_values(summary, TRANSFER, ratio) for ratio in ratios},
-        reference=reference, reference_name=reference_name, repetitions=int(sweep["repetition"].nunique()),
+        reference=reference, reference_name=reference_name, repetitions=repetitions,
+        paired=paired_by_ratio(sweep, references, reference_name) if repetitions > 1 else {},
     )
+
+
+def paired_by_ratio(sweep: pd.DataFrame, references: pd.DataFrame | None,
+                    reference: str) -> dict[float, dict[str, str]]:
+    """Per ratio and metric, the transfer classifier's paired difference to ``reference`` in words."""
+    table = sweep if references is None else pd.concat([sweep, references], ignore_index=True)
+    paired = paired_differences(table[table["metric"].isin(METRIC_TITLES)], reference=reference)
+    paired = paired[paired["method"] == TRANSFER]
+    out: dict[float, dict[str, str]] = {}
+    for row in paired.itertuples():
+        out.setdefault(float(row.ratio), {})[row.metric] = describe(row.difference, row.ci_low, row.ci_high,
+                                                                    row.verdict)
+    return out
 
 
 @st.fragment
@@ -103,6 +123,14 @@ def tradeoff(view: TradeoffView) -> None:
     plural = "s" if view.repetitions != 1 else ""
     st.caption(f"Test-split means over {view.repetitions} repetition{plural}; bands are ±1 std."
                f" Deltas compare with {view.reference_name}.")
+    verdicts = view.paired.get(ratio)
+    if verdicts:
+        st.markdown(f"**Against {view.reference_name}, on the same splits** (mean paired difference, 95% bootstrap "
+                    "interval): " + "; ".join(f"{METRIC_TITLES[m].rstrip(' ↑↓')} {text}"
+                                               for m, text in verdicts.items()))
+    else:
+        st.caption("With one repetition the trade-off cannot be told from split-to-split noise: compute it with 2 or "
+                   "more repetitions (10 for conclusions) to get intervals and verdicts.")
 
 
 run_dir = run_cache.require_run()

@@ -8,6 +8,8 @@ import streamlit as st
 from dashboard import run_cache, state
 from dashboard.background import analysis_controls
 from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, TRANSFER, method_bars_figure, pareto_figure, summarise
+from fairgen_core.classifier.selection import RULE_DESCRIPTIONS
+from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.runs import METHODS, SWEEP
 
 st.title("Compare methods")
@@ -21,7 +23,8 @@ run = run_dir.path
 st.markdown(f"Run **{run.name}**")
 analysis_controls(run, "compare", "Run the comparison methods",
                   help_text="Baseline, reweighing, disparate impact remover, calibrated equalised odds, meta fair "
-                  "classifier, adversarial debiasing and LAFTR. German: about a minute; Adult: several minutes.")
+                  "classifier, adversarial debiasing, LAFTR and group-specific thresholds. German: about a minute; "
+                  "Adult: several minutes.")
 methods = run_cache.run_table(run_dir, METHODS)
 if methods is None:
     st.info("No comparison yet for this run: run the methods above.")
@@ -52,7 +55,26 @@ st.plotly_chart(pareto_figure(combined.dropna(subset=["value"]), unfairness=gap)
 st.caption("Up and to the left is better. Points on the dotted line are not beaten on both axes by any other.")
 
 summary = summarise(combined.dropna(subset=["value"]))
+summary = summary[summary["metric"].isin(METRIC_TITLES)]
 summary["value"] = summary["mean"].map("{:.3f}".format) + " ± " + summary["std"].map("{:.3f}".format)
 summary["method"] = summary["method"] + summary["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
 st.dataframe(summary.pivot_table(index="method", columns="metric", values="value", aggfunc="first", sort=False)
              .rename(columns=METRIC_TITLES))
+rule = methods["selection"].iloc[0] if "selection" in methods.columns else "accuracy"
+st.caption(f"Mean ± std over repetitions. Every method chose its epoch, level or thresholds on the validation split "
+           f"by the same rule: **{rule}** ({RULE_DESCRIPTIONS.get(rule, rule)}).")
+
+st.subheader("Against the Baseline, on the same splits")
+repetitions = int(methods["repetition"].nunique())
+if repetitions < 2:
+    st.info("With one repetition no difference can be told from split-to-split noise (fairness gaps move by about "
+            "±0.05 between runs). Run the comparison (and the trade-off) with 2 or more repetitions — 10 for "
+            "conclusions — to see which methods are fairer than the Baseline.")
+else:
+    paired = paired_differences(combined[combined["metric"].isin(METRIC_TITLES)])
+    paired["text"] = [describe(*row) for row in paired[["difference", "ci_low", "ci_high", "verdict"]].to_numpy()]
+    paired["method"] = paired["method"] + paired["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
+    st.dataframe(paired.pivot_table(index="method", columns="metric", values="text", aggfunc="first", sort=False)
+                 .rename(columns=METRIC_TITLES), key="compare.paired")
+    st.caption(f"Mean paired difference (method − Baseline) over {repetitions} repetitions with its 95% bootstrap "
+               "interval. A method is called fairer or less fair only when the interval excludes zero.")

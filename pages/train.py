@@ -130,7 +130,7 @@ def loss_chart(frame: pd.DataFrame, x: str, title: str, key: str) -> None:
 
 
 def show_curves(progress: list[dict[str, Any]]) -> None:
-    """Losses per epoch, the last epoch's per-step losses and the validation FID."""
+    """Losses per epoch, the last epoch's per-step losses, the validation FID and translation fidelity."""
     if not progress:
         st.caption("The curves appear after the first epoch.")
         return
@@ -149,6 +149,16 @@ def show_curves(progress: list[dict[str, Any]]) -> None:
         figure.update_layout(title="Validation Fréchet distance (lower is better)", height=320,
                              xaxis_title="epoch", yaxis_title="FID")
         st.plotly_chart(figure, key="train.fid")
+    fidelity = thin(pd.DataFrame([{"epoch": p["epoch"], "translation fidelity": p["val_translation"]}
+                                  for p in progress if p.get("val_translation") is not None]))
+    if not fidelity.empty:
+        figure = go.Figure(go.Scatter(x=fidelity["epoch"], y=fidelity["translation fidelity"], mode="lines",
+                                      name="translation fidelity"))
+        figure.add_hline(y=1.0, line_dash="dot", annotation_text="as recognisable as real rows")
+        figure.update_layout(title="Validation translation fidelity (higher is better): counterfactual translations "
+                             "in their target domain ÷ real rows in their own", height=320, xaxis_title="epoch",
+                             yaxis_title="ratio")
+        st.plotly_chart(figure, key="train.translation")
 
 
 def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, Any]]) -> None:

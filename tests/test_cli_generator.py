@@ -48,9 +48,15 @@ def test_quality_reports_fid_against_the_noise_baseline(german_run: RunDir, caps
     assert report["sigma"] == 0.25 and report["noise_baseline"] > 0 and report["fid"] > 0
     assert len(report["per_domain"]) == 4
     assert report["verdict"].startswith("Synthetic data is")
+    translation = report["translation"]
+    assert 0 <= translation["target_rate"] <= 1 and 0 < translation["real_rate"] <= 1
+    assert translation["ratio"] == pytest.approx(translation["target_rate"] / translation["real_rate"])
+    assert [row["domain"] for row in translation["per_domain"]] == [row["domain"] for row in report["per_domain"]]
+    assert all(0 <= row["target_rate"] <= 1 and 0 <= row["real_rate"] <= 1 for row in translation["per_domain"])
     assert main(["quality", str(german_run.path)]) == 0
     text = capsys.readouterr().out
     assert "Per domain" in text and "Mean |correlation difference|" in text
+    assert "Translation fidelity (counterfactual pairs" in text and "target domain" in text
     assert "memoris" in text  # the privacy verdict, whichever way it goes
 
 

@@ -8,14 +8,23 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from fairgen_core.classifier.model import MLPClassifier
+from fairgen_core.classifier.selection import (
+    DEFAULT_SELECTION,
+    Candidate,
+    EpochRecorder,
+    Validation,
+    check_selection,
+    select,
+)
+from fairgen_core.classifier.thresholds import threshold_candidates
 from fairgen_core.classifier.training import (
+    EpochHook,
     balanced_weights,
     downsampled_rows,
     encode_rows,
     finetune,
-    predict,
     pretrain,
+    recording,
     synthetic_pairs,
     train_real_only,
 )
@@ -25,25 +34,48 @@ from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.fairness import fairness_report
 
+TRANSFER, NO_TL = "transfer", "no TL"
 DOWNSAMPLED = "down-sampled TL"
+#: Ours with group-specific thresholds fitted on validation (:mod:`fairgen_core.classifier.thresholds`).
+TRANSFER_THRESHOLDS = "transfer + thresholds"
 DEFAULT_RATIOS: tuple[float, ...] = tuple(round(r, 1) for r in np.linspace(0.0, 1.0, 11))
 SWEEP_METRICS: tuple[str, ...] = (
     "balanced_accuracy", "abs_equal_opportunity_difference", "average_abs_odds_difference",
     "abs_balanced_accuracy_difference", "abs_statistical_parity_difference",
 )
+#: Signed differences (unprivileged − privileged; two groups only, NaN otherwise), reported beside the gaps.
+SIGNED_METRICS: tuple[str, ...] = (
+    "equal_opportunity_difference", "average_odds_difference", "balanced_accuracy_difference",
+    "statistical_parity_difference",
+)
+#: Every metric of a results table, in order.
+TABLE_METRICS: tuple[str, ...] = SWEEP_METRICS + SIGNED_METRICS
+
+
+def test_metrics(y: np.ndarray, predictions: np.ndarray, groups: np.ndarray,
+                 group_names: Sequence[str]) -> dict[str, float]:
+    """Every metric of :data:`TABLE_METRICS` for 0/1 test predictions (signed ones NaN beyond two groups)."""
+    report = fairness_report(y, predictions, groups, group_names)
+    values = {"balanced_accuracy": report.overall["balanced_accuracy"], **report.absolute, **report.differences}
+    return {metric: float(values.get(metric, np.nan)) for metric in TABLE_METRICS}
 
 
 def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                 ratios: Sequence[float] = DEFAULT_RATIOS, repetitions: int = 1,
-                config: ClassifierConfig | None = None, downsampled_ratio: float | None = 0.5) -> pd.DataFrame:
+                config: ClassifierConfig | None = None, downsampled_ratio: float | None = 0.5,
+                thresholds_ratio: float | None = None,
+                selections: Sequence[str] = (DEFAULT_SELECTION,)) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of the classifier fine-tuned at every real:synthetic ratio.
 
     Each repetition pre-trains C once on balanced synthetic rows (seed ``config.seed + repetition``) and
-    fine-tunes a copy at every ratio; it also trains the "no TL" reference (real rows only, no
-    pre-training) with the same seed. With ``config.balance_domains`` (the default, as in the paper) the
-    real rows and the pairs are weighted so that every (group, label) domain counts the same. The paper's
-    down-sampling ablation (:data:`DOWNSAMPLED`) fine-tunes the same pre-trained C at ``downsampled_ratio`` on
-    real rows down-sampled to the smallest domain's count and their pairs.
+    fine-tunes a copy at every ratio on the real training rows and their synthetic pairs (``config.pairs``);
+    it also trains the "no TL" reference (real rows only, no pre-training) with the same seed. With
+    ``config.balance_domains`` (the default, as in the paper) the real rows and the pairs are weighted so that
+    every (group, label) domain counts the same. The paper's down-sampling ablation (:data:`DOWNSAMPLED`)
+    fine-tunes the same pre-trained C at ``downsampled_ratio`` on real rows down-sampled to the smallest
+    domain's count and their pairs. Every model's epoch — for fine-tuning, epoch 0 is the pre-trained C — is
+    chosen on the validation rows by each rule of ``selections``
+    (:func:`~fairgen_core.classifier.selection.select`).
 
     Parameters
     ----------
@@ -52,7 +84,7 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     frame : pandas.DataFrame
         The whole table.
     split : Split
-        Train rows fine-tune, validation rows select the epoch, test rows are measured.
+        Train rows fine-tune, validation rows select, test rows are measured.
     ratios : sequence of float
         Real shares of the fine-tuning batches, each in [0, 1] (default 0, 0.1, ..., 1).
     repetitions : int
@@ -61,42 +93,64 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         Defaults to ``ClassifierConfig()``.
     downsampled_ratio : float or None
         Real share of the down-sampling ablation's batches (None: leave the ablation out).
+    thresholds_ratio : float or None
+        Also report :data:`TRANSFER_THRESHOLDS`: the model fine-tuned at this ratio with group-specific
+        thresholds fitted on validation (None: leave it out; the ratio must be one of ``ratios``).
+    selections : sequence of str
+        Selection rules (``"accuracy"``, ``"fair"``); each gives its own rows.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy rows: ``method`` ("transfer", "no TL" or :data:`DOWNSAMPLED`), ``ratio`` (NaN but for
-        "transfer"), ``repetition``,
-        ``seed``, ``metric`` (one of :data:`SWEEP_METRICS`) and ``value``.
+        Tidy rows: ``method`` ("transfer", "no TL", :data:`DOWNSAMPLED` or :data:`TRANSFER_THRESHOLDS`),
+        ``ratio`` (NaN but for the transfer methods), ``repetition``, ``seed``, ``selection``, ``metric`` (one
+        of :data:`TABLE_METRICS`), ``value`` and ``note`` (what was chosen, e.g. ``epoch=0``).
     """
     config = config or ClassifierConfig()
+    selections = [check_selection(rule) for rule in selections]
     x_train, y_train, d_train = encode_rows(generator, frame, split.train)
-    x_val, y_val, _ = encode_rows(generator, frame, split.val)
-    x_test, y_test, _ = encode_rows(generator, frame, split.test)
-    assignment = assign_domains(frame, generator.spec)
-    groups, group_names = assignment.group[split.test], assignment.group_names
+    x_val, y_val, d_val = encode_rows(generator, frame, split.val)
+    x_test, y_test, d_test = encode_rows(generator, frame, split.test)
+    group_names = assign_domains(frame, generator.spec).group_names
+    validation = Validation(y_val, d_val // 2, tuple(group_names))
     rows: list[dict[str, object]] = []
     for repetition in range(repetitions):
         seeded = replace(config, seed=config.seed + repetition)
-        x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed)
+        x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed, pairs=seeded.pairs)
         w_real, w_pairs = balanced_weights(seeded, d_train, d_pairs)
         base = pretrain(generator, x_val, y_val, seeded)
-        candidates: list[tuple[str, float, MLPClassifier]] = [
-            ("transfer", float(ratio), finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio,
-                                                config=seeded, sample_weight=w_real, pair_weight=w_pairs))
-            for ratio in ratios
-        ]
-        candidates.append(("no TL", float("nan"),
-                           train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real)))
+
+        def recorder() -> EpochRecorder:
+            return EpochRecorder(validation, [])
+
+        def hook(record: EpochRecorder) -> EpochHook:
+            return recording(record, x_val, x_test)
+
+        candidates: list[tuple[str, float, list[Candidate]]] = []
+        for ratio in ratios:
+            record = recorder()
+            finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=seeded,
+                     sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record))
+            candidates.append((TRANSFER, float(ratio), record.candidates))
+            if thresholds_ratio is not None and abs(ratio - thresholds_ratio) < 1e-9:
+                candidates.append((TRANSFER_THRESHOLDS, float(ratio), threshold_candidates(
+                    validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
+                    [c.chosen for c in record.candidates], seed=seeded.seed)))
+        record = recorder()
+        train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real, on_epoch=hook(record))
+        candidates.append((NO_TL, float("nan"), record.candidates))
         if downsampled_ratio is not None:
             kept = downsampled_rows(d_train, seeded.seed)
-            candidates.append((DOWNSAMPLED, float("nan"), finetune(
-                base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val, y_val,
-                ratio=downsampled_ratio, config=seeded)))
-        for method, ratio, model in candidates:
-            predicted = (predict(model, x_test) >= 0.5).astype(np.int64)
-            report = fairness_report(y_test, predicted, groups, group_names)
-            values = {"balanced_accuracy": report.overall["balanced_accuracy"], **report.absolute}
-            rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": seeded.seed,
-                      "metric": metric, "value": float(values[metric])} for metric in SWEEP_METRICS]
+            record = recorder()
+            finetune(base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val, y_val,
+                     ratio=downsampled_ratio, config=seeded, on_epoch=hook(record))
+            candidates.append((DOWNSAMPLED, float("nan"), record.candidates))
+        for method, ratio, options in candidates:
+            for rule in selections:
+                chosen = options[select(options, rule)]
+                note = ", ".join(f"{k}={v:g}" for k, v in chosen.chosen.items())
+                metrics = test_metrics(y_test, chosen.test_predictions, d_test // 2, group_names)
+                rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": seeded.seed,
+                          "selection": rule, "metric": metric, "value": value, "note": note}
+                         for metric, value in metrics.items()]
     return pd.DataFrame(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,15 +13,13 @@ import torch
 from torch.nn import functional as fn
 
 from fairgen_core.classifier.model import MLPClassifier
-from fairgen_core.config import ClassifierConfig
+from fairgen_core.config import ClassifierConfig, PairProtocol
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.model import FairGenerator, resolve_device
 
-#: Batches of (features, labels) or (features, labels, per-row loss weights).
-Batches = Iterable[tuple[torch.Tensor, ...]]
 ArrayLike = np.ndarray | torch.Tensor
 
 
@@ -115,20 +113,45 @@ def predict(classifier: MLPClassifier, x: ArrayLike) -> np.ndarray:
 
 
 # -- batches -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One training batch: real rows first, then synthetic pairs.
+
+    Attributes
+    ----------
+    x, y : torch.Tensor
+        Float features and float 0/1 labels.
+    weight : torch.Tensor or None
+        Per-row loss weights (None: all 1).
+    n_real : int
+        Rows ``[0, n_real)`` are real, the rest synthetic pairs.
+    n_matched : int
+        Real row ``i`` and pair row ``n_real + i`` are a row and its own pair for ``i < n_matched``.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor | None = None
+    n_real: int = 0
+    n_matched: int = 0
+
+
 def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
                   batch_size: int, generator: np.random.Generator, *, sample_weight: ArrayLike | None = None,
-                  pair_weight: ArrayLike | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+                  pair_weight: ArrayLike | None = None) -> Iterator[Batch]:
     """One epoch of shuffled batches, ``round(ratio * size)`` real rows and the rest synthetic pairs each.
 
-    An epoch has as many rows as the larger of the two sets; each set is walked in a random order (cycled
-    when it is the smaller one). Real rows come first within a batch.
+    An epoch has as many rows as the larger of the two sets. When there is one pair per real row
+    (``x_pairs[i]`` is the pair of ``x_real[i]``), both are walked in one random order of the rows, so a
+    batch holds real rows together with their own pairs (:attr:`Batch.n_matched` of them); otherwise each
+    set is walked in its own random order (cycled when it is the smaller one).
 
     Parameters
     ----------
     x_real, y_real : array or tensor
         Encoded real rows and their 0/1 labels.
     x_pairs, y_pairs : array or tensor
-        Their synthetic counterparts and the labels of the target domains.
+        Their synthetic counterparts and the pairs' labels.
     ratio : float
         Real share per batch in [0, 1]: 1 only real rows, 0 only synthetic pairs.
     batch_size : int
@@ -136,27 +159,26 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
     generator : numpy.random.Generator
         Source of the shuffling.
     sample_weight : array or tensor, optional
-        Loss weight of each real row (e.g. reweighing or :func:`domain_weights`); 1 when omitted. The
-        shuffling is the same with or without weights.
+        Loss weight of each real row (e.g. reweighing or :func:`domain_weights`); the shuffling is the same
+        with or without weights.
     pair_weight : array or tensor, optional
-        Loss weight of each synthetic pair; 1 when omitted.
+        Loss weight of each synthetic pair.
 
     Yields
     ------
-    (torch.Tensor, torch.Tensor) or (torch.Tensor, torch.Tensor, torch.Tensor)
-        Float features and float labels, on the device of ``x_real``; with either weight, also the float
-        weights of the batch's rows.
+    Batch
+        On the device of ``x_real``; weights only when either weight is given.
 
     Examples
     --------
     >>> real, pairs = np.zeros((8, 1), np.float32), np.ones((8, 1), np.float32)
     >>> labels = np.zeros(8)
-    >>> [int(x.sum()) for x, _ in mixed_batches(real, labels, pairs, labels, 0.25, 4, np.random.default_rng(0))]
+    >>> [int(b.x.sum()) for b in mixed_batches(real, labels, pairs, labels, 0.25, 4, np.random.default_rng(0))]
     [3, 3]
-    >>> ids = np.arange(8, dtype=np.float32)[:, None]  # weight each real row by its id: weights follow rows
-    >>> batches = mixed_batches(ids, labels, ids, labels, 1.0, 4, np.random.default_rng(0), sample_weight=ids[:, 0])
-    >>> all(torch.equal(x[:, 0], w) for x, _, w in batches)
-    True
+    >>> ids = np.arange(8, dtype=np.float32)[:, None]  # a row and its own pair share the batch
+    >>> b = next(mixed_batches(ids, labels, ids + 100, labels, 0.5, 4, np.random.default_rng(0)))
+    >>> (b.x[2:, 0] - b.x[:2, 0]).tolist(), b.n_matched
+    ([100.0, 100.0], 2)
     """
     ratio = check_ratio(ratio)
     x_real, y_real = torch.as_tensor(x_real, dtype=torch.float32), torch.as_tensor(y_real, dtype=torch.float32)
@@ -167,19 +189,22 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
                        else torch.as_tensor(w, dtype=torch.float32, device=x_real.device)
                        for x, w in ((x_real, sample_weight), (x_pairs, pair_weight)))
     n = max(len(x_real), len(x_pairs))
-    real_order, pair_order = generator.permutation(max(len(x_real), 1)), generator.permutation(max(len(x_pairs), 1))
+    paired = len(x_real) == len(x_pairs) and len(x_real) > 0
+    real_order = generator.permutation(max(len(x_real), 1))
+    pair_order = real_order if paired else generator.permutation(max(len(x_pairs), 1))
     used_real = used_pairs = 0
     for start in range(0, n, batch_size):
         size = min(batch_size, n - start)
         n_real = int(np.floor(ratio * size + 0.5))
         real_idx = _take(real_order, used_real, n_real, x_real.device)
         pair_idx = _take(pair_order, used_pairs, size - n_real, x_real.device)
-        used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
-        batch = (torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]))
-        if not weighted:
-            yield batch
+        if paired:
+            used_real = used_pairs = used_real + max(n_real, size - n_real)
         else:
-            yield (*batch, torch.cat([w_real[real_idx], w_pairs[pair_idx]]))
+            used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
+        yield Batch(torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]),
+                    torch.cat([w_real[real_idx], w_pairs[pair_idx]]) if weighted else None, n_real,
+                    min(n_real, size - n_real) if paired else 0)
 
 
 def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> torch.Tensor:
@@ -187,40 +212,65 @@ def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> to
 
 
 # -- the generic loop --------------------------------------------------------------------------------
-def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Batches], x_val: ArrayLike, y_val: ArrayLike,
-                     config: ClassifierConfig, *,
+#: Called after every epoch (and, when asked, before the first) with the network and the epoch number.
+EpochHook = Callable[[MLPClassifier, int], Any]
+
+
+def recording(recorder: Any, x_val: ArrayLike, x_test: ArrayLike, **chosen: float) -> EpochHook:
+    """An :data:`EpochHook` that hands every epoch's validation and test probabilities to ``recorder``.
+
+    ``recorder`` is an :class:`~fairgen_core.classifier.selection.EpochRecorder`; each epoch is recorded as a
+    candidate described by ``epoch`` and ``chosen``.
+    """
+    return lambda model, epoch: recorder.record(predict(model, x_val), predict(model, x_test), epoch=epoch, **chosen)
+
+
+def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Iterable[Batch]], x_val: ArrayLike,
+                     y_val: ArrayLike, config: ClassifierConfig, *,
                      callback: Callable[[dict[str, float]], Any] | None = None,
-                     pos_weight: float | None = None) -> TrainResult:
-    """Adam on binary cross-entropy with logits; keep the weights with the best validation balanced accuracy.
+                     pos_weight: float | None = None, on_epoch: EpochHook | None = None,
+                     from_epoch_zero: bool = False) -> TrainResult:
+    """Adam on binary cross-entropy with logits; early stopping on the validation balanced accuracy.
 
     Parameters
     ----------
     model : MLPClassifier
-        Trained in place and left with its best weights (in eval mode).
+        Trained in place and left with the weights of its best validation balanced accuracy (eval mode).
     batches_fn : callable
-        ``batches_fn(epoch)`` gives the (features, labels) or (features, labels, weights) batches of an
-        epoch (epochs count from 1); weights scale each row's loss.
+        ``batches_fn(epoch)`` gives the :class:`Batch` es of an epoch (epochs count from 1).
     x_val, y_val : array or tensor
         Encoded validation rows and their 0/1 labels (threshold 0.5).
     config : ClassifierConfig
-        Learning rate, epochs, patience and seed.
+        Learning rate, epochs, patience, seed and the weight of the pair-consistency term.
     callback : callable, optional
         Receives each epoch's history entry.
     pos_weight : float, optional
         Weight of the positive class in the loss (see :func:`positive_weight`).
+    on_epoch : callable, optional
+        ``on_epoch(model, epoch)`` after every epoch, e.g. an :class:`~fairgen_core.classifier.selection.
+        EpochRecorder` turning epochs into candidates for the selection rule.
+    from_epoch_zero : bool
+        Score the untrained (e.g. pre-trained) weights as epoch 0 too: fine-tuning then starts from a
+        candidate that keeps what pre-training gave.
     """
     torch.manual_seed(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     y_val = np.asarray(torch.as_tensor(y_val).cpu())
     result = TrainResult(best_epoch=0, best_score=-np.inf)
     best_state = copy.deepcopy(model.state_dict())
+    if from_epoch_zero:
+        result.best_score = balanced_accuracy(y_val, (predict(model, x_val) >= 0.5).astype(np.int64))
+        if on_epoch is not None:
+            on_epoch(model, 0)
     for epoch in range(1, config.max_epochs + 1):
-        loss = _train_epoch(model, optimiser, batches_fn(epoch), pos_weight)
+        loss = _train_epoch(model, optimiser, batches_fn(epoch), pos_weight, config.consistency)
         score = balanced_accuracy(y_val, (predict(model, x_val) >= 0.5).astype(np.int64))
         entry = {"epoch": float(epoch), "loss": loss, "val_balanced_accuracy": score}
         result.history.append(entry)
         if callback is not None:
             callback(entry)
+        if on_epoch is not None:
+            on_epoch(model, epoch)
         if score > result.best_score:
             result.best_epoch, result.best_score = epoch, score
             best_state = copy.deepcopy(model.state_dict())
@@ -232,16 +282,18 @@ def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Batches],
     return result
 
 
-def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches: Batches,
-                 pos_weight: float | None) -> float:
+def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches: Iterable[Batch],
+                 pos_weight: float | None, consistency: float) -> float:
     model.train()
     weight = None if pos_weight is None else torch.tensor(pos_weight, device=_device_of(model))
     losses = []
-    for xb, yb, *row_weight in batches:
-        if len(xb) == 0:
+    for batch in batches:
+        if len(batch.x) == 0:
             continue
-        loss = fn.binary_cross_entropy_with_logits(model(xb), yb, weight=row_weight[0] if row_weight else None,
-                                                   pos_weight=weight)
+        logits = model(batch.x)
+        loss = fn.binary_cross_entropy_with_logits(logits, batch.y, weight=batch.weight, pos_weight=weight)
+        if consistency and batch.n_matched:
+            loss = loss + consistency * pair_consistency(logits, batch.n_real, batch.n_matched)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -249,9 +301,22 @@ def _train_epoch(model: MLPClassifier, optimiser: torch.optim.Optimizer, batches
     return float(np.mean(losses)) if losses else float("nan")
 
 
+def pair_consistency(logits: torch.Tensor, n_real: int, n_matched: int) -> torch.Tensor:
+    """Mean squared difference of C's probabilities for a row and its own pair (the first ``n_matched``).
+
+    Examples
+    --------
+    >>> float(pair_consistency(torch.tensor([0.0, 0.0, 0.0, 100.0]), n_real=2, n_matched=2))
+    0.125
+    """
+    probability = torch.sigmoid(logits)
+    return (probability[:n_matched] - probability[n_real:n_real + n_matched]).pow(2).mean()
+
+
 def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
          x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig, *, sample_weight: ArrayLike | None = None,
-         pair_weight: ArrayLike | None = None) -> MLPClassifier:
+         pair_weight: ArrayLike | None = None, on_epoch: EpochHook | None = None,
+         from_epoch_zero: bool = False) -> MLPClassifier:
     """Move everything to the device and run :func:`train_classifier` on mixed batches (real rows and pairs
     weighted by ``sample_weight`` and ``pair_weight`` when given)."""
     device = resolve_device(config.device)
@@ -261,7 +326,7 @@ def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y
     weight = positive_weight(y, y_pairs, ratio, sample_weight, pair_weight) if config.balance_classes else None
     train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng,
                                                          sample_weight=sample_weight, pair_weight=pair_weight),
-                     x_val, y_val, config, pos_weight=weight)
+                     x_val, y_val, config, pos_weight=weight, on_epoch=on_epoch, from_epoch_zero=from_epoch_zero)
     return model
 
 
@@ -317,16 +382,20 @@ def balanced_synthetic(generator: FairGenerator, per_domain: int, seed: int) -> 
     return x.astype(np.float32), (domains % 2).astype(np.int64), domains.astype(np.int64)
 
 
-def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray,
-                    seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each real row translated to the paper's target domain (another group, label kept or flipped).
+def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray, seed: int, *,
+                    pairs: PairProtocol = "counterfactual") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each real row translated to another group: its synthetic pair.
+
+    ``counterfactual`` pairs keep the row's label (target = other group, same label); ``paper`` pairs flip
+    the label at random, as the paper's translator targets do. Either way a pair is labelled with its target
+    domain's label, which for counterfactual pairs is the source row's own label.
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
         Encoded translations x_g, their labels (``target % 2``) and their target domains.
     """
-    targets = generator.paired_targets(domains, seed=seed).astype(np.int64)
+    targets = generator.paired_targets(domains, seed=seed, pairs=pairs).astype(np.int64)
     return generator.translate_encoded(x, domains, targets, seed=seed), targets % 2, targets
 
 
@@ -339,10 +408,13 @@ def pretrain(generator: FairGenerator, x_val: ArrayLike, y_val: ArrayLike, confi
 
 def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike,
              x_val: ArrayLike, y_val: ArrayLike, *, ratio: float, config: ClassifierConfig,
-             sample_weight: ArrayLike | None = None, pair_weight: ArrayLike | None = None) -> MLPClassifier:
+             sample_weight: ArrayLike | None = None, pair_weight: ArrayLike | None = None,
+             on_epoch: EpochHook | None = None) -> MLPClassifier:
     """A copy of ``classifier`` trained further on batches with a real share ``ratio`` (rest: synthetic pairs).
 
-    ``sample_weight`` and ``pair_weight`` scale the loss of real rows and pairs (see :func:`domain_weights`).
+    The learning rate is ``config.lr * config.finetune_lr_scale``; the pre-trained weights are scored as
+    epoch 0, so a selection rule can keep them. ``sample_weight`` and ``pair_weight`` scale the loss of real
+    rows and pairs (see :func:`domain_weights`); ``on_epoch`` sees every epoch, 0 included.
 
     Raises
     ------
@@ -350,19 +422,22 @@ def finetune(classifier: MLPClassifier, x_real: ArrayLike, y_real: ArrayLike, x_
         If ``ratio`` is outside [0, 1].
     """
     ratio = check_ratio(ratio)
-    return _fit(copy.deepcopy(classifier), x_real, y_real, x_pairs, y_pairs, ratio, x_val, y_val, config,
-                sample_weight=sample_weight, pair_weight=pair_weight)
+    tuned = replace(config, lr=config.lr * config.finetune_lr_scale)
+    return _fit(copy.deepcopy(classifier), x_real, y_real, x_pairs, y_pairs, ratio, x_val, y_val, tuned,
+                sample_weight=sample_weight, pair_weight=pair_weight, on_epoch=on_epoch, from_epoch_zero=True)
 
 
 def train_real_only(x_train: ArrayLike, y_train: ArrayLike, x_val: ArrayLike, y_val: ArrayLike,
-                    config: ClassifierConfig, *, sample_weight: ArrayLike | None = None) -> MLPClassifier:
+                    config: ClassifierConfig, *, sample_weight: ArrayLike | None = None,
+                    on_epoch: EpochHook | None = None) -> MLPClassifier:
     """The "no TL" baseline: the same network trained on real rows only, without pre-training.
 
     ``sample_weight`` (one per training row, optional) scales each row's loss, e.g. reweighing weights; the
-    class balancing of ``config.balance_classes`` uses the weighted label shares.
+    class balancing of ``config.balance_classes`` uses the weighted label shares. ``on_epoch`` sees every epoch.
     """
     model = MLPClassifier.from_config(int(np.shape(x_train)[1]), config)
-    return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config, sample_weight=sample_weight)
+    return _fit(model, x_train, y_train, x_train, y_train, 1.0, x_val, y_val, config, sample_weight=sample_weight,
+                on_epoch=on_epoch)
 
 
 def encode_rows(generator: FairGenerator, frame: pd.DataFrame,
@@ -422,7 +497,7 @@ def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Sp
     ratio, config = check_ratio(ratio), config or ClassifierConfig()
     x_train, y_train, d_train = encode_rows(generator, frame, split.train)
     x_val, y_val, _ = encode_rows(generator, frame, split.val)
-    x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, config.seed)
+    x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, config.seed, pairs=config.pairs)
     w_real, w_pairs = balanced_weights(config, d_train, d_pairs)
     base = pretrained if pretrained is not None else pretrain(generator, x_val, y_val, config)
     model = finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=config,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from fairgen_core.config import PairProtocol
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.data.spec import assign_domains
@@ -22,6 +23,7 @@ from fairgen_core.metrics.quality import (
     marginal_comparison,
     quality_report,
 )
+from fairgen_core.metrics.translation import DomainProbe, TranslationFidelity, translation_fidelity
 
 DEFAULT_SIGMA = 0.25
 
@@ -118,6 +120,51 @@ def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, s
     categorical = [c for c in model.encoder.columns if schema.kind(c) is not ColumnKind.NUMERIC]
     marginals = marginal_comparison(samples.real, samples.synthetic, numeric, categorical)
     return GeneratorQuality(report, privacy, marginals, float(correlation_difference(real, synthetic)))
+
+
+def encoded_domains(model: FairGenerator, frame: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded features and domains of ``frame.iloc[rows]``, rows without a domain left out."""
+    part = frame.iloc[rows]
+    domains = assign_domains(part, model.spec).domain
+    valid = domains >= 0
+    return model.encoder.transform(part[valid]), domains[valid].astype(np.int64)
+
+
+def translation_of(model: FairGenerator, probe: DomainProbe, x: np.ndarray, source: np.ndarray, *,
+                   pairs: PairProtocol = "counterfactual", seed: int = 0) -> TranslationFidelity:
+    """Translate encoded real rows with the pair rule ``pairs`` and judge the translations with ``probe``.
+
+    The translations, their same-domain reconstructions and D_cls's verdicts all use ``seed``.
+    """
+    target = model.paired_targets(source, seed=seed, pairs=pairs)
+    translated = model.translate_encoded(x, source, target, seed=seed)
+    reconstructed = model.translate_encoded(x, source, source, seed=seed)
+    return translation_fidelity(probe, x, source, target, translated, domain_names=model.domain_names,
+                                reconstructed=reconstructed, dcls_translated=model.classify_domains(translated),
+                                dcls_real=model.classify_domains(x))
+
+
+def assess_translation(model: FairGenerator, frame: pd.DataFrame, split: Split, *,
+                       pairs: PairProtocol = "counterfactual", seed: int = 0) -> TranslationFidelity:
+    """Translation fidelity on the held-out test rows, judged by a probe fitted on the training rows.
+
+    Parameters
+    ----------
+    model : FairGenerator
+        The trained translator.
+    frame : pandas.DataFrame
+        The table the model was trained on.
+    split : Split
+        The run's split: the probe learns from its training rows, its test rows are translated.
+    pairs : {"counterfactual", "paper"}
+        The target rule of the translations (flip the group and keep the label, or the paper's rule).
+    seed : int
+        Seed of the probe's row sample, the targets and the latent noise.
+    """
+    x_train, d_train = encoded_domains(model, frame, split.train)
+    probe = DomainProbe.fit(x_train, d_train, n_domains=model.n_domains, seed=seed)
+    x_test, d_test = encoded_domains(model, frame, split.test)
+    return translation_of(model, probe, x_test, d_test, pairs=pairs, seed=seed)
 
 
 def correlation_gaps(encoder: TabularEncoder, real: np.ndarray, synthetic: np.ndarray) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import GeneratorConfig, PairProtocol, check_pairs
 from fairgen_core.data.encoding import TabularEncoder, plain_value
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
 from fairgen_core.errors import FairGenError
@@ -30,19 +30,26 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def draw_targets(domains: torch.Tensor, n_groups: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The paper's target domains: another group (flip a), with or without flipping the label.
+def draw_targets(domains: torch.Tensor, n_groups: int, generator: torch.Generator | None = None, *,
+                 keep_label: bool = False) -> torch.Tensor:
+    """Target domains of translation: another group (flip a), with or without flipping the label.
 
-    With more than two groups the other group is drawn uniformly among the rest.
+    The paper's rule flips the label at random (``keep_label=False``); the counterfactual rule keeps it
+    (flip a, keep y: the pair equal opportunity asks about). With more than two groups the other group is
+    drawn uniformly among the rest.
 
     Examples
     --------
     >>> t = draw_targets(torch.tensor([0, 1, 2, 3]), n_groups=2, generator=torch.Generator().manual_seed(0))
     >>> bool(((t // 2) != torch.tensor([0, 0, 1, 1])).all())
     True
+    >>> draw_targets(torch.tensor([0, 1, 2, 3]), n_groups=2, keep_label=True).tolist()
+    [2, 3, 0, 1]
     """
     group, label = domains // 2, domains % 2
     shift = torch.randint(1, max(n_groups, 2), domains.shape, generator=generator, device=domains.device)
+    if keep_label:
+        return 2 * ((group + shift) % n_groups) + label
     flip = torch.randint(0, 2, domains.shape, generator=generator, device=domains.device)
     return 2 * ((group + shift) % n_groups) + (label ^ flip)
 
@@ -183,10 +190,22 @@ class FairGenerator:
             out.append(self.activation.hard(self.translator.decoder(z, tb).float()).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.encoder.n_features), dtype=np.float32)
 
-    def paired_targets(self, domains: np.ndarray, *, seed: int = 0) -> np.ndarray:
-        """The paper's target domain for each source domain (see :func:`draw_targets`), seeded."""
+    def paired_targets(self, domains: np.ndarray, *, seed: int = 0, pairs: PairProtocol = "paper") -> np.ndarray:
+        """The target domain of each source domain, seeded: ``paper`` flips the group and, at random, the label;
+        ``counterfactual`` flips the group and keeps the label (see :func:`draw_targets`)."""
         generator = torch.Generator().manual_seed(seed)
-        return draw_targets(torch.as_tensor(domains), self.spec.n_groups, generator).numpy()
+        return draw_targets(torch.as_tensor(domains), self.spec.n_groups, generator,
+                            keep_label=check_pairs(pairs) == "counterfactual").numpy()
+
+    @torch.no_grad()
+    def classify_domains(self, x: np.ndarray, *, batch_rows: int = 65_536) -> np.ndarray:
+        """The domain D_cls (the discriminator's domain head) assigns to each encoded row."""
+        self.translator.eval()
+        out = []
+        for start in range(0, len(x), batch_rows):
+            xb = torch.as_tensor(x[start:start + batch_rows], device=self.device, dtype=torch.float32)
+            out.append(self.translator.discriminator(xb)[1].argmax(dim=1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def translate(self, frame: pd.DataFrame, *, target: int | str | None = None, seed: int = 0) -> pd.DataFrame:
         """Each real row's synthetic counterpart x_g in the original schema.

@@ -23,9 +23,11 @@ from fairgen_core.data.splits import Split, split_by_domain
 from fairgen_core.errors import FairGenError, TrainingDivergedError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
+from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
 from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
 from fairgen_core.generator.modules import OutputActivation, Translator
-from fairgen_core.metrics.quality import frechet_distance
+from fairgen_core.metrics.quality import frechet_distance, noise_baseline
+from fairgen_core.metrics.translation import DomainProbe
 
 #: Out of memory at a batch this small (or smaller) on the GPU moves training to the CPU instead of halving again.
 MIN_OOM_BATCH = 32
@@ -50,7 +52,13 @@ class EpochReport:
     val_fid : float or None
         Fréchet distance between validation rows and synthetic rows drawn with the same domain counts.
     best_fid : float or None
-        Best validation distance so far (the model returned at the end is the best one).
+        Validation distance of the best model so far (the model returned at the end is the best one).
+    val_translation : float or None
+        Translation fidelity on the validation rows: the share of counterfactual translations (other group,
+        same label) that a probe trained on real training rows assigns to their target domain, divided by
+        the share of real validation rows it assigns to their own domain (1 = as recognisable as real rows).
+    best_score : float or None
+        The checkpoint score of the best model so far (``config.checkpoint_metric``; higher is better).
     elapsed_s : float
         Seconds since training started (this run, excluding evaluation before it).
     eta_s : float
@@ -75,6 +83,8 @@ class EpochReport:
     rows_per_s: float
     stopped: str | None = None
     notice: str | None = None
+    val_translation: float | None = None
+    best_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary without the per-step lists (for history and JSON logs)."""
@@ -95,6 +105,8 @@ class TrainingData:
     encoder: TabularEncoder
     assembler: RowAssembler
     domain_names: tuple[str, ...]
+    probe: DomainProbe | None = None
+    fid_scale: float = 1.0
 
 
 def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
@@ -117,12 +129,16 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     encoder = TabularEncoder(schema, columns).fit(train)
     assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows])
     domain_names = tuple(assignment.domain_name(d) for d in range(spec.n_domains))
+    x_train, d_train = encoder.transform(train), assignment.domain[train_rows]
+    x_val, probe, fid_scale = encoder.transform(frame.iloc[val_rows]), None, 1.0
+    if len(val_rows) > 1 and len(np.unique(d_train)) > 1:
+        probe = DomainProbe.fit(x_train, d_train, n_domains=spec.n_domains, seed=seed)
+        fid_scale = max(noise_baseline(x_val, DEFAULT_SIGMA, seed=seed), 1e-9)
     return TrainingData(
-        x_train=torch.as_tensor(encoder.transform(train), device=device),
-        d_train=torch.as_tensor(assignment.domain[train_rows], device=device),
-        x_val=encoder.transform(frame.iloc[val_rows]),
-        d_val=assignment.domain[val_rows],
-        encoder=encoder, assembler=assembler, domain_names=domain_names,
+        x_train=torch.as_tensor(x_train, device=device),
+        d_train=torch.as_tensor(d_train, device=device),
+        x_val=x_val, d_val=assignment.domain[val_rows],
+        encoder=encoder, assembler=assembler, domain_names=domain_names, probe=probe, fid_scale=fid_scale,
     )
 
 
@@ -389,6 +405,7 @@ class _Progress:
     config: GeneratorConfig
     epoch: int = 0
     best_fid: float | None = None
+    best_score: float | None = None
     best_state: dict[str, torch.Tensor] | None = None
     stale: int = 0
     stopped: str | None = None
@@ -404,11 +421,15 @@ class _Progress:
         step_losses = {k: torch.stack([t[k] for t in step_terms]).float().cpu().tolist() for k in step_terms[0]}
         self._check_finite(step_losses, checkpoint_path)
         self.epoch += 1
-        val_fid = None
+        val_fid = val_translation = None
         if len(data.x_val) > 1 and self.epoch % self.config.eval_every == 0:
             val_fid = validation_fid(model, data.x_val, data.d_val, seed=self.config.seed)
-            if self.best_fid is None or val_fid < self.best_fid:
-                self.best_fid, self.stale = val_fid, 0
+            if data.probe is not None:
+                val_translation = translation_of(model, data.probe, data.x_val, data.d_val,
+                                                 seed=self.config.seed).ratio
+            score = checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation, data.fid_scale)
+            if self.best_score is None or score > self.best_score:
+                self.best_score, self.best_fid, self.stale = score, val_fid, 0
                 self.best_state = copy.deepcopy(model.translator.state_dict())
             else:
                 self.stale += 1
@@ -424,7 +445,8 @@ class _Progress:
         report = EpochReport(
             epoch=self.epoch, epochs=self.config.epochs,
             losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
-            val_fid=val_fid, best_fid=self.best_fid, elapsed_s=elapsed_s,
+            val_fid=val_fid, best_fid=self.best_fid, val_translation=val_translation, best_score=self.best_score,
+            elapsed_s=elapsed_s,
             eta_s=0.0 if self.stopped else per_epoch * epochs_left,
             rows_per_s=len(step_terms) * batch / max(epoch_s, 1e-9),
             stopped=self.stopped, notice=self.notice,
@@ -463,7 +485,7 @@ class _Progress:
         best = self.best_state or current
         state = model.checkpoint(
             training={
-                "epoch": self.epoch, "best_fid": self.best_fid, "stale": self.stale,
+                "epoch": self.epoch, "best_fid": self.best_fid, "best_score": self.best_score, "stale": self.stale,
                 "current_model": current, "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
             },
         )
@@ -485,8 +507,34 @@ class _Progress:
         trainer.opt_g.load_state_dict(training["opt_g"])
         trainer.opt_d.load_state_dict(training["opt_d"])
         self.epoch, self.best_fid, self.stale = training["epoch"], training["best_fid"], training["stale"]
+        self.best_score = training.get("best_score")
         self.best_state = {k: v.to(model.device) for k, v in state["model"].items()}
         self.history = list(state.get("history", []))
+
+
+#: Weight of the relative FID (validation FID / its real+noise baseline) in the ``translation`` checkpoint score.
+FID_WEIGHT = 0.1
+
+
+def checkpoint_score(metric: str, val_fid: float, val_translation: float | None, fid_scale: float = 1.0) -> float:
+    """The score (higher is better) by which the kept checkpoint is chosen.
+
+    ``fid``: the negative validation Fréchet distance of prior samples. ``translation``: the validation
+    translation fidelity (:attr:`EpochReport.val_translation`) capped at 1 — translations more recognisable
+    than real rows are caricatures, not better pairs — minus :data:`FID_WEIGHT` times the FID relative to
+    ``fid_scale`` (the validation rows' real+noise baseline), so that among equally faithful translators the
+    one with the closer samples wins. ``fid`` is used when no fidelity could be measured.
+
+    Examples
+    --------
+    >>> checkpoint_score("fid", 0.5, 0.9)
+    -0.5
+    >>> round(checkpoint_score("translation", 0.5, 0.9, fid_scale=2.0), 3), checkpoint_score("translation", 0.0, 1.3)
+    (0.875, 1.0)
+    """
+    if metric == "translation" and val_translation is not None and np.isfinite(val_translation):
+        return min(float(val_translation), 1.0) - FID_WEIGHT * float(val_fid) / fid_scale
+    return -float(val_fid)
 
 
 def validation_fid(model: FairGenerator, x_val: np.ndarray, d_val: np.ndarray, *, seed: int) -> float:

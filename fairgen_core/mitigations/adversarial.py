@@ -11,12 +11,11 @@ from torch import nn
 from torch.nn import functional as fn
 
 from fairgen_core.classifier.model import MLPClassifier
+from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.classifier.training import positive_weight
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.generator.model import resolve_device
-from fairgen_core.mitigations.base import MethodResult, result_from_scores
 from fairgen_core.mitigations.data import MethodData
-from fairgen_core.mitigations.selection import SELECTION_TOLERANCE, EpochSelector
 from fairgen_core.mitigations.torch_utils import probabilities, row_batches
 
 
@@ -38,20 +37,18 @@ class AdversarialDebiasing:
         Give the adversary the true label (equalised odds) or not (demographic parity).
     adversary_hidden : int
         Width of the adversary's hidden layer.
-    tolerance : float
-        Training runs ``config.max_epochs`` epochs (no early stopping); the epoch kept is the one with the
-        smallest validation |equal opportunity difference| among those within ``tolerance`` of the best
-        validation balanced accuracy.
+
+    Training runs ``config.max_epochs`` epochs (no early stopping); every epoch is a candidate of the
+    selection rule.
     """
 
     name: ClassVar[str] = "adversarial_debiasing"
     alpha: float = 1.0
     equalised_odds: bool = True
     adversary_hidden: int = 16
-    tolerance: float = SELECTION_TOLERANCE
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Train C and the adversary on the training rows, choose the epoch on validation, score the test rows."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Train C and the adversary on the training rows; every epoch scored on validation and test rows."""
         device = resolve_device(config.device)
         predictor = MLPClassifier.from_config(data.n_features, config).to(device)
         adversary = nn.Sequential(nn.Linear(1 + int(self.equalised_odds), self.adversary_hidden), nn.ReLU(),
@@ -63,8 +60,8 @@ class AdversarialDebiasing:
         weight = positive_weight(y, y, 1.0) if config.balance_classes else None
         pos_weight = None if weight is None else torch.tensor(weight, device=device)
         rng = np.random.default_rng(config.seed)
-        selector = EpochSelector(data, [predictor], tolerance=self.tolerance)
-        for _ in range(config.max_epochs):
+        recorder = EpochRecorder(data.validation, [])
+        for epoch in range(1, config.max_epochs + 1):
             predictor.train()
             adversary.train()
             for rows in row_batches(len(x), config.batch_size, rng, device):
@@ -79,10 +76,9 @@ class AdversarialDebiasing:
                 optimise_predictor.zero_grad(set_to_none=True)
                 loss.backward()
                 optimise_predictor.step()
-            selector.record(probabilities([predictor], predictor, data.x_val, device))
-        chosen = selector.restore()
-        return result_from_scores(self.name, probabilities([predictor], predictor, data.x_test, device),
-                                  {"alpha": self.alpha, **chosen})
+            recorder.record(probabilities([predictor], predictor, data.x_val, device),
+                            probabilities([predictor], predictor, data.x_test, device), epoch=epoch, alpha=self.alpha)
+        return recorder.candidates
 
     def _adversary_input(self, logit: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.stack([logit, y], dim=1) if self.equalised_odds else logit[:, None]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar, Protocol
 
 import numpy as np
 
+from fairgen_core.classifier.selection import DEFAULT_SELECTION, Candidate, EpochRecorder
+from fairgen_core.classifier.training import EpochHook, recording
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.errors import FairGenError
 from fairgen_core.mitigations.data import MethodData
@@ -20,7 +22,7 @@ class MethodUnavailableError(FairGenError):
 
 @dataclass(frozen=True, eq=False)
 class MethodResult:
-    """Test-split output of one comparison method, or why it was skipped.
+    """Test-split output of one comparison method under one selection rule, or why it was skipped.
 
     Attributes
     ----------
@@ -29,14 +31,17 @@ class MethodResult:
     predictions : numpy.ndarray or None
         0/1 predictions on the test rows (1 = favourable); None when skipped.
     scores : numpy.ndarray or None
-        The scores the predictions threshold (a probability of the favourable label for every method
-        but ``meta_fair``, whose scores are aif360's ``(t + 1) / 2``); None when skipped.
+        The scores the predictions threshold (a probability of the favourable label for most methods;
+        ``meta_fair``'s are aif360's ``(t + 1) / 2``, ``group_thresholds``' the 0/1 decisions); None when skipped.
     chosen : mapping of str to float
-        Hyper-parameters chosen on the validation rows or fitted (e.g. ``repair_level``, ``epoch``).
+        What the selection rule chose on the validation rows (``epoch``, ``repair_level``, ...) and the
+        chosen candidate's validation balanced accuracy and |equal opportunity difference|.
     skipped_reason : str or None
         Why the method did not run; None when it ran.
     seconds : float
         Wall time of the run (NaN until :func:`~fairgen_core.mitigations.run_method` sets it).
+    selection : str
+        The selection rule (:data:`~fairgen_core.classifier.selection.SELECTION_RULES`).
     """
 
     method: str
@@ -45,6 +50,7 @@ class MethodResult:
     chosen: Mapping[str, float] = field(default_factory=dict)
     skipped_reason: str | None = None
     seconds: float = float("nan")
+    selection: str = DEFAULT_SELECTION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chosen", MappingProxyType({k: float(v) for k, v in self.chosen.items()}))
@@ -71,20 +77,21 @@ class MethodResult:
 class Method(Protocol):
     """A comparison method: a frozen dataclass of its own settings with a class-level name.
 
-    ``run`` trains on the training rows, chooses anything it chooses on the validation rows only, and
-    predicts the test rows; the seed is ``config.seed``. It raises :class:`MethodUnavailableError` when it
-    cannot run on the data.
+    ``candidates`` trains on the training rows and returns every choice it could make (epochs, levels,
+    post-processing variants), each scored on the validation rows and with its test predictions; it never
+    chooses: :func:`~fairgen_core.mitigations.run_method` applies the one selection rule. The seed is
+    ``config.seed``. It raises :class:`MethodUnavailableError` when it cannot run on the data.
     """
 
     name: ClassVar[str]
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Fit on ``data``'s training rows and predict its test rows."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Fit on ``data``'s training rows; every candidate with its validation scores and test predictions."""
         ...
 
 
-def result_from_scores(method: str, scores: np.ndarray, chosen: Mapping[str, float] | None = None) -> MethodResult:
-    """A :class:`MethodResult` whose predictions are ``scores >= 0.5`` (scores: probabilities of the favourable
-    label)."""
-    scores = np.asarray(scores, dtype=np.float64).ravel()
-    return MethodResult(method, (scores >= 0.5).astype(np.int64), scores, dict(chosen or {}))
+def epoch_candidates(data: MethodData, train: Callable[[EpochHook], object], **chosen: float) -> list[Candidate]:
+    """Every epoch of a network C as a candidate: ``train(on_epoch)`` trains it and calls ``on_epoch`` per epoch."""
+    recorder = EpochRecorder(data.validation, [])
+    train(recording(recorder, data.x_val, data.x_test, **chosen))
+    return recorder.candidates

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fairgen_core.classifier.training import predict, train_real_only
+from fairgen_core.classifier.selection import Candidate
+from fairgen_core.classifier.training import train_real_only
 from fairgen_core.config import ClassifierConfig
-from fairgen_core.mitigations.base import MethodResult, result_from_scores
+from fairgen_core.mitigations.base import epoch_candidates
 from fairgen_core.mitigations.data import MethodData
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """The same network and training as the "no TL" classifier (epoch chosen on validation accuracy)."""
+    """The same network and training as the "no TL" classifier, on the rows as they are; every epoch a candidate."""
 
     name: ClassVar[str] = "baseline"
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Train C on the training rows and score the test rows (threshold 0.5)."""
-        model = train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config)
-        return result_from_scores(self.name, predict(model, data.x_test))
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Train C on the training rows; each epoch's validation and test probabilities (threshold 0.5)."""
+        return epoch_candidates(data, lambda on_epoch: train_real_only(
+            data.x_train, data.y_train, data.x_val, data.y_val, config, on_epoch=on_epoch))

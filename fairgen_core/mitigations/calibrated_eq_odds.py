@@ -9,10 +9,11 @@ from typing import ClassVar, Literal
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from fairgen_core.classifier.training import predict, train_real_only
+from fairgen_core.classifier.selection import Candidate, EpochRecorder, candidate
+from fairgen_core.classifier.training import recording, train_real_only
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodResult, MethodUnavailableError
+from fairgen_core.mitigations.base import MethodUnavailableError
 from fairgen_core.mitigations.data import MethodData
 
 CostConstraint = Literal["fpr", "fnr", "weighted"]
@@ -111,7 +112,7 @@ def calibrated_equalized_odds(val_scores: np.ndarray, y_val: np.ndarray, group_v
 
 @dataclass(frozen=True)
 class CalibratedEqOdds:
-    """The baseline network, its test scores post-processed by calibrated equalised odds.
+    """The baseline network, its scores post-processed by calibrated equalised odds; every epoch a candidate.
 
     The method needs scores calibrated within each group, and the network's are not (class-balanced loss,
     dropout, early stopping on balanced accuracy, and no group input), so they are first Platt-scaled per
@@ -130,19 +131,44 @@ class CalibratedEqOdds:
     name: ClassVar[str] = "calibrated_eq_odds"
     cost_constraint: CostConstraint = "weighted"
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Train the baseline, fit the mixing rates on its validation scores, post-process its test scores."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Train the baseline; every epoch whose scores can be calibrated, post-processed, is a candidate.
+
+        The mixing rates are fitted on the validation rows' calibrated scores and applied to the validation and
+        test rows together (one random draw of the replaced rows).
+        """
         require_two_groups(data, self.name)
-        model = train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config)
-        val_probability, test_probability = predict(model, data.x_val), predict(model, data.x_test)
+        recorder = EpochRecorder(data.validation, [])
+        train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config,
+                        on_epoch=recording(recorder, data.x_val, data.x_test))
+        threshold = float(np.mean(data.y_train)) if config.balance_classes else 0.5
+        groups = np.concatenate([data.group_val, data.group_test])
+        out, reasons = [], []
+        for val_probability, epoch in zip(recorder.val_probabilities, recorder.candidates):
+            try:
+                scores = self._calibrated(data, val_probability, epoch.test_scores)
+            except MethodUnavailableError as error:
+                reasons.append(str(error))
+                continue
+            n_val = len(val_probability)
+            fit = calibrated_equalized_odds(scores[:n_val], data.y_val, data.group_val, scores, groups,
+                                            cost_constraint=self.cost_constraint, threshold=threshold,
+                                            seed=config.seed)
+            out.append(candidate(data.validation, fit.predictions[:n_val], fit.scores[n_val:],
+                                 test_predictions=fit.predictions[n_val:], **epoch.chosen, threshold=threshold,
+                                 privileged_mix_rate=fit.privileged_mix_rate,
+                                 unprivileged_mix_rate=fit.unprivileged_mix_rate))
+        if not out:
+            raise MethodUnavailableError(reasons[-1] if reasons else f"{self.name}: the network trained no epoch.")
+        return out
+
+    @staticmethod
+    def _calibrated(data: MethodData, val_probability: np.ndarray, test_probability: np.ndarray) -> np.ndarray:
+        """Validation then test probabilities, Platt-scaled per group on the validation rows."""
         val_scores, test_scores = np.zeros(len(val_probability)), np.zeros(len(test_probability))
         for group in (0, 1):
-            calibrate = platt_scaling(val_probability[data.group_val == group], data.y_val[data.group_val == group])
-            val_scores[data.group_val == group] = calibrate(val_probability[data.group_val == group])
-            test_scores[data.group_test == group] = calibrate(test_probability[data.group_test == group])
-        threshold = float(np.mean(data.y_train)) if config.balance_classes else 0.5
-        fit = calibrated_equalized_odds(val_scores, data.y_val, data.group_val, test_scores, data.group_test,
-                                        cost_constraint=self.cost_constraint, threshold=threshold, seed=config.seed)
-        return MethodResult(self.name, fit.predictions, fit.scores,
-                            {"threshold": threshold, "privileged_mix_rate": fit.privileged_mix_rate,
-                             "unprivileged_mix_rate": fit.unprivileged_mix_rate})
+            in_val, in_test = data.group_val == group, data.group_test == group
+            calibrate = platt_scaling(val_probability[in_val], data.y_val[in_val])
+            val_scores[in_val] = calibrate(val_probability[in_val])
+            test_scores[in_test] = calibrate(test_probability[in_test])
+        return np.concatenate([val_scores, test_scores])

@@ -7,46 +7,45 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fairgen_core.classifier.sweep import SWEEP_METRICS
+from fairgen_core.classifier.selection import DEFAULT_SELECTION
+from fairgen_core.classifier.sweep import TABLE_METRICS, test_metrics
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.metrics.fairness import fairness_report
 from fairgen_core.mitigations.base import Method, MethodResult
 from fairgen_core.mitigations.data import MethodData, method_data
-from fairgen_core.mitigations.registry import METHODS, run_method
+from fairgen_core.mitigations.registry import METHODS, evaluate_method
 
 #: Columns of :func:`compare_methods` and :func:`results_table`.
-COMPARE_COLUMNS: tuple[str, ...] = ("method", "ratio", "repetition", "seed", "metric", "value", "note")
+COMPARE_COLUMNS: tuple[str, ...] = ("method", "ratio", "repetition", "seed", "selection", "metric", "value", "note")
 
 
 def method_metrics(result: MethodResult, data: MethodData) -> dict[str, float]:
-    """Test-split balanced accuracy and absolute fairness metrics (:data:`SWEEP_METRICS`) of a result.
+    """Test-split balanced accuracy and fairness metrics (:data:`TABLE_METRICS`) of a result.
 
     All NaN when the method was skipped.
     """
     if result.predictions is None:
-        return dict.fromkeys(SWEEP_METRICS, float("nan"))
-    report = fairness_report(data.y_test, result.predictions, data.group_test, data.group_names)
-    values = {"balanced_accuracy": report.overall["balanced_accuracy"], **report.absolute}
-    return {metric: float(values[metric]) for metric in SWEEP_METRICS}
+        return dict.fromkeys(TABLE_METRICS, float("nan"))
+    return test_metrics(data.y_test, result.predictions, data.group_test, data.group_names)
 
 
 def results_table(results: Sequence[tuple[int, int, MethodResult]], data: MethodData) -> pd.DataFrame:
     """Tidy rows of :data:`COMPARE_COLUMNS` for ``(repetition, seed, result)`` triples.
 
-    ``ratio`` is NaN (no real:synthetic ratio applies), ``value`` is NaN for a skipped method, and ``note``
-    holds the skipped reason or the chosen hyper-parameters (:attr:`MethodResult.note`).
+    ``ratio`` is NaN (no real:synthetic ratio applies), ``value`` is NaN for a skipped method, ``selection``
+    is the rule the result was chosen by, and ``note`` holds the skipped reason or the chosen
+    hyper-parameters (:attr:`MethodResult.note`).
     """
-    rows = [{"method": result.method, "ratio": np.nan, "repetition": repetition, "seed": seed, "metric": metric,
-             "value": value, "note": result.note}
+    rows = [{"method": result.method, "ratio": np.nan, "repetition": repetition, "seed": seed,
+             "selection": result.selection, "metric": metric, "value": value, "note": result.note}
             for repetition, seed, result in results for metric, value in method_metrics(result, data).items()]
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
 
 
 def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                     methods: Sequence[str | Method] = tuple(METHODS), config: ClassifierConfig | None = None,
-                    repetitions: int = 1) -> pd.DataFrame:
+                    repetitions: int = 1, selections: Sequence[str] = (DEFAULT_SELECTION,)) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of every comparison method, repeated with several seeds.
 
     Parameters
@@ -56,24 +55,28 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
     frame : pandas.DataFrame
         The whole table.
     split : Split
-        Train rows fit, validation rows choose (epochs, repair levels, post-processing rates), test rows
-        are measured.
+        Train rows fit, validation rows choose (epochs, repair levels, thresholds) by the selection rule,
+        test rows are measured.
     methods : sequence of str or Method
         Names in :data:`METHODS` or method instances (default: all registered methods).
     config : ClassifierConfig, optional
         Shared network and training settings (default ``ClassifierConfig()``).
     repetitions : int
         Seeds per method: repetition ``r`` uses ``config.seed + r``.
+    selections : sequence of str
+        Selection rules; each method is trained once and selected by every rule.
 
     Returns
     -------
     pandas.DataFrame
         The layout of :func:`~fairgen_core.classifier.ratio_sweep` (``method``, ``ratio`` — NaN here —,
-        ``repetition``, ``seed``, ``metric``, ``value``) plus ``note``: a skipped method has NaN values and
-        its reason there.
+        ``repetition``, ``seed``, ``selection``, ``metric``, ``value``, ``note``): a skipped method has NaN
+        values and its reason in ``note``.
     """
     config = config or ClassifierConfig()
     data = method_data(generator, frame, split)
-    results = [(repetition, config.seed + repetition, run_method(method, data, config, seed=config.seed + repetition))
-               for repetition in range(repetitions) for method in methods]
+    results = [(repetition, config.seed + repetition, result)
+               for repetition in range(repetitions) for method in methods
+               for result in evaluate_method(method, data, config, seed=config.seed + repetition,
+                                             selections=selections)]
     return results_table(results, data)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fairgen_core.classifier.selection import Validation
 from fairgen_core.classifier.training import encode_rows
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
@@ -90,6 +91,11 @@ class MethodData:
     def n_groups(self) -> int:
         """Number of groups."""
         return len(self.group_names)
+
+    @property
+    def validation(self) -> Validation:
+        """The validation rows' labels and groups, as the selection rule reads them."""
+        return Validation(self.y_val, self.group_val, self.group_names)
 
     @property
     def n_features(self) -> int:

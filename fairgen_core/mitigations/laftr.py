@@ -10,12 +10,11 @@ import torch
 from torch import nn
 from torch.nn import functional as fn
 
+from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.classifier.training import positive_weight
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.generator.model import resolve_device
-from fairgen_core.mitigations.base import MethodResult, result_from_scores
 from fairgen_core.mitigations.data import MethodData
-from fairgen_core.mitigations.selection import SELECTION_TOLERANCE, EpochSelector
 from fairgen_core.mitigations.torch_utils import cell_error, probabilities, row_batches
 
 
@@ -48,9 +47,8 @@ class Laftr:
     equalised_odds : bool
         Adversary input (z, y) and cells per (group, label) — the paper's equalised-odds variant — or z alone
         and cells per group (demographic parity).
-    tolerance : float
-        Training runs ``config.max_epochs`` epochs; the epoch kept is chosen on the validation rows as for
-        :class:`~fairgen_core.mitigations.adversarial.AdversarialDebiasing`.
+
+    Training runs ``config.max_epochs`` epochs; every epoch is a candidate of the selection rule.
     """
 
     name: ClassVar[str] = "laftr"
@@ -59,10 +57,9 @@ class Laftr:
     beta: float = 1.0
     latent_dim: int = 8
     equalised_odds: bool = True
-    tolerance: float = SELECTION_TOLERANCE
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Train on the training rows, choose the epoch on validation, score the test rows."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Train on the training rows; every epoch scored on validation and test rows."""
         device = resolve_device(config.device)
         torch.manual_seed(config.seed)
         hidden, n_groups = config.hidden_dim, data.n_groups
@@ -83,8 +80,8 @@ class Laftr:
         def logit_of(features: torch.Tensor) -> torch.Tensor:
             return classifier(encoder(features)).squeeze(1)
 
-        selector = EpochSelector(data, [encoder, classifier], tolerance=self.tolerance)
-        for _ in range(config.max_epochs):
+        recorder = EpochRecorder(data.validation, [])
+        for epoch in range(1, config.max_epochs + 1):
             for module in (*model, adversary):
                 module.train()
             for rows in row_batches(len(x), config.batch_size, rng, device):
@@ -103,10 +100,10 @@ class Laftr:
                 optimise_model.zero_grad(set_to_none=True)
                 loss.backward()
                 optimise_model.step()
-            selector.record(probabilities([encoder, classifier], logit_of, data.x_val, device))
-        chosen = selector.restore()
-        return result_from_scores(self.name, probabilities([encoder, classifier], logit_of, data.x_test, device),
-                                  {"gamma": self.gamma, **chosen})
+            recorder.record(probabilities([encoder, classifier], logit_of, data.x_val, device),
+                            probabilities([encoder, classifier], logit_of, data.x_test, device), epoch=epoch,
+                            gamma=self.gamma)
+        return recorder.candidates
 
     def _adversary_input(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.cat([z, y[:, None]], dim=1) if self.equalised_odds else z

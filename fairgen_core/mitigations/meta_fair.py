@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
+from fairgen_core.classifier.selection import Candidate, candidate
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.aif import binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodResult, MethodUnavailableError
+from fairgen_core.mitigations.base import MethodUnavailableError
 from fairgen_core.mitigations.data import MethodData
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ class MetaFair:
     metric: Literal["fdr", "sr"] = "fdr"
     max_train_rows: int = 5000
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Fit on (a sample of) the training rows and predict the test rows."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Fit on (a sample of) the training rows; the one candidate, scored on validation, predicts the test rows."""
         from aif360.algorithms.inprocessing import MetaFairClassifier
 
         require_two_groups(data, self.name)
@@ -69,6 +70,7 @@ class MetaFair:
             except TypeError as error:  # aif360 unpacks the parameters None when no candidate had a finite value
                 raise MethodUnavailableError(f"{self.name} found no usable classifier: the Gaussian densities of the "
                                         "features underflowed for every candidate constraint.") from error
+            val = classifier.predict(_features_only(data.x_val, np.zeros(len(data.y_val)), data.group_val))
             out = classifier.predict(_features_only(data.x_test, np.zeros(len(data.y_test)), data.group_test))
-        return MethodResult(self.name, out.labels.ravel().astype(np.int64), out.scores.ravel(),
-                            {"tau": self.tau, "train_rows": len(rows)})
+        return [candidate(data.validation, val.labels.ravel(), out.scores.ravel(),
+                          test_predictions=out.labels.ravel().astype(np.int64), tau=self.tau, train_rows=len(rows))]

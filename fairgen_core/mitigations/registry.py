@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
+from fairgen_core.classifier.selection import DEFAULT_SELECTION, SELECTION_METRIC, Candidate, check_selection, select
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.errors import FairGenError
 from fairgen_core.mitigations.adversarial import AdversarialDebiasing
@@ -16,17 +17,19 @@ from fairgen_core.mitigations.baseline import Baseline
 from fairgen_core.mitigations.calibrated_eq_odds import CalibratedEqOdds
 from fairgen_core.mitigations.data import MethodData
 from fairgen_core.mitigations.disparate_impact import DisparateImpactRemoverMethod
+from fairgen_core.mitigations.group_thresholds import GroupThresholds
 from fairgen_core.mitigations.laftr import Laftr
 from fairgen_core.mitigations.meta_fair import MetaFair
 from fairgen_core.mitigations.reweighing import ReweighingMethod
 
 logger = logging.getLogger(__name__)
 
-#: Every comparison method with its default settings, by name (the paper's comparison set plus the baseline).
+#: Every comparison method with its default settings, by name (the paper's comparison set, the baseline and
+#: group-specific thresholds, the strongest known post-processing anchor).
 METHODS: Mapping[str, Method] = MappingProxyType({
     method.name: method for method in (
         Baseline(), ReweighingMethod(), DisparateImpactRemoverMethod(), CalibratedEqOdds(), MetaFair(),
-        AdversarialDebiasing(), Laftr(),
+        AdversarialDebiasing(), Laftr(), GroupThresholds(),
     )
 })
 
@@ -51,9 +54,9 @@ def get_method(method: str | Method) -> Method:
     return METHODS[method]
 
 
-def run_method(method: str | Method, data: MethodData, config: ClassifierConfig | None = None, *,
-               seed: int | None = None) -> MethodResult:
-    """Run one comparison method; a method that cannot run returns a result with ``skipped_reason``.
+def evaluate_method(method: str | Method, data: MethodData, config: ClassifierConfig | None = None, *,
+                    seed: int | None = None, selections: Sequence[str] = (DEFAULT_SELECTION,)) -> list[MethodResult]:
+    """Run one comparison method once and select its result by every rule of ``selections``.
 
     Parameters
     ----------
@@ -65,30 +68,51 @@ def run_method(method: str | Method, data: MethodData, config: ClassifierConfig 
         The network and training settings shared by the methods (default ``ClassifierConfig()``).
     seed : int, optional
         Replaces ``config.seed`` (initialisation, batching and any random choice of the method).
+    selections : sequence of str
+        Selection rules (:data:`~fairgen_core.classifier.selection.SELECTION_RULES`).
 
     Returns
     -------
-    MethodResult
-        Test predictions and scores, the chosen hyper-parameters and the wall time; or, when the method
-        cannot run on this data (:class:`MethodUnavailableError`) or fails, no predictions and the reason,
-        so that one method never ends a whole comparison. Failures other than
-        :class:`MethodUnavailableError` are also logged with their traceback.
+    list of MethodResult
+        One per rule, in order: the test predictions and scores of the candidate the rule chose
+        (:func:`~fairgen_core.classifier.selection.select`, the one rule for every method), what was
+        chosen, and the wall time of the whole run. When the method cannot run on this data
+        (:class:`MethodUnavailableError`) or fails, no predictions and the reason, so that one method never
+        ends a whole comparison; failures other than :class:`MethodUnavailableError` are also logged with
+        their traceback.
 
     Raises
     ------
     FairGenError
-        For an unknown method name (a mistake of the caller, not of the method).
+        For an unknown method name or selection rule (a mistake of the caller, not of the method).
     """
     method = get_method(method)
+    selections = [check_selection(rule) for rule in selections]
     config = config or ClassifierConfig()
     if seed is not None:
         config = replace(config, seed=seed)
     start = time.perf_counter()
     try:
-        result = method.run(data, config)
+        candidates = method.candidates(data, config)
+        results = [_selected(method.name, candidates, rule) for rule in selections]
     except MethodUnavailableError as error:
-        result = MethodResult(method.name, skipped_reason=str(error))
+        results = [MethodResult(method.name, skipped_reason=str(error), selection=rule) for rule in selections]
     except Exception as error:  # one failing method must not end a comparison of several
         logger.exception("comparison method %s failed", method.name)
-        result = MethodResult(method.name, skipped_reason=f"failed: {type(error).__name__}: {error}")
-    return replace(result, seconds=time.perf_counter() - start)
+        results = [MethodResult(method.name, skipped_reason=f"failed: {type(error).__name__}: {error}",
+                                selection=rule) for rule in selections]
+    seconds = time.perf_counter() - start
+    return [replace(result, seconds=seconds) for result in results]
+
+
+def _selected(name: str, candidates: Sequence[Candidate], rule: str) -> MethodResult:
+    chosen = candidates[select(candidates, rule)]
+    described = {**chosen.chosen, "val_balanced_accuracy": chosen.val_balanced_accuracy,
+                 f"val_{SELECTION_METRIC}": chosen.val_unfairness}
+    return MethodResult(name, chosen.test_predictions, chosen.test_scores, described, selection=rule)
+
+
+def run_method(method: str | Method, data: MethodData, config: ClassifierConfig | None = None, *,
+               seed: int | None = None, selection: str = DEFAULT_SELECTION) -> MethodResult:
+    """:func:`evaluate_method` with one selection rule: the result that rule chooses."""
+    return evaluate_method(method, data, config, seed=seed, selections=(selection,))[0]

@@ -7,10 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from fairgen_core.classifier.training import predict, train_real_only
+from fairgen_core.classifier.selection import Candidate
+from fairgen_core.classifier.training import train_real_only
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodResult, MethodUnavailableError, result_from_scores
+from fairgen_core.mitigations.base import MethodUnavailableError, epoch_candidates
 from fairgen_core.mitigations.data import MethodData
 
 
@@ -51,9 +52,9 @@ class ReweighingMethod:
 
     name: ClassVar[str] = "reweighing"
 
-    def run(self, data: MethodData, config: ClassifierConfig) -> MethodResult:
-        """Weights from the training rows, then weighted training; the epoch is chosen as for the baseline."""
+    def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+        """Weights from the training rows, then weighted training; every epoch a candidate."""
         require_two_groups(data, self.name)
         weights = reweighing_weights(data.y_train, data.group_train)
-        model = train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config, sample_weight=weights)
-        return result_from_scores(self.name, predict(model, data.x_test))
+        return epoch_candidates(data, lambda on_epoch: train_real_only(
+            data.x_train, data.y_train, data.x_val, data.y_val, config, sample_weight=weights, on_epoch=on_epoch))

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator import FairGenerator
-from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, quality_samples
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, quality_samples
 from fairgen_core.metrics.quality import marginal_comparison
 from fairgen_core.runs import RunDir
 from tests.app.conftest import fresh_app, open_run_page
@@ -48,7 +48,15 @@ def test_numbers_equal_assess_quality(app: AppTest, german_run_dir: Path) -> Non
     _open(app, german_run_dir)
     expected = _expected(german_run_dir, 0.25)  # German has no paper σ: the default
     assert app.number_input(key="quality.german.sigma").value == 0.25
-    assert [m.value for m in app.metric] == [f"{expected.quality.fid:.3f}", f"{expected.quality.noise_baseline:.3f}"]
+    run = RunDir(german_run_dir)
+    translation = assess_translation(FairGenerator.load(run.model_path), run.open_data().frame,
+                                     run.read_manifest().split)
+    assert [m.value for m in app.metric] == [f"{expected.quality.fid:.3f}", f"{expected.quality.noise_baseline:.3f}",
+                                             f"{translation.target_rate:.0%}", f"{translation.real_rate:.0%}",
+                                             f"{translation.label_kept:.0%}"]
+    assert any(translation.summary() in w.value for w in (*app.warning, *app.success))
+    fidelity = _table(app, "target_rate")
+    np.testing.assert_allclose(fidelity["target_rate"], translation.per_domain["target_rate"])
     assert expected.quality.verdict() in [w.value for w in (*app.warning, *app.success)]
     assert expected.privacy.verdict() in [w.value for w in (*app.warning, *app.success)]
 

@@ -144,7 +144,8 @@ def test_a_started_run_trains_in_the_background_and_shows_its_curves(runs_dir) -
     assert not at.exception and not at.error
     assert job.status().state is JobState.FINISHED
     assert "✅ Finished" in texts(at) and "completed after 2 epoch(s)" in texts(at)
-    assert len(at.get("plotly_chart")) == 3  # losses per epoch, per step, validation FID
+    charts = [chart.key for chart in at.get("plotly_chart")]
+    assert charts == ["train.loss_epochs", "train.loss_steps", "train.fid", "train.translation"]
     assert at.get("progress")[0].value == 100  # percent
     assert {d.key for d in at.get("download_button")} >= {"train.download_model", "train.download_manifest"}
 
@@ -184,7 +185,8 @@ def test_checkpoint_upload_checks_the_file_and_becomes_the_current_run(runs_dir,
     job = current_job(at)
     assert job.path.parent.parent == runs_dir and job.status().state is JobState.FINISHED
     at.run()
-    assert "✅ Finished" in texts(at) and len(at.get("plotly_chart")) == 2  # per-epoch losses and FID
+    assert "✅ Finished" in texts(at)
+    assert [chart.key for chart in at.get("plotly_chart")] == ["train.loss_epochs", "train.fid", "train.translation"]
 
 
 def test_checkpoint_for_another_spec_is_refused(runs_dir, german_run_dir) -> None:

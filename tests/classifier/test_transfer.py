@@ -85,7 +85,8 @@ def _marker_batches(ratio: float, batch_size: int = 10, n: int = 40) -> list[tup
     real, pairs = np.zeros((n, 1), np.float32), np.ones((n, 1), np.float32)
     y_real, y_pairs = np.zeros(n), np.ones(n)
     out = []
-    for x, y in mixed_batches(real, y_real, pairs, y_pairs, ratio, batch_size, np.random.default_rng(0)):
+    for batch in mixed_batches(real, y_real, pairs, y_pairs, ratio, batch_size, np.random.default_rng(0)):
+        x, y = batch.x, batch.y
         synthetic = int(x.sum())
         assert int(y.sum()) == synthetic  # labels travel with their rows
         out.append((len(x) - synthetic, synthetic))
@@ -104,8 +105,8 @@ def test_ratio_sets_the_real_share_of_every_batch() -> None:
 def test_each_epoch_walks_the_real_rows_without_repeats() -> None:
     real = np.arange(12, dtype=np.float32)[:, None]
     batches = list(mixed_batches(real, np.zeros(12), -real, np.ones(12), 1.0, 5, np.random.default_rng(3)))
-    assert [len(x) for x, _ in batches] == [5, 5, 2]
-    assert sorted(float(v) for x, _ in batches for v in x[:, 0]) == list(range(12))
+    assert [len(b.x) for b in batches] == [5, 5, 2]
+    assert sorted(float(v) for b in batches for v in b.x[:, 0]) == list(range(12))
 
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.5, float("nan")])
@@ -152,6 +153,39 @@ def test_baseline_and_pairs_use_the_encoded_features(german: German) -> None:
     assert accuracy > 0.55
 
 
+def test_counterfactual_pairs_flip_the_group_and_keep_the_label(german: German) -> None:
+    x, y, domains = encode_rows(german.generator, german.frame, german.split.train)
+    _, y_pairs, targets = synthetic_pairs(german.generator, x, domains, seed=0, pairs="counterfactual")
+    assert (targets // 2 != domains // 2).all() and (y_pairs == y).all() and (targets % 2 == y).all()
+    _, y_paper, paper = synthetic_pairs(german.generator, x, domains, seed=0, pairs="paper")
+    assert (paper // 2 != domains // 2).all()
+    flipped = (y_paper != y).mean()
+    assert 0.3 < flipped < 0.7  # the paper's rule flips the label of about half the pairs
+    assert (y_paper == paper % 2).all()  # ... and a paper pair takes its target's label
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.3, 0.8])
+def test_a_row_and_its_own_pair_share_a_batch(ratio: float) -> None:
+    ids = np.arange(40, dtype=np.float32)[:, None]
+    labels = np.zeros(40)
+    for batch in mixed_batches(ids, labels, ids + 1000, labels, ratio, 10, np.random.default_rng(2)):
+        real, pairs = batch.x[: batch.n_real, 0], batch.x[batch.n_real:, 0]
+        assert batch.n_matched == min(len(real), len(pairs)) > 0
+        assert torch.equal(pairs[: batch.n_matched] - 1000, real[: batch.n_matched])  # row i next to its pair
+
+
+def test_the_consistency_term_pulls_a_row_and_its_pair_together() -> None:
+    from fairgen_core.classifier.training import pair_consistency
+
+    logits = torch.tensor([2.0, -1.0, 2.0, 3.0], requires_grad=True)  # two real rows, then their pairs
+    loss = pair_consistency(logits, n_real=2, n_matched=2)
+    loss.backward()
+    assert loss.item() > 0
+    assert logits.grad[0] == 0 and logits.grad[2] == 0  # an equal pair feels nothing
+    assert logits.grad[1] < 0 < logits.grad[3]  # gradient descent raises the low one and lowers the high one
+    assert float(pair_consistency(torch.tensor([1.0, 1.0]), n_real=1, n_matched=1)) == 0.0
+
+
 def test_domain_weights_give_every_domain_the_same_total_weight() -> None:
     from fairgen_core.classifier import domain_weights
 
@@ -167,7 +201,8 @@ def test_pair_weights_follow_their_pairs_in_mixed_batches() -> None:
     labels = np.zeros(6)
     batches = list(mixed_batches(ids, labels, ids + 100, labels, 0.5, 4, np.random.default_rng(1),
                                  pair_weight=ids[:, 0] + 100))
-    for x, _, w in batches:
+    for batch in batches:
+        x, w = batch.x, batch.weight
         real = x[:, 0] < 100
         assert torch.equal(w[real], torch.ones(int(real.sum())))  # real rows default to weight 1
         assert torch.equal(w[~real], x[~real, 0])

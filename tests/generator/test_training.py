@@ -9,9 +9,11 @@ import torch
 
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
+from fairgen_core.data.spec import assign_domains
+from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
-from fairgen_core.generator.training import LOSS_TERMS
+from fairgen_core.generator.training import LOSS_TERMS, validation_fid
 
 FAST = GeneratorConfig(hidden_dim=64, latent_dim=16, batch_size=256, epochs=6, patience=0, device="cpu", seed=3)
 
@@ -64,7 +66,7 @@ def test_early_stopping_returns_the_best_validation_model() -> None:
     frame, dataset = _subsample("german", 1000)
     reports: list[EpochReport] = []
     config = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=64, epochs=200, patience=2, device="cpu",
-                             lr=3e-2)
+                             lr=3e-2, checkpoint_metric="fid")
     fit_generator(frame, dataset.default_spec(), config=config, callback=reports.append)
     assert reports[-1].stopped == "early-stopping"
     assert len(reports) < 200
@@ -72,6 +74,25 @@ def test_early_stopping_returns_the_best_validation_model() -> None:
     best = int(np.argmin(fids))
     assert len(reports) - 1 - best == 2  # stopped exactly `patience` evaluations after the best
     assert reports[-1].best_fid == pytest.approx(min(fids))
+
+
+def test_the_kept_checkpoint_is_the_best_translator_by_default() -> None:
+    frame, dataset = _subsample("german", 1000)
+    spec = dataset.default_spec()
+    domains = assign_domains(frame, spec).domain
+    split = split_by_domain(domains, seed=0)
+    reports: list[EpochReport] = []
+    config = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=64, epochs=8, patience=0, device="cpu")
+    assert config.checkpoint_metric == "translation"
+    model = fit_generator(frame, spec, config=config, split=split, callback=reports.append)
+    assert all(r.val_translation is not None and r.val_translation >= 0 for r in reports)
+    best = [r.best_score for r in reports]
+    assert best == sorted(best)  # a running maximum of the checkpoint score
+    kept = max(i for i in range(len(reports)) if i == 0 or best[i] > best[i - 1])
+    assert best[kept] <= min(reports[kept].val_translation, 1.0)  # fidelity (capped at 1) less an FID term
+    assert reports[-1].best_fid == reports[kept].val_fid
+    x_val = model.encoder.transform(frame.iloc[split.val])
+    assert validation_fid(model, x_val, domains[split.val], seed=0) == pytest.approx(reports[kept].val_fid)
 
 
 def test_checkpoint_round_trip_gives_identical_samples(tmp_path) -> None:
