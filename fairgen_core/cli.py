@@ -562,8 +562,9 @@ class ProgressBar:
         done = int(20 * epoch.epoch / epoch.epochs)
         fid = "-" if epoch.val_fid is None else f"{epoch.val_fid:.3f} (best {epoch.best_fid:.3f})"
         eta = f"{int(epoch.eta_s // 60):02d}:{int(epoch.eta_s % 60):02d}"
+        fidelity = "-" if epoch.val_translation is None else f"{epoch.val_translation:.2f}"
         line = (f"epoch {epoch.epoch}/{epoch.epochs} [{'#' * done}{'.' * (20 - done)}] val FID {fid} "
-                f"G {epoch.losses['generator']:.2f} D {epoch.losses['discriminator']:.2f} "
+                f"translation {fidelity} G {epoch.losses['generator']:.2f} D {epoch.losses['discriminator']:.2f} "
                 f"{epoch.rows_per_s:,.0f} rows/s ETA {eta}")
         if self.interactive:
             print("\r" + line, end="", file=self.stream, flush=True)

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from fairgen_core.charts import METRIC_TITLES
 from fairgen_core.cli import main
 from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
-from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation
+from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.report import build_report, metrics_json, metrics_table
 from fairgen_core.runs import METHODS, SWEEP, RunDir
 from tests.app.conftest import german_run_dir  # noqa: F401  (the shared trained German run)
@@ -161,3 +163,19 @@ def test_report_command_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsy
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
     assert "not a FairGen run folder" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_shows_translation_fidelity_and_paired_intervals(report: str, run: RunDir,
+                                                                frame: pd.DataFrame) -> None:
+    fidelity = assess_translation(FairGenerator.load(run.model_path), frame, run.read_manifest().split)
+    assert "Translation fidelity (counterfactual pairs" in report
+    assert html.escape(fidelity.summary()) in report
+    for domain in fidelity.per_domain.itertuples():
+        assert f"<td class=\"n\">{domain.target_rate:.3f}</td>" in report
+    combined = pd.concat([run.read_table(METHODS), run.read_table(SWEEP)], ignore_index=True)
+    paired = paired_differences(combined[combined["metric"].isin(METRIC_TITLES)])
+    row = paired[(paired["method"] == "transfer") & (paired["ratio"] == 0.5)
+                 & (paired["metric"] == "balanced_accuracy")].iloc[0]
+    assert "Against the Baseline, on the same splits" in report
+    assert html.escape(describe(row.difference, row.ci_low, row.ci_high, row.verdict)) in report
+    assert "one standard deviation over repetitions" in report  # "±" is defined

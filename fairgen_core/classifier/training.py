@@ -13,6 +13,7 @@ import torch
 from torch.nn import functional as fn
 
 from fairgen_core.classifier.model import MLPClassifier
+from fairgen_core.classifier.selection import DEFAULT_SELECTION, EpochRecorder, Validation, select
 from fairgen_core.config import ClassifierConfig, PairProtocol
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import assign_domains
@@ -474,9 +475,35 @@ def balanced_weights(config: ClassifierConfig, *domains: np.ndarray) -> list[np.
     return [domain_weights(d) if config.balance_domains else None for d in domains]
 
 
+class _SelectedWeights:
+    """An :data:`EpochHook` that keeps every epoch's weights and validation scores, then restores the chosen one."""
+
+    def __init__(self, validation: Validation, x_val: ArrayLike) -> None:
+        self.recorder, self.x_val = EpochRecorder(validation, []), x_val
+        self.states: list[dict[str, torch.Tensor]] = []
+
+    def __call__(self, model: MLPClassifier, epoch: int) -> None:
+        probability = predict(model, self.x_val)
+        self.recorder.record(probability, probability, epoch=epoch)  # no test rows: the choice needs none
+        self.states.append(copy.deepcopy(model.state_dict()))
+
+    def restore(self, model: MLPClassifier, rule: str) -> MLPClassifier:
+        """Load the weights ``rule`` chooses (:func:`~fairgen_core.classifier.selection.select`) into ``model``."""
+        model.load_state_dict(self.states[select(self.recorder.candidates, rule)])
+        model.eval()
+        return model
+
+
+def _validation(generator: FairGenerator, frame: pd.DataFrame, split: Split) -> tuple[np.ndarray, np.ndarray,
+                                                                                   Validation]:
+    x_val, y_val, d_val = encode_rows(generator, frame, split.val)
+    group_names = tuple(assign_domains(frame, generator.spec).group_names)
+    return x_val, y_val, Validation(y_val, d_val // 2, group_names)
+
+
 def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Split, *, ratio: float = 0.5,
-                        config: ClassifierConfig | None = None,
-                        pretrained: MLPClassifier | None = None) -> FairClassifier:
+                        config: ClassifierConfig | None = None, pretrained: MLPClassifier | None = None,
+                        selection: str = DEFAULT_SELECTION) -> FairClassifier:
     """Pre-train on balanced synthetic rows (unless ``pretrained`` is given), then fine-tune at ``ratio``.
 
     Parameters
@@ -493,25 +520,29 @@ def fit_fair_classifier(generator: FairGenerator, frame: pd.DataFrame, split: Sp
         Defaults to ``ClassifierConfig()``.
     pretrained : MLPClassifier, optional
         A pre-trained C to reuse (a ratio sweep pre-trains once); it is copied, not modified.
+    selection : {"fair", "accuracy"}
+        The rule that chooses the fine-tuning epoch (0: the pre-trained C) on the validation rows.
     """
     ratio, config = check_ratio(ratio), config or ClassifierConfig()
     x_train, y_train, d_train = encode_rows(generator, frame, split.train)
-    x_val, y_val, _ = encode_rows(generator, frame, split.val)
+    x_val, y_val, validation = _validation(generator, frame, split)
     x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, config.seed, pairs=config.pairs)
     w_real, w_pairs = balanced_weights(config, d_train, d_pairs)
     base = pretrained if pretrained is not None else pretrain(generator, x_val, y_val, config)
+    weights = _SelectedWeights(validation, x_val)
     model = finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=config,
-                     sample_weight=w_real, pair_weight=w_pairs)
-    return FairClassifier(model, generator.encoder, ratio)
+                     sample_weight=w_real, pair_weight=w_pairs, on_epoch=weights)
+    return FairClassifier(weights.restore(model, selection), generator.encoder, ratio)
 
 
 def fit_baseline(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
-                 config: ClassifierConfig | None = None) -> FairClassifier:
+                 config: ClassifierConfig | None = None, selection: str = DEFAULT_SELECTION) -> FairClassifier:
     """The "no TL" reference on the same encoded features: real training rows only (domain-balanced when
-    ``config.balance_domains``), no pre-training."""
+    ``config.balance_domains``), no pre-training; the epoch chosen by ``selection`` on the validation rows."""
     config = config or ClassifierConfig()
     x_train, y_train, d_train = encode_rows(generator, frame, split.train)
-    x_val, y_val, _ = encode_rows(generator, frame, split.val)
+    x_val, y_val, validation = _validation(generator, frame, split)
     (w_real,) = balanced_weights(config, d_train)
-    model = train_real_only(x_train, y_train, x_val, y_val, config, sample_weight=w_real)
-    return FairClassifier(model, generator.encoder, None)
+    weights = _SelectedWeights(validation, x_val)
+    model = train_real_only(x_train, y_train, x_val, y_val, config, sample_weight=w_real, on_epoch=weights)
+    return FairClassifier(weights.restore(model, selection), generator.encoder, None)

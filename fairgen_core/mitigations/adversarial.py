@@ -28,6 +28,8 @@ class AdversarialDebiasing:
     adversary also sees the true label, so C is pushed towards equal error rates rather than equal
     selection rates. Zhang et al.'s projection of C's gradient is left out: alternating updates with a
     fixed ``alpha`` are enough on tabular data. Any number of groups works (the adversary is a softmax).
+    Training runs ``config.max_epochs`` epochs (no early stopping); every epoch is a candidate of the
+    selection rule.
 
     Parameters
     ----------
@@ -37,9 +39,6 @@ class AdversarialDebiasing:
         Give the adversary the true label (equalised odds) or not (demographic parity).
     adversary_hidden : int
         Width of the adversary's hidden layer.
-
-    Training runs ``config.max_epochs`` epochs (no early stopping); every epoch is a candidate of the
-    selection rule.
     """
 
     name: ClassVar[str] = "adversarial_debiasing"

@@ -32,7 +32,8 @@ class Laftr:
     ``alpha * L_class + beta * L_dec - gamma * error`` — the paper's ``α L_C + β L_Dec + γ L_Adv`` with
     ``L_Adv`` = (number of cells / 2) − error. L_class is the (class-balanced) binary cross-entropy and
     L_dec the mean squared reconstruction error of the encoded features. Every network has one hidden layer
-    of ``config.hidden_dim`` units; any number of groups works (the adversary is a softmax).
+    of ``config.hidden_dim`` units; any number of groups works (the adversary is a softmax). Training runs
+    ``config.max_epochs`` epochs; every epoch is a candidate of the selection rule.
 
     Parameters
     ----------
@@ -47,8 +48,6 @@ class Laftr:
     equalised_odds : bool
         Adversary input (z, y) and cells per (group, label) — the paper's equalised-odds variant — or z alone
         and cells per group (demographic parity).
-
-    Training runs ``config.max_epochs`` epochs; every epoch is a candidate of the selection rule.
     """
 
     name: ClassVar[str] = "laftr"

@@ -206,3 +206,20 @@ def test_pair_weights_follow_their_pairs_in_mixed_batches() -> None:
         real = x[:, 0] < 100
         assert torch.equal(w[real], torch.ones(int(real.sum())))  # real rows default to weight 1
         assert torch.equal(w[~real], x[~real, 0])
+
+
+def test_fit_fair_classifier_keeps_the_epoch_the_rule_chooses(german: German, pretrained: MLPClassifier) -> None:
+    from fairgen_core.data.spec import assign_domains
+    from fairgen_core.metrics.fairness import fairness_report
+
+    x_val, y_val, d_val = encode_rows(german.generator, german.frame, german.split.val)
+    names = assign_domains(german.frame, german.generator.spec).group_names
+    scores = {}
+    for rule in ("accuracy", "fair"):
+        fitted = fit_fair_classifier(german.generator, german.frame, german.split, config=SMALL,
+                                     pretrained=pretrained, selection=rule)
+        report = fairness_report(y_val, fitted.predict(x_val), d_val // 2, names)
+        scores[rule] = (report.overall["balanced_accuracy"], report.absolute["abs_equal_opportunity_difference"])
+    assert scores["accuracy"][0] >= scores["fair"][0]  # the accuracy rule keeps the most accurate epoch
+    assert scores["fair"][0] >= scores["accuracy"][0] - 0.02  # the fair rule stays within the tolerance
+    assert scores["fair"][1] <= scores["accuracy"][1] + 1e-12  # ... and is at least as fair on validation
