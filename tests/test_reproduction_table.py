@@ -87,7 +87,7 @@ def _document(tmp_path: Path, results: pd.DataFrame) -> str:
 
 
 def _goal_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("Goal (")]
+    return [line for line in text.splitlines() if line.startswith("Goal for ")]
 
 
 def _table(text: str, rule: str) -> list[str]:
@@ -107,7 +107,7 @@ def test_goal_is_met_when_ours_is_fairer_as_accurate_and_undominated(tmp_path: P
     goals = _goal_lines(text)
     assert len(goals) == 2
     for goal, rule in zip(goals, RULES):
-        assert f"Goal ({rule} rule;" in goal
+        assert f"Goal for transfer r=0.5 ({rule} rule;" in goal
         assert "**met**" in goal and "not met" not in goal
         assert "dominated by none of the 4 other methods" in goal  # the ratio-1.0 sweep point is no method
         assert "|EqOpp| −0.078 [" in goal and "fairer" in goal
@@ -133,8 +133,8 @@ def test_each_rule_has_its_own_table_in_method_order(tmp_path: Path) -> None:
         table = _table(text, rule)
         assert table[0].startswith("| method | balanced accuracy | \\|EqOpp\\| |")
         labels = [row.split(" | ")[0].removeprefix("| ") for row in table[2:]]
-        assert labels == ["**transfer r=0.5** (ours)", "transfer + thresholds", "baseline", "group_thresholds",
-                          "meta_fair"]
+        assert labels == ["**transfer r=0.5** (ours, paper's ratio)", "transfer + thresholds", "baseline",
+                          "group_thresholds", "meta_fair"]
         ours, baseline = table[2], table[4]
         assert "0.720 ± 0.010" in ours  # mean ± std of ours' balanced accuracy at ratio 0.5
         assert ours.count("fairer") == 2

@@ -38,6 +38,8 @@ TRANSFER, NO_TL = "transfer", "no TL"
 DOWNSAMPLED = "down-sampled TL"
 #: Ours with group-specific thresholds fitted on validation (:mod:`fairgen_core.classifier.thresholds`).
 TRANSFER_THRESHOLDS = "transfer + thresholds"
+#: Ours with the real:synthetic ratio chosen on validation by the selection rule, among the swept ratios.
+TRANSFER_CHOSEN_RATIO = "transfer, ratio chosen"
 DEFAULT_RATIOS: tuple[float, ...] = tuple(round(r, 1) for r in np.linspace(0.0, 1.0, 11))
 SWEEP_METRICS: tuple[str, ...] = (
     "balanced_accuracy", "abs_equal_opportunity_difference", "average_abs_odds_difference",
@@ -96,15 +98,18 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     thresholds_ratio : float or None
         Also report :data:`TRANSFER_THRESHOLDS`: the model fine-tuned at this ratio with group-specific
         thresholds fitted on validation (None: leave it out; the ratio must be one of ``ratios``).
+        With more than one ratio, :data:`TRANSFER_CHOSEN_RATIO` is reported too: the (ratio, epoch) the
+        selection rule chooses among all the fine-tuned candidates.
     selections : sequence of str
         Selection rules (``"accuracy"``, ``"fair"``); each gives its own rows.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy rows: ``method`` ("transfer", "no TL", :data:`DOWNSAMPLED` or :data:`TRANSFER_THRESHOLDS`),
-        ``ratio`` (NaN but for the transfer methods), ``repetition``, ``seed``, ``selection``, ``metric`` (one
-        of :data:`TABLE_METRICS`), ``value`` and ``note`` (what was chosen, e.g. ``epoch=0``).
+        Tidy rows: ``method`` ("transfer", :data:`TRANSFER_CHOSEN_RATIO`, "no TL", :data:`DOWNSAMPLED` or
+        :data:`TRANSFER_THRESHOLDS`), ``ratio`` (NaN but for "transfer" and the thresholds), ``repetition``,
+        ``seed``, ``selection``, ``metric`` (one of :data:`TABLE_METRICS`), ``value`` and ``note`` (what was
+        chosen, e.g. ``epoch=3, ratio=0.5``).
     """
     config = config or ClassifierConfig()
     selections = [check_selection(rule) for rule in selections]
@@ -123,19 +128,22 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         def recorder() -> EpochRecorder:
             return EpochRecorder(validation, [])
 
-        def hook(record: EpochRecorder) -> EpochHook:
-            return recording(record, x_val, x_test)
+        def hook(record: EpochRecorder, **chosen: float) -> EpochHook:
+            return recording(record, x_val, x_test, **chosen)
 
         candidates: list[tuple[str, float, list[Candidate]]] = []
         for ratio in ratios:
             record = recorder()
             finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=seeded,
-                     sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record))
+                     sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record, ratio=ratio))
             candidates.append((TRANSFER, float(ratio), record.candidates))
             if thresholds_ratio is not None and abs(ratio - thresholds_ratio) < 1e-9:
                 candidates.append((TRANSFER_THRESHOLDS, float(ratio), threshold_candidates(
                     validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
                     [c.chosen for c in record.candidates], seed=seeded.seed)))
+        if len(ratios) > 1:
+            candidates.append((TRANSFER_CHOSEN_RATIO, float("nan"),
+                               [c for method, _, options in candidates if method == TRANSFER for c in options]))
         record = recorder()
         train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real, on_epoch=hook(record))
         candidates.append((NO_TL, float("nan"), record.candidates))

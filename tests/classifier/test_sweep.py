@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fairgen_core.classifier import SWEEP_METRICS, ClassifierConfig, ratio_sweep
-from fairgen_core.classifier.sweep import DOWNSAMPLED, TABLE_METRICS
+from fairgen_core.classifier.sweep import DOWNSAMPLED, TABLE_METRICS, TRANSFER_CHOSEN_RATIO
 from fairgen_core.classifier.training import downsampled_rows
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
@@ -33,7 +33,10 @@ def german():
 def test_sweep_table_has_every_ratio_metric_and_repetition(german) -> None:
     generator, frame, split = german
     table = ratio_sweep(generator, frame, split, ratios=(0.0, 0.5, 1.0), repetitions=2, config=CONFIG)
-    assert len(table) == 2 * (3 + 2) * len(TABLE_METRICS)  # 3 ratios, "no TL", the down-sampled ablation
+    # 3 ratios, the ratio chosen on validation, "no TL", the down-sampled ablation
+    assert len(table) == 2 * (3 + 3) * len(TABLE_METRICS)
+    chosen = table[table["method"] == TRANSFER_CHOSEN_RATIO]
+    assert chosen["ratio"].isna().all() and chosen["note"].str.contains("ratio=").all()
     transfer = table[table["method"] == "transfer"]
     assert sorted(transfer["ratio"].unique()) == [0.0, 0.5, 1.0]
     assert table[table["method"] == "no TL"]["ratio"].isna().all()
