@@ -352,6 +352,16 @@ def dataset_section(folder: Path) -> str:
     return dataset_markdown(results, paired, translation, json.loads((folder / "manifest.json").read_text()))
 
 
+def _command(folder: Path) -> str:
+    """The experiment command that wrote ``folder`` (``--ratios`` only when not the default sweep)."""
+    experiment = json.loads((folder / "manifest.json").read_text())["fingerprint"]["experiment"]
+    ratios = [round(float(r), 6) for r in experiment["ratios"]]
+    default = [round(r / 10, 6) for r in range(11)]
+    extra = "" if ratios == default else " --ratios " + ",".join(f"{r:g}" for r in ratios)
+    return (f"python -m fairgen_core experiment {folder.name} --out build/experiments/{folder.name} --reps "
+            f"{experiment['repetitions']}{extra} --jobs 2")
+
+
 def header(folders: list[Path], out: str) -> str:
     """The document's title, the commands that produced it and the definitions.
 
@@ -367,9 +377,7 @@ def header(folders: list[Path], out: str) -> str:
     str
         Markdown.
     """
-    commands = [f"python -m fairgen_core experiment {p.name} --out build/experiments/{p.name} --reps "
-                f"{json.loads((p / 'manifest.json').read_text())['fingerprint']['experiment']['repetitions']} --jobs 2"
-                for p in folders]
+    commands = [_command(p) for p in folders]
     return "\n".join([
         "# Reproduction of the paper's experiments", "",
         "Produced by the experiment runner (random 70/15/15 splits stratified by domain; repetition i uses seed "

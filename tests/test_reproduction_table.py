@@ -151,7 +151,8 @@ def test_skipped_method_shows_its_reason(tmp_path: Path) -> None:
 
 def test_header_translation_and_sweep(tmp_path: Path) -> None:
     text = _document(tmp_path, _results())
-    assert "python -m fairgen_core experiment toy --out build/experiments/toy --reps 3 --jobs 2" in text
+    command = "python -m fairgen_core experiment toy --out build/experiments/toy --reps 3 --ratios 0,0.5,1 --jobs 2"
+    assert command in text
     assert "## toy (3 repetitions)" in text
     translation = next(line for line in text.splitlines() if line.startswith("Translation fidelity ("))
     assert "target rate 0.850 ± 0.050" in translation and "change L1 0.320 ± 0.020 vs reconstruction L1" in translation
