@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fairgen_core.classifier.sweep import SWEEP_METRICS
 from fairgen_core.cli import main
 from fairgen_core.config import ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
@@ -31,12 +32,21 @@ def finished(tmp_path_factory) -> tuple[Path, pd.DataFrame, list[CellDone]]:
 
 def test_results_are_one_tidy_table_with_every_method_ratio_and_repetition(finished) -> None:
     out, results, cells = finished
-    assert list(results.columns) == ["dataset", "method", "ratio", "repetition", "seed", "metric", "value", "note"]
-    assert set(results["method"]) == {"transfer", "no TL", "down-sampled TL", "baseline", "reweighing"}
+    assert list(results.columns) == ["dataset", "method", "ratio", "repetition", "seed", "selection", "metric",
+                                     "value", "note"]
+    assert set(results["method"]) == {"transfer", "transfer, ratio chosen", "transfer + thresholds", "no TL",
+                                      "down-sampled TL", "baseline", "reweighing"}
     assert sorted(results.loc[results["method"] == "transfer", "ratio"].unique()) == [0.0, 0.5, 1.0]
-    per_method = results.groupby(["method", "ratio"], dropna=False)["repetition"].nunique()
+    assert results.loc[results["method"] == "transfer + thresholds", "ratio"].unique().tolist() == [0.5]
+    assert set(results["selection"]) == {"accuracy", "fair"}  # both rules, every method
+    per_method = results.groupby(["selection", "method", "ratio"], dropna=False)["repetition"].nunique()
     assert (per_method == 2).all()
-    assert results["value"].between(0, 1).all()
+    assert results[results["metric"].isin(SWEEP_METRICS)]["value"].between(0, 1).all()
+    paired = pd.read_csv(out / "paired.csv")
+    assert {"ci_low", "ci_high", "verdict", "selection"} <= set(paired.columns)
+    assert "baseline" not in set(paired["method"]) and (paired["n"] == 2).all()
+    translation = pd.read_csv(out / "translation.csv")
+    assert translation["repetition"].tolist() == [0, 1] and translation["target_rate"].between(0, 1).all()
     assert sorted({(c.stage, c.repetition) for c in cells}) == sorted(
         (stage, r) for stage in ("generator", "sweep", "methods") for r in (0, 1))
     assert [c.finished for c in cells] == list(range(1, 7)) and not any(c.cached for c in cells)
