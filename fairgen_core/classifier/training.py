@@ -476,21 +476,22 @@ def balanced_weights(config: ClassifierConfig, *domains: np.ndarray) -> list[np.
 
 
 class _SelectedWeights:
-    """An :data:`EpochHook` that keeps every epoch's weights and validation scores, then restores the chosen one."""
+    """An :data:`EpochHook` that records every epoch (weights kept) and restores the one a rule chooses."""
 
     def __init__(self, validation: Validation, x_val: ArrayLike) -> None:
-        self.recorder, self.x_val = EpochRecorder(validation, []), x_val
-        self.states: list[dict[str, torch.Tensor]] = []
+        self.validation, self.x_val = validation, x_val
+        self.recorder: EpochRecorder | None = None
 
     def __call__(self, model: MLPClassifier, epoch: int) -> None:
+        if self.recorder is None:  # the network trained in place: known at its first epoch
+            self.recorder = EpochRecorder(self.validation, [model], keep_states=True)
         probability = predict(model, self.x_val)
         self.recorder.record(probability, probability, epoch=epoch)  # no test rows: the choice needs none
-        self.states.append(copy.deepcopy(model.state_dict()))
 
     def restore(self, model: MLPClassifier, rule: str) -> MLPClassifier:
         """Load the weights ``rule`` chooses (:func:`~fairgen_core.classifier.selection.select`) into ``model``."""
-        model.load_state_dict(self.states[select(self.recorder.candidates, rule)])
-        model.eval()
+        if self.recorder is not None:
+            self.recorder.restore(select(self.recorder.candidates, rule))
         return model
 
 

@@ -131,13 +131,16 @@ def encoded_domains(model: FairGenerator, frame: pd.DataFrame, rows: np.ndarray)
 
 
 def translation_of(model: FairGenerator, probe: DomainProbe, x: np.ndarray, source: np.ndarray, *,
-                   pairs: PairProtocol = "counterfactual", seed: int = 0) -> TranslationFidelity:
+                   pairs: PairProtocol = "counterfactual", seed: int = 0, details: bool = True) -> TranslationFidelity:
     """Translate encoded real rows with the pair rule ``pairs`` and judge the translations with ``probe``.
 
-    The translations, their same-domain reconstructions and D_cls's verdicts all use ``seed``.
+    The translations, their same-domain reconstructions and D_cls's verdicts all use ``seed``. Without
+    ``details`` (training's per-epoch check) the reconstructions and D_cls are skipped: their numbers are NaN.
     """
     target = model.paired_targets(source, seed=seed, pairs=pairs)
     translated = model.translate_encoded(x, source, target, seed=seed)
+    if not details:
+        return translation_fidelity(probe, x, source, target, translated, domain_names=model.domain_names)
     reconstructed = model.translate_encoded(x, source, source, seed=seed)
     return translation_fidelity(probe, x, source, target, translated, domain_names=model.domain_names,
                                 reconstructed=reconstructed, dcls_translated=model.classify_domains(translated),

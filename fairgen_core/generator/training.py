@@ -426,7 +426,7 @@ class _Progress:
             val_fid = validation_fid(model, data.x_val, data.d_val, seed=self.config.seed)
             if data.probe is not None:
                 val_translation = translation_of(model, data.probe, data.x_val, data.d_val,
-                                                 seed=self.config.seed).ratio
+                                                 seed=self.config.seed, details=False).ratio
             score = checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation, data.fid_scale)
             if self.best_score is None or score > self.best_score:
                 self.best_score, self.best_fid, self.stale = score, val_fid, 0
