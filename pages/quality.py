@@ -56,8 +56,11 @@ def show_translation(fidelity: TranslationFidelity) -> None:
             ("target_rate", "at target"), ("source_rate", "still at source"), ("real_rate", "real rows at own"),
             ("ratio", "target / real"), ("dcls_target_rate", "D_cls: at target"),
             ("dcls_real_rate", "D_cls: real at own"), ("label_kept", "label kept"))}})
-    st.caption(f"Mean change of a translated row |x_g − x|: {fidelity.change_l1:.3f}; of its reconstruction in its own "
-               f"domain |x̂ − x|: {fidelity.reconstruction_l1:.3f} (encoded columns).")
+    rows = int(fidelity.per_domain["rows"].sum())
+    st.caption(f"Judged on {rows:,} test rows: a share of n rows is uncertain by about ±1/√n (±{1 / rows ** 0.5:.0%} "
+               f"overall here, more per domain). Mean change of a translated row |x_g − x|: "
+               f"{fidelity.change_l1:.3f}; of its reconstruction in its own domain |x̂ − x|: "
+               f"{fidelity.reconstruction_l1:.3f} (encoded columns).")
 
 
 def show_domains(quality: GeneratorQuality, rows: pd.Series) -> None:
