@@ -17,6 +17,8 @@ from fairgen_core.mitigations.base import MethodUnavailableError
 from fairgen_core.mitigations.data import MethodData
 
 CostConstraint = Literal["fpr", "fnr", "weighted"]
+COST_NAMES: dict[str, str] = {"fpr": "generalised false positive rates", "fnr": "generalised false negative rates",
+                              "weighted": "weighted generalised error costs"}
 
 
 def platt_scaling(probability: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -95,6 +97,12 @@ def calibrated_equalized_odds(val_scores: np.ndarray, y_val: np.ndarray, group_v
         The new scores at or above it are predicted favourable.
     seed : int
         Seed of the random choice of replaced rows (aif360 seeds NumPy's global generator with it).
+
+    Raises
+    ------
+    MethodUnavailableError
+        If the costs cannot be equalised on the validation rows: a mixing rate outside [0, 1] (aif360 returns it
+        unchecked; above 1, even replacing every score of the cheaper group by its base rate leaves it cheaper).
     """
     from aif360.algorithms.postprocessing import CalibratedEqOddsPostprocessing
 
@@ -103,11 +111,22 @@ def calibrated_equalized_odds(val_scores: np.ndarray, y_val: np.ndarray, group_v
     no_features = np.zeros((len(y_val), 0))
     postprocessor.fit(binary_label_dataset(no_features, y_val, group_val),
                       binary_label_dataset(no_features, y_val, group_val, scores=val_scores))
+    _require_feasible(float(postprocessor.priv_mix_rate), float(postprocessor.unpriv_mix_rate), cost_constraint)
     placeholder_labels = np.zeros(len(scores))
     out = postprocessor.predict(binary_label_dataset(np.zeros((len(scores), 0)), placeholder_labels, group,
                                                      scores=scores), threshold=threshold)
     return CeoFit(out.scores.ravel(), out.labels.ravel().astype(np.int64), float(postprocessor.priv_mix_rate),
                   float(postprocessor.unpriv_mix_rate))
+
+
+def _require_feasible(privileged_rate: float, unprivileged_rate: float, cost_constraint: CostConstraint) -> None:
+    """Refuse mixing rates outside [0, 1]: the groups' costs cannot be equalised by mixing in base rates."""
+    for group, rate in (("privileged", privileged_rate), ("unprivileged", unprivileged_rate)):
+        if not 0.0 <= rate <= 1.0:
+            raise MethodUnavailableError(
+                f"calibrated equalised odds cannot equalise the groups' {COST_NAMES[cost_constraint]} on the "
+                f"validation rows: the {group} group's mixing rate would be {rate:.2f}, outside [0, 1] (even "
+                "replacing all of its scores by its base rate does not reach the other group's cost).")
 
 
 @dataclass(frozen=True)
@@ -132,7 +151,7 @@ class CalibratedEqOdds:
     cost_constraint: CostConstraint = "weighted"
 
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
-        """Train the baseline; every epoch whose scores can be calibrated, post-processed, is a candidate.
+        """Train the baseline; every epoch whose scores can be calibrated and equalised, post-processed, is a candidate.
 
         The mixing rates are fitted on the validation rows' calibrated scores and applied to the validation and
         test rows together (one random draw of the replaced rows).
@@ -145,15 +164,15 @@ class CalibratedEqOdds:
         groups = np.concatenate([data.group_val, data.group_test])
         out, reasons = [], []
         for val_probability, epoch in zip(recorder.val_probabilities, recorder.candidates):
+            n_val = len(val_probability)
             try:
                 scores = self._calibrated(data, val_probability, epoch.test_scores)
+                fit = calibrated_equalized_odds(scores[:n_val], data.y_val, data.group_val, scores, groups,
+                                                cost_constraint=self.cost_constraint, threshold=threshold,
+                                                seed=config.seed)
             except MethodUnavailableError as error:
                 reasons.append(str(error))
                 continue
-            n_val = len(val_probability)
-            fit = calibrated_equalized_odds(scores[:n_val], data.y_val, data.group_val, scores, groups,
-                                            cost_constraint=self.cost_constraint, threshold=threshold,
-                                            seed=config.seed)
             out.append(candidate(data.validation, fit.predictions[:n_val], fit.scores[n_val:],
                                  test_predictions=fit.predictions[n_val:], **epoch.chosen, threshold=threshold,
                                  privileged_mix_rate=fit.privileged_mix_rate,

@@ -43,6 +43,16 @@ def test_ceo_brings_the_groups_costs_together_on_new_rows() -> None:
     np.testing.assert_array_equal(fit.predictions, (fit.scores >= 0.5).astype(int))
 
 
+def test_ceo_refuses_a_mixing_rate_above_one() -> None:
+    """A sharp privileged group with a rare favourable label: its trivial cost is below the blurred group's cost."""
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 2, 4000)
+    scores = np.where(group == 1, rng.beta(0.3, 3.0, 4000), rng.beta(6.0, 6.0, 4000))
+    y = (rng.random(4000) < scores).astype(np.int64)
+    with pytest.raises(MethodUnavailableError, match=r"privileged group's mixing rate would be \d+\.\d+, outside"):
+        calibrated_equalized_odds(scores, y, group, scores, group, seed=0)
+
+
 def test_platt_scaling_calibrates_and_keeps_the_order() -> None:
     rng = np.random.default_rng(1)
     true = rng.random(3000)
