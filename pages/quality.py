@@ -57,8 +57,9 @@ def show_translation(fidelity: TranslationFidelity) -> None:
             ("ratio", "target / real"), ("dcls_target_rate", "D_cls: at target"),
             ("dcls_real_rate", "D_cls: real at own"), ("label_kept", "label kept"))}})
     rows = int(fidelity.per_domain["rows"].sum())
-    st.caption(f"Judged on {rows:,} test rows: a share of n rows is uncertain by about ±1/√n (±{1 / rows ** 0.5:.0%} "
-               f"overall here, more per domain). Mean change of a translated row |x_g − x|: "
+    st.caption(f"Judged on {rows:,} test rows; the ratio's 95% bootstrap interval over those rows is "
+               f"{fidelity.ratio_low:.2f}–{fidelity.ratio_high:.2f} (a share of n rows is uncertain by about ±1/√n, so "
+               f"per-domain rates vary more). Mean change of a translated row |x_g − x|: "
                f"{fidelity.change_l1:.3f}; of its reconstruction in its own domain |x̂ − x|: "
                f"{fidelity.reconstruction_l1:.3f} (encoded columns).")
 

@@ -108,6 +108,8 @@ class TranslationFidelity:
         at their own domain), judged by the independent probe.
     ratio : float
         ``target_rate / real_rate`` (NaN when the real rate is 0).
+    ratio_low, ratio_high : float
+        The 95% percentile-bootstrap interval of ``ratio`` over the judged rows (NaN when it is undefined).
     label_kept, label_real : float
         Label probe: share of label-keeping translations whose label it still predicts, and its accuracy on
         the real rows (NaN when no translation keeps its label).
@@ -125,6 +127,8 @@ class TranslationFidelity:
     source_rate: float
     real_rate: float
     ratio: float
+    ratio_low: float
+    ratio_high: float
     label_kept: float
     label_real: float
     dcls_target_rate: float
@@ -136,15 +140,16 @@ class TranslationFidelity:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the overall numbers and ``per_domain`` as records (NaN as None)."""
         overall = {name: _plain(getattr(self, name)) for name in (
-            "target_rate", "source_rate", "real_rate", "ratio", "label_kept", "label_real", "dcls_target_rate",
-            "dcls_real_rate", "change_l1", "reconstruction_l1")}
+            "target_rate", "source_rate", "real_rate", "ratio", "ratio_low", "ratio_high", "label_kept", "label_real",
+            "dcls_target_rate", "dcls_real_rate", "change_l1", "reconstruction_l1")}
         records = self.per_domain.astype(object).where(self.per_domain.notna(), None).to_dict(orient="records")
         return {**overall, "per_domain": records}
 
     def summary(self) -> str:
         """One plain sentence for people."""
         return (f"Translated rows reach their target domain {self.target_rate:.0%} of the time; real rows are "
-                f"recognised in their own domain {self.real_rate:.0%} of the time (ratio {self.ratio:.2f}).")
+                f"recognised in their own domain {self.real_rate:.0%} of the time (ratio {self.ratio:.2f}, 95% "
+                f"interval {self.ratio_low:.2f}–{self.ratio_high:.2f}).")
 
 
 def _plain(value: float) -> float | None:
@@ -153,6 +158,42 @@ def _plain(value: float) -> float | None:
 
 def _rate(hits: np.ndarray) -> float:
     return float(np.mean(hits)) if len(hits) else float("nan")
+
+
+def ratio_interval(target_hit: np.ndarray, real_hit: np.ndarray, *, resamples: int = 1000,
+                   seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of ``mean(target_hit) / mean(real_hit)``, resampling rows.
+
+    Parameters
+    ----------
+    target_hit, real_hit : numpy.ndarray
+        Per judged row: did its translation reach the target domain, was the row itself recognised.
+    resamples : int
+        Number of bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper bound (NaN when there are no rows or no real row is recognised).
+
+    Examples
+    --------
+    >>> low, high = ratio_interval(np.r_[np.ones(80), np.zeros(20)], np.r_[np.ones(90), np.zeros(10)])
+    >>> bool(low < 0.8 / 0.9 < high), bool(high - low < 0.3)
+    (True, True)
+    """
+    target_hit, real_hit = np.asarray(target_hit, dtype=np.float64), np.asarray(real_hit, dtype=np.float64)
+    if len(target_hit) == 0 or not real_hit.any():
+        return float("nan"), float("nan")
+    rng, ratios = np.random.default_rng(seed), []
+    for size in np.diff(np.r_[0:resamples:100, resamples]):
+        rows = rng.integers(0, len(target_hit), (size, len(target_hit)))
+        real = real_hit[rows].mean(axis=1)
+        ratios.append(np.divide(target_hit[rows].mean(axis=1), real, out=np.full(size, np.nan), where=real > 0))
+    low, high = np.nanquantile(np.concatenate(ratios), [0.025, 0.975])
+    return float(low), float(high)
 
 
 def translation_fidelity(probe: DomainProbe, x: np.ndarray, source: np.ndarray, target: np.ndarray,
@@ -222,9 +263,10 @@ def translation_fidelity(probe: DomainProbe, x: np.ndarray, source: np.ndarray, 
             "label_kept": _rate(label_hit[to_it & keeps_label]),
         })
     target_rate, real_rate = _rate(target_hit), _rate(real_hit)
+    ratio_low, ratio_high = ratio_interval(target_hit, real_hit)
     return TranslationFidelity(
         target_rate=target_rate, source_rate=_rate(source_hit), real_rate=real_rate,
-        ratio=target_rate / real_rate if real_rate > 0 else float("nan"),
+        ratio=target_rate / real_rate if real_rate > 0 else float("nan"), ratio_low=ratio_low, ratio_high=ratio_high,
         label_kept=_rate(label_hit[keeps_label]), label_real=_rate(probe.label(x) == source % 2),
         dcls_target_rate=_rate(dcls_target), dcls_real_rate=_rate(dcls_real),
         change_l1=float(np.abs(translated - x).mean()),

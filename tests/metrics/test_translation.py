@@ -51,6 +51,8 @@ def test_a_perfect_translator_scores_the_target_rate(probe: DomainProbe) -> None
     result = translation_fidelity(probe, x, domains, target, moved, domain_names=NAMES, reconstructed=x)
     assert result.target_rate == pytest.approx(result.real_rate, abs=0.03)
     assert result.ratio == pytest.approx(1.0, abs=0.05)
+    assert result.ratio_low < result.ratio < result.ratio_high < result.ratio_low + 0.2  # a tight 95% interval
+    assert f"95% interval {result.ratio_low:.2f}–{result.ratio_high:.2f}" in result.summary()
     assert result.source_rate < 0.15
     assert result.change_l1 == pytest.approx(1.0 / x.shape[1])  # one of five columns moved by 1
     assert result.reconstruction_l1 == 0.0
