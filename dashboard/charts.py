@@ -12,6 +12,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from fairgen_core.charts import wrap_label
+
 #: Streamlit's grey: readable on its light (#ffffff) and dark (#0e1117) backgrounds alike.
 NEUTRAL_GREY = "#808495"
 _GRID = "rgba(128, 132, 149, 0.3)"
@@ -29,12 +31,30 @@ def theme_neutral(figure: go.Figure) -> go.Figure:
     return figure
 
 
-def joint_probability_heatmap(domains: pd.DataFrame, n_domains: int) -> go.Figure:
-    """P(group, label) per cell, from :func:`~fairgen_core.data.spec.domain_table`."""
-    joint = domains[["p_unfavourable", "p_favourable"]].rename(columns={"p_unfavourable": "y=0", "p_favourable": "y=1"})
-    return px.imshow(joint, text_auto=".3f", aspect="auto",
-                     labels={"x": "label", "y": "group", "color": "P(group, label)"},
-                     title=f"P(group, label): balanced data would show {1 / n_domains:.3f} in every cell")
+def joint_probability_heatmap(domains: pd.DataFrame, n_domains: int, label_names: tuple[str, str]) -> go.Figure:
+    """P(group, label) per cell, its label axis naming the label column's values with the favourable one marked.
+
+    Parameters
+    ----------
+    domains : pandas.DataFrame
+        :func:`~fairgen_core.data.spec.domain_table`.
+    n_domains : int
+        Number of (group, label) cells.
+    label_names : tuple of str
+        Names of the (unfavourable, favourable) labels,
+        :attr:`DomainAssignment.label_names <fairgen_core.data.spec.DomainAssignment>`, e.g. ``income=>50K``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    joint = domains[["p_unfavourable", "p_favourable"]].set_axis(list(label_names), axis=1)
+    figure = px.imshow(joint, text_auto=".3f", aspect="auto",
+                       labels={"x": "label", "y": "group", "color": "P(group, label)"},
+                       title=f"P(group, label): balanced data would show {1 / n_domains:.3f} in every cell")
+    ticks = [f"{wrap_label(name, 28)}<br>({kind})" for name, kind in zip(label_names, ("unfavourable", "favourable"))]
+    figure.update_xaxes(side="bottom", tickvals=list(label_names), ticktext=ticks, automargin=True)
+    return figure
 
 
 def base_rate_bars(groups: pd.DataFrame) -> go.Figure:
@@ -59,8 +79,15 @@ def group_shares(shares: pd.DataFrame, column: str, numeric: bool) -> go.Figure:
 
 
 def confusion_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
-    """A confusion matrix (rows: true label, columns: prediction) with its counts written in the cells."""
-    figure = px.imshow(matrix, text_auto=",d", aspect="auto", labels={"color": "rows"}, title=title, height=320)
+    """A confusion matrix (rows: true label, columns: prediction) with its counts written in the cells.
+
+    Long label names are wrapped onto several lines and the margins grow to fit them.
+    """
+    figure = px.imshow(matrix, text_auto=",d", aspect="auto", labels={"color": "rows"}, title=wrap_label(title, 48),
+                       height=340)
     figure.update_layout(coloraxis_showscale=False)
-    figure.update_xaxes(side="bottom", tickangle=0)
+    figure.update_xaxes(side="bottom", tickangle=0, automargin=True, tickvals=list(matrix.columns),
+                        ticktext=[wrap_label(value, 16) for value in matrix.columns])
+    figure.update_yaxes(automargin=True, tickvals=list(matrix.index),
+                        ticktext=[wrap_label(value, 16) for value in matrix.index])
     return figure

@@ -22,6 +22,7 @@ from fairgen_core.generator.evaluation import (
     quality_samples,
 )
 from fairgen_core.generator.model import FairGenerator
+from fairgen_core.jobs import JobState, RunSummary, list_runs
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.runs import MANIFEST, RunDir
 
@@ -33,19 +34,40 @@ def _mtime(path: Path) -> float:
 
 
 def require_run() -> RunDir | None:
-    """The current run folder with a trained model, or None after telling the user how to get one."""
-    path = state.current_run()
-    if path is None or not (path / MANIFEST).exists():
-        st.info("No trained generator yet: train one on the **Train generator** page (or pick an earlier run "
-                "there), then come back.")
+    """The current run folder with a trained model, or None after telling the user how to get one.
+
+    Without a current run (a second tab or a reload of this workspace), the workspace's latest run with a
+    trained model becomes the current one, with a note saying so.
+    """
+    path = state.current_run() or _latest_trained_run(list_runs(state.runs_root()))
+    if path is None:
         st.page_link(TRAIN_PAGE, label="Go to Train generator", icon=":material/model_training:")
         return None
     run = RunDir(path)
-    if not run.model_path.exists():
+    if not (path / MANIFEST).exists() or not run.model_path.exists():
         st.info("This run has no model yet: wait for its first epoch on the **Train generator** page.")
         st.page_link(TRAIN_PAGE, label="Go to Train generator", icon=":material/model_training:")
         return None
     return run
+
+
+def _latest_trained_run(runs: list[RunSummary]) -> Path | None:
+    """The newest finished (or stopped) run of ``runs`` with a model, made current; None after saying what there is."""
+    trained = next((r for r in runs if r.status.state in (JobState.FINISHED, JobState.STOPPED)
+                    and r.job.model_path.is_file()), None)
+    if trained is not None:
+        state.set_current_run(trained.job.path)
+        st.caption(f"Showing **{trained.name}** (run `{trained.job.path.name}`), this workspace's latest trained run. "
+                   "Choose another on the **Train generator** page.")
+        return trained.job.path
+    if runs:
+        listed = "; ".join(f"**{r.name}** ({r.status.state.value})" for r in runs)
+        st.info(f"No run of this workspace has a trained model yet: choose a run on the **Train generator** page "
+                f"once one has finished. Runs here: {listed}.")
+    else:
+        st.info("No trained generator yet: train one on the **Train generator** page (or pick an earlier run "
+                "there), then come back.")
+    return None
 
 
 @st.cache_data(max_entries=4, show_spinner="Re-reading the run's data…")

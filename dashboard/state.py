@@ -2,7 +2,8 @@
 
 Pages read and write the user's choices through these functions, so that choices survive reruns and
 page switches (widget keys are dropped by Streamlit when a page stops rendering them; the values kept
-here are not).
+here are not). The dataset in use is also kept in the workspace folder, so that after a reload (same
+``?ws=``) every page has it again without a visit to the Data page.
 """
 
 from __future__ import annotations
@@ -10,55 +11,123 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from dashboard.loading import load_builtin, load_upload
 from fairgen_core.cleanup import SESSION_FOLDER, default_runs_base
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.errors import FairGenError
+from fairgen_core.generator.model import spec_from_dict, spec_to_dict
 
 SPEC_KEY = "fairgen.spec"
 DATA_KEY = "fairgen.data"
 UPLOAD_KEY = "fairgen.upload"
 _CHOICES = "fairgen.choices"
 _KEPT_UPLOAD = "fairgen.kept_upload"
+_KEPT_CURRENT = "fairgen.kept_current"
 _MISSING = object()
 _UPLOAD_BYTES, _UPLOAD_META, _CHOICES_FILE = "upload.bin", "upload.json", "choices.json"
+_CURRENT_FILE = "current.json"
 
 
 def current_spec() -> tuple[str, DatasetSpec] | None:
-    """The dataset in use and its last valid specification, or None while there is none."""
+    """The dataset in use and its last valid specification, or None while there is none.
+
+    After a reload of the page, the dataset kept in the workspace (see :func:`set_current_data`).
+    """
+    _restore_current()
     return st.session_state.get(SPEC_KEY)
 
 
 def set_current(source_name: str, spec: DatasetSpec | None) -> None:
     """Record the dataset in use with its validated specification (None while it is invalid)."""
     st.session_state[SPEC_KEY] = (source_name, spec) if spec is not None else None
+    _keep_current(name=source_name, spec=spec_to_dict(spec) if spec is not None else None)
 
 
 def set_current_data(source: DataSource, upload: bytes | None = None) -> None:
     """Record the table in use, with the column kinds the user settled on, for the pages that need its rows.
 
     ``upload`` is the uploaded file's original bytes (None for a built-in dataset): a training worker re-reads
-    exactly these bytes, and the Data page can show the file again after a page switch. The bytes are also
-    kept in the workspace folder, so that a reload of the page (same ``?ws=``) finds the file again.
+    exactly these bytes, and the Data page can show the file again after a page switch. The bytes, the table's
+    name and its column kinds are also kept in the workspace folder, so that a reload of the page (same
+    ``?ws=``) finds the dataset in use again.
     """
     st.session_state[DATA_KEY] = source
     st.session_state[UPLOAD_KEY] = upload
+    digest = None
     if upload is not None:
-        _keep_upload(source.name, upload)
+        digest = hashlib.sha256(upload).hexdigest()
+        _keep_upload(source.name, upload, digest)
+    _keep_current(data=source.name, kinds={c.name: c.kind.value for c in source.schema.columns}, upload=digest)
 
 
 def current_upload() -> bytes | None:
     """The original bytes of the uploaded file in use, or None (built-in dataset or nothing uploaded)."""
+    _restore_current()
     return st.session_state.get(UPLOAD_KEY)
 
 
 def current_data() -> DataSource | None:
-    """The table recorded by :func:`set_current_data`, or None before the Data page has run."""
+    """The table recorded by :func:`set_current_data` (in this session or, before a reload, in this workspace)."""
+    _restore_current()
     return st.session_state.get(DATA_KEY)
+
+
+def _keep_current(**fields: Any) -> None:
+    """Update the workspace's record of the dataset in use (written only when something changed)."""
+    if _KEPT_CURRENT not in st.session_state:
+        st.session_state[_KEPT_CURRENT] = _read_kept_current()
+    kept = st.session_state[_KEPT_CURRENT]
+    updated = {**kept, **fields}
+    if updated != kept:
+        st.session_state[_KEPT_CURRENT] = updated
+        _write_atomically(_kept_folder() / _CURRENT_FILE, json.dumps(updated, default=_plain).encode("utf-8"))
+
+
+def _read_kept_current() -> dict[str, Any]:
+    try:
+        kept = json.loads((_kept_folder() / _CURRENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _restore_current() -> None:
+    """Once per browser session that starts away from the Data page: the dataset in use, as the workspace kept it.
+
+    Nothing is restored when the workspace kept none, it had no valid specification, or its table cannot be
+    read again (the upload was replaced, the file is gone): the pages then point to the Data page as before.
+    """
+    if SPEC_KEY in st.session_state:
+        return
+    st.session_state[SPEC_KEY] = None
+    kept = _read_kept_current()
+    try:
+        if kept.get("spec") is None or kept.get("data") != kept.get("name"):
+            return
+        source, upload = _kept_table(kept)
+        spec = spec_from_dict(kept["spec"])
+        source = replace(source, schema=source.schema.with_kinds(kept["kinds"]))
+    except (FairGenError, KeyError, TypeError, ValueError):
+        return
+    st.session_state[DATA_KEY], st.session_state[UPLOAD_KEY] = source, upload
+    st.session_state[SPEC_KEY] = (source.name, spec)
+
+
+def _kept_table(kept: dict[str, Any]) -> tuple[DataSource, bytes | None]:
+    """The table the workspace record names: a built-in, or the upload kept beside it (if it is still that one)."""
+    if kept.get("upload") is None:
+        return load_builtin(kept["name"]), None
+    name, content = kept_upload() or ("", b"")
+    if name != kept["name"] or hashlib.sha256(content).hexdigest() != kept["upload"]:
+        raise FairGenError(f"the upload '{kept['name']}' is no longer kept in this workspace.")
+    return load_upload(content, name), content
 
 
 def kept_upload() -> tuple[str, bytes] | None:
@@ -106,8 +175,7 @@ def _read_kept_choices() -> dict[tuple[str, str], Any]:
         return {}
 
 
-def _keep_upload(name: str, content: bytes) -> None:
-    digest = hashlib.sha256(content).hexdigest()
+def _keep_upload(name: str, content: bytes, digest: str) -> None:
     if st.session_state.get(_KEPT_UPLOAD) == digest:
         return  # already written in this session: the Data page calls this on every rerun
     folder = _kept_folder()

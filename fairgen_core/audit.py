@@ -37,6 +37,8 @@ MISSING = "(missing)"
 OTHER = "(other)"
 #: Columns of :func:`proxy_scores`.
 PROXY_COLUMNS = ("column", "kind", "levels", "mutual_information", "normalised", "strong")
+#: The per-group columns of :attr:`BaselineResult.by_group` the Data audit page and the report show.
+BASELINE_RATE_COLUMNS = ("n", "base_rate", "selection_rate", "tpr", "fpr", "accuracy", "balanced_accuracy")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
 
@@ -143,8 +145,9 @@ class Imbalance:
         )
         rates = (
             f"Base rates range from {self.lowest[1]:.1%} ({self.lowest[0]}) to {self.highest[1]:.1%} "
-            f"({self.highest[0]}), a gap of {self.base_rate_gap:.1%}; the data's statistical parity difference "
-            f"is {self.statistical_parity_difference:+.3f} (disparate impact {self.disparate_impact:.2f})."
+            f"({self.highest[0]}), a gap of {100 * self.base_rate_gap:.1f} percentage points; the data's "
+            f"statistical parity difference is {self.statistical_parity_difference:+.3f} (disparate impact "
+            f"{self.disparate_impact:.2f})."
         )
         return cells, rates
 
@@ -526,7 +529,7 @@ def _numeric_distribution(column: str, values: pd.Series, groups: pd.Categorical
     present = values.notna().to_numpy()
     numbers = values.to_numpy()
     edges = np.histogram_bin_edges(numbers[present], bins=bins) if present.any() else np.array([0.0, 1.0])
-    labels = [f"[{a:.4g}, {b:.4g})" for a, b in itertools.pairwise(edges)]
+    labels = bin_labels(edges)
     histograms, summaries = [], []
     for name in groups.categories:
         member = np.asarray(groups == name)
@@ -539,6 +542,42 @@ def _numeric_distribution(column: str, values: pd.Series, groups: pd.Categorical
                           "mean": mine.mean() if mine.size else np.nan, **dict(zip(QUANTILE_NAMES, quantiles))})
     return ColumnDistribution(column, True, pd.concat(histograms, ignore_index=True),
                               pd.DataFrame(summaries).set_index("group"))
+
+
+def bin_labels(edges: np.ndarray) -> list[str]:
+    """Readable names of the histogram bins between consecutive ``edges``: thousands separators, no exponents,
+    and as many decimals as the narrowest bin needs to tell its edges apart.
+
+    Parameters
+    ----------
+    edges : numpy.ndarray
+        Increasing bin edges (``numpy.histogram_bin_edges``).
+
+    Returns
+    -------
+    list of str
+        ``"start – end"`` per bin (each bin holds its start, not its end, except the last).
+
+    Examples
+    --------
+    >>> bin_labels(np.array([10_000.0, 59_500.0, 109_000.0]))
+    ['10,000 – 59,500', '59,500 – 109,000']
+    >>> bin_labels(np.array([0.0, 0.05, 0.1]))
+    ['0 – 0.05', '0.05 – 0.1']
+    >>> bin_labels(np.array([17.0, 20.5, 24.0]))
+    ['17 – 20.5', '20.5 – 24']
+    """
+    widths = np.diff(edges)
+    step = float(widths.min()) if widths.size and widths.min() > 0 else 1.0
+    decimals = max(0, 1 - int(np.floor(np.log10(step))))
+    text = [_readable_number(float(edge), decimals) for edge in edges]
+    return [f"{start} – {end}" for start, end in itertools.pairwise(text)]
+
+
+def _readable_number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text == "-0" else text
 
 
 def _categorical_distribution(

@@ -7,6 +7,8 @@ experiment runner and the HTML report draw the same charts from the same numbers
 
 from __future__ import annotations
 
+import html
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fairgen_core.errors import FairGenError
+from fairgen_core.metrics.paired import HIGHER_IS_BETTER, LOWER_IS_FAIRER_PREFIXES
 
 METRIC_TITLES: dict[str, str] = {
     "balanced_accuracy": "Balanced accuracy ↑",
@@ -25,6 +28,27 @@ METRIC_TITLES: dict[str, str] = {
 }
 FAIRNESS_METRICS: tuple[str, ...] = tuple(m for m in METRIC_TITLES if m != "balanced_accuracy")
 TRANSFER, NO_TL = "transfer", "no TL"
+BASELINE = "baseline"
+#: Curves of at most this many points are drawn with markers: a line through a single point is invisible.
+MARKER_POINTS = 60
+#: What each generator loss term of the training log measures (see ``fairgen_core.generator.training``).
+LOSS_TITLES: dict[str, str] = {
+    "self": "own-domain VAE: x decoded from z in its own domain, + KL",
+    "like": "likelihood (reconstruction of x from z in the target domain)",
+    "rec": "cycle reconstruction |x − x̂| (translated and back)",
+    "prior": "prior KL (codes z against N(0, I))",
+    "adv_g": "adversarial, generator side (fooling D)",
+    "cls_g": "domain classifier D_cls on translations (target domain)",
+    "cls_prior": "domain classifier D_cls on prior samples",
+    "generator": "generator total (weighted sum of its terms)",
+    "adv_d": "adversarial, discriminator side (real vs generated)",
+    "cls_d": "domain classifier D_cls on real rows (own domain)",
+    "discriminator": "discriminator total",
+}
+#: The narrowest y-axis of a trade-off panel: a narrower one makes split-to-split noise look like signal.
+MIN_SPAN = 0.1
+#: What a trade-off chart of a single repetition says about its missing bands.
+ONE_REPETITION_NOTE = "1 repetition: no error bars (the ±1 std bands need 2 or more repetitions)"
 _REQUIRED = ("method", "ratio", "metric", "value")
 
 
@@ -65,6 +89,19 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+def has_direction(metric: str) -> bool:
+    """Whether a metric has a better direction: the balanced accuracy (higher) or an absolute gap (lower).
+
+    Examples
+    --------
+    >>> has_direction("balanced_accuracy"), has_direction("abs_equal_opportunity_difference")
+    (True, True)
+    >>> has_direction("statistical_parity_difference")
+    False
+    """
+    return metric in HIGHER_IS_BETTER or metric.startswith(LOWER_IS_FAIRER_PREFIXES)
+
+
 def _metrics_present(summary: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
     present = [m for m in metrics if m in set(summary["metric"])]
     if not present:
@@ -76,6 +113,9 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
                     references: pd.DataFrame | None = None,
                     metrics: Sequence[str] = tuple(METRIC_TITLES)) -> go.Figure:
     """Fig. 3: every metric against the real share of the fine-tuning batches, with ±1 std bands.
+
+    Gap and accuracy panels span at least :data:`MIN_SPAN` (gaps from 0, see :func:`axis_range`); a sweep of one
+    repetition is titled :data:`ONE_REPETITION_NOTE`.
 
     Parameters
     ----------
@@ -115,19 +155,66 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
                                  legendgroup=TRANSFER,
                                  showlegend=first, line={"color": palette[0]},
                                  hovertemplate="ratio %{x:.1f}: %{y:.3f}<extra>transfer</extra>"), row=row, col=col)
-        for number, (method, rows_of_method) in enumerate(flat[flat["metric"] == metric].groupby("method", sort=False)):
+        lines = flat[flat["metric"] == metric]
+        for number, (method, rows_of_method) in enumerate(lines.groupby("method", sort=False)):
             value = float(rows_of_method["mean"].iloc[0])
             colour = palette[1 + number % (len(palette) - 1)]
             fig.add_trace(go.Scatter(x=[0.0, 1.0], y=[value, value], mode="lines", name=str(method),
                                      legendgroup=str(method), showlegend=first,
                                      line={"dash": "dash", "color": colour},
                                      hovertemplate=f"{method}: %{{y:.3f}}<extra></extra>"), row=row, col=col)
+        if has_direction(metric):
+            shown = np.concatenate([mean - std, mean + std, lines["mean"].to_numpy()])
+            fig.update_yaxes(range=axis_range(shown, from_zero=metric not in HIGHER_IS_BETTER), row=row, col=col)
     fig.update_xaxes(title_text="real share of fine-tuning batches", range=[-0.03, 1.03])
     fig.update_layout(height=330 * rows, margin={"t": 60, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": -0.12})
+    if len(sweep) and int(sweep["n"].max()) < 2:
+        fig.update_layout(title={"text": ONE_REPETITION_NOTE, "x": 0.01, "font": {"size": 13}}, margin_t=90)
     if selected_ratio is None:
         return fig
     return go.Figure(with_selected_ratio(fig.to_dict(), selected_ratio))
+
+
+def axis_range(values: np.ndarray, *, from_zero: bool, min_span: float = MIN_SPAN) -> list[float]:
+    """A y-axis range for metrics on [0, 1] that shows ``values`` with a 5 % margin and spans at least ``min_span``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The values drawn (NaN ignored).
+    from_zero : bool
+        Start at 0 (absolute gaps, where 0 is "no gap"); otherwise a too narrow range is widened around its
+        middle, kept within [0, 1].
+    min_span : float
+        The narrowest range.
+
+    Returns
+    -------
+    list of float
+        ``[low, high]``.
+
+    Examples
+    --------
+    >>> axis_range(np.array([0.086, 0.090]), from_zero=True)
+    [0.0, 0.1]
+    >>> [round(v, 3) for v in axis_range(np.array([0.70, 0.72]), from_zero=False)]
+    [0.66, 0.76]
+    >>> [round(v, 3) for v in axis_range(np.array([0.2, 0.4]), from_zero=True)]
+    [0.0, 0.42]
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    low = 0.0 if from_zero else low
+    margin = 0.05 * (high - low)
+    low, high = (low if from_zero else low - margin), high + margin
+    if high - low >= min_span:
+        return [low, high]
+    if from_zero:
+        return [0.0, min_span]
+    middle = min(max((low + high) / 2, min_span / 2), 1 - min_span / 2)
+    return [middle - min_span / 2, middle + min_span / 2]
 
 
 def with_selected_ratio(figure: dict, ratio: float) -> dict:
@@ -189,7 +276,11 @@ def pareto_front(points: pd.DataFrame, *, accuracy: str = "balanced_accuracy", u
 
 
 def pareto_figure(table: pd.DataFrame, *, unfairness: str = "abs_equal_opportunity_difference") -> go.Figure:
-    """Accuracy against one fairness gap per method (means, ±1 std error bars) with the Pareto front drawn."""
+    """Accuracy against one fairness gap per method (means, ±1 std error bars) with the Pareto front drawn.
+
+    The front, the Baseline and ours are named beside their markers (:func:`label_positions`); every point is
+    named in the legend and on hover.
+    """
     summary = summarise(table)
     _metrics_present(summary, ["balanced_accuracy", unfairness])
     summary = summary.assign(label=np.where(summary["ratio"].notna(),
@@ -204,10 +295,13 @@ def pareto_figure(table: pd.DataFrame, *, unfairness: str = "abs_equal_opportuni
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=front[unfairness], y=front["balanced_accuracy"], mode="lines", name="Pareto front",
                              line={"dash": "dot", "color": "grey"}, hoverinfo="skip"))
+    positions = label_positions(points, unfairness)
     for label, point in points.iterrows():
+        position = positions[label]
         fig.add_trace(go.Scatter(
-            x=[point[unfairness]], y=[point["balanced_accuracy"]], mode="markers+text", name=str(label),
-            text=[str(label)], textposition="top center", showlegend=False,
+            x=[point[unfairness]], y=[point["balanced_accuracy"]], name=str(label),
+            mode="markers" if position is None else "markers+text",
+            text=None if position is None else [str(label)], textposition=position,
             marker={"size": 12, "symbol": "star" if str(label).startswith(TRANSFER) else "circle"},
             error_x={"type": "data", "array": [point["gap_std"]]},
             error_y={"type": "data", "array": [point["acc_std"]]},
@@ -215,3 +309,100 @@ def pareto_figure(table: pd.DataFrame, *, unfairness: str = "abs_equal_opportuni
     fig.update_layout(height=460, margin={"t": 30}, xaxis_title=METRIC_TITLES.get(unfairness, unfairness),
                       yaxis_title=METRIC_TITLES["balanced_accuracy"])
     return fig
+
+
+def label_positions(points: pd.DataFrame, unfairness: str) -> pd.Series:
+    """Where each point of :func:`pareto_figure` writes its name: only the Pareto front, the Baseline and ours.
+
+    Labelled points alternate above and below their marker from left to right, so neighbours do not overlap;
+    the others (None) are named in the legend and on hover.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        One row per method (index: its label) with the ``unfairness`` column and a boolean ``front``.
+    unfairness : str
+        The fairness gap on the x axis.
+
+    Returns
+    -------
+    pandas.Series
+        ``"top center"``, ``"bottom center"`` or None per point.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"gap": [0.3, 0.1, 0.2, 0.4], "front": [False, True, True, False]},
+    ...                  index=["baseline", "a", "b", "c"])
+    >>> label_positions(p, "gap").tolist()
+    ['top center', 'top center', 'bottom center', None]
+    """
+    labels = points.index.astype(str)
+    labelled = points["front"].to_numpy(bool) | (labels == BASELINE) | labels.str.startswith(TRANSFER)
+    order = points[labelled].sort_values(unfairness).index
+    chosen = {label: "top center" if i % 2 == 0 else "bottom center" for i, label in enumerate(order)}
+    return pd.Series([chosen.get(label) for label in points.index], index=points.index, dtype=object)
+
+
+def wrap_label(text: object, width: int = 18) -> str:
+    """``text`` HTML-escaped for plotly and broken into lines of at most ``width`` characters with ``<br>``.
+
+    Lines break at spaces and hyphens (a longer word is cut), so long tick labels and titles keep their
+    chart's margins instead of overlapping their neighbours.
+
+    Examples
+    --------
+    >>> wrap_label("default-payment-next-month=1", width=16)
+    'default-payment-<br>next-month=1'
+    >>> wrap_label("income=<=50K")
+    'income=&lt;=50K'
+    """
+    lines = textwrap.wrap(str(text), width) or [str(text)]
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
+def curve_mode(points: int) -> str:
+    """Plotly ``mode`` of a curve of ``points`` points: markers up to :data:`MARKER_POINTS`, so one point shows.
+
+    Examples
+    --------
+    >>> curve_mode(1), curve_mode(500)
+    ('lines+markers', 'lines')
+    """
+    return "lines+markers" if points <= MARKER_POINTS else "lines"
+
+
+def loss_figure(frame: pd.DataFrame, x: str, title: str, *, columns: int = 4) -> go.Figure:
+    """One small panel per generator loss term (their scales differ by orders of magnitude), titled in words.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Column ``x`` and one column per loss term of the training log (names as in :data:`LOSS_TITLES`).
+    x : str
+        The x column and axis title, e.g. ``"epoch"`` or ``"step"``.
+    title : str
+        The figure's title.
+    columns : int
+        Panels per row.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    terms = [column for column in frame.columns if column != x]
+    rows = max(1, -(-len(terms) // columns))
+    panel, gap = 150, 110  # pixels: a panel, and between rows its x axis title and the next row's titles
+    area = rows * panel + (rows - 1) * gap
+    titles = [wrap_label(f"{LOSS_TITLES.get(term, term)} ({term})", 34) for term in terms]
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles, vertical_spacing=gap / area,
+                           horizontal_spacing=0.07)
+    mode = curve_mode(len(frame))
+    for i, term in enumerate(terms):
+        figure.add_trace(go.Scatter(x=frame[x], y=frame[term], mode=mode, name=term, showlegend=False,
+                                    hovertemplate=f"{x} %{{x}}: %{{y:.4g}}<extra>{html.escape(term)}</extra>"),
+                         row=i // columns + 1, col=i % columns + 1)
+    figure.update_annotations(font_size=12)
+    figure.update_xaxes(title_text=x, title_standoff=4)
+    figure.update_yaxes(title_text="loss", title_standoff=4)
+    figure.update_layout(title=title, height=area + 160, margin={"t": 110, "b": 50})
+    return figure

@@ -49,6 +49,7 @@ from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality, ass
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
 from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
+from fairgen_core.tasks import TaskProgress
 
 if TYPE_CHECKING:
     from fairgen_core.experiment import CellDone
@@ -423,23 +424,28 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    return _run_table(args, SWEEP, lambda model, frame, split, config: ratio_sweep(
-        model, frame, split, ratios=parse_ratios(args.ratios), repetitions=args.reps, config=config))
+    return _run_table(args, SWEEP, lambda model, frame, split, config, progress: ratio_sweep(
+        model, frame, split, ratios=parse_ratios(args.ratios), repetitions=args.reps, config=config,
+        progress=progress))
 
 
 def _compare(args: argparse.Namespace) -> int:
     from fairgen_core.mitigations import compare_methods
 
-    return _run_table(args, METHODS, lambda model, frame, split, config: compare_methods(
-        model, frame, split, methods=parse_methods(args.methods), config=config, repetitions=args.reps))
+    return _run_table(args, METHODS, lambda model, frame, split, config, progress: compare_methods(
+        model, frame, split, methods=parse_methods(args.methods), config=config, repetitions=args.reps,
+        progress=progress))
 
 
 def _run_table(args: argparse.Namespace, name: str, compute) -> int:
-    """Compute a results table on a run's split with its generator and write it into the run folder."""
+    """Compute a results table on a run's split with its generator and write it into the run folder.
+
+    Progress (a line per finished cell, and the run folder's ``NAME.progress.json``) goes to :class:`TaskProgress`.
+    """
     run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
     manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path, device=args.device)
-    table = compute(model, source.frame, manifest.split, config)
+    table = compute(model, source.frame, manifest.split, config, TaskProgress(run.path, args.command))
     _print_table_summary(table, run.write_table(name, table))
     return 0
 

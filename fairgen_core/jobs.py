@@ -14,10 +14,13 @@ session. Besides what :mod:`fairgen_core.runs` describes, a job's run folder hol
 At most ``FAIRGEN_MAX_JOBS`` (default 1) workers train at once per queue folder; a worker started beyond
 that reports ``queued`` and waits, first come first served, until a slot is free. A worker that died
 without saying so (killed, crashed, its heartbeat stale) is reported as ``failed``, never as running forever.
+Every process :func:`launch` starts (workers, and the analyses of :mod:`fairgen_core.tasks`) is reaped by a
+waiting thread as soon as it ends, so none lingers as a zombie (``<defunct>``) under the server.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -25,12 +28,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -52,7 +57,7 @@ HEARTBEAT_S = 2.0
 STALE_S = 60.0
 JOB_FORMAT = 1
 
-# Workers started by this process, by run folder: polling them reaps finished ones and gives exit codes.
+# Workers started by this process, by run folder, for their exit codes (:func:`launch` reaps them).
 _CHILDREN: dict[Path, subprocess.Popen[bytes]] = {}
 
 
@@ -182,12 +187,16 @@ def read_job(run_dir: str | Path) -> JobDescription:
         raise FairGenError(f"'{path}' is damaged ({exc}): start the training again.") from exc
 
 
+def write_json_atomically(path: Path, values: dict[str, Any]) -> None:
+    """Replace the JSON file ``path`` atomically (readers never see half a file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(values), encoding="utf-8")
+    temporary.replace(path)
+
+
 def write_status(run_dir: str | Path, status: JobStatus) -> None:
     """Replace ``RUN_DIR/status.json`` atomically (readers never see half a file)."""
-    path = Path(run_dir) / STATUS
-    temporary = path.with_name(f".{STATUS}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(status.to_dict()), encoding="utf-8")
-    temporary.replace(path)
+    write_json_atomically(Path(run_dir) / STATUS, status.to_dict())
 
 
 def read_status(run_dir: str | Path) -> JobStatus | None:
@@ -222,13 +231,52 @@ def process_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
-def max_jobs_from_env() -> int:
-    """``$FAIRGEN_MAX_JOBS`` (default 1): how many workers may train at once per queue folder."""
-    text = os.environ.get(MAX_JOBS_ENV, "").strip() or "1"
+def slots_from_env(variable: str) -> int:
+    """How many slots an environment variable allows (default 1), e.g. ``$FAIRGEN_MAX_JOBS`` workers per queue.
+
+    Raises
+    ------
+    FairGenError
+        If the variable is set to anything but a whole number ≥ 1.
+    """
+    text = os.environ.get(variable, "").strip() or "1"
     if not text.isdigit() or int(text) < 1:
-        raise FairGenError(f"{MAX_JOBS_ENV} must be a whole number ≥ 1, got '{text}': fix the environment "
+        raise FairGenError(f"{variable} must be a whole number ≥ 1, got '{text}': fix the environment "
                            "variable or unset it (default 1).")
     return int(text)
+
+
+def take_slot(folder: Path, slots: int) -> IO[bytes] | None:
+    """Take one of the ``slots`` slots in ``folder`` (``slot-N.lock`` files) without waiting; None if all are taken.
+
+    A slot is an ``flock`` lock held while the returned handle stays open; the system releases it when its
+    holder dies, however it dies.
+    """
+    for slot in range(slots):
+        handle = (folder / f"slot-{slot}.lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return handle
+    return None
+
+
+def launch(args: Sequence[str], log: Path, *, append: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``python ARGS...`` in its own session, detached, with its output in ``log``; returns at once.
+
+    The package is put on the child's ``PYTHONPATH``. A daemon thread waits for the child, so it is reaped the
+    moment it ends (never a zombie, whether or not anybody asks about it again); ``poll()`` and ``wait()``
+    then give its exit status.
+    """
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    with log.open("ab" if append else "wb") as handle:
+        child = subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=handle,
+                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    threading.Thread(target=child.wait, name=f"fairgen-reap-{child.pid}", daemon=True).start()
+    return child
 
 
 class TrainingJob:
@@ -263,6 +311,20 @@ class TrainingJob:
     def model_path(self) -> Path:
         """Where the checkpoint is (or will be)."""
         return self.run.model_path
+
+    def trained_on(self) -> tuple[str, DatasetSpec]:
+        """The name of the table the run is trained on and its spec (from ``job.json``, else the manifest).
+
+        Raises
+        ------
+        FairGenError
+            If the folder's job description or manifest is missing or damaged.
+        """
+        if (self.path / JOB).is_file():
+            job = read_job(self.path)
+            return job.data_name, job.spec
+        manifest = self.run.read_manifest()
+        return manifest.data, manifest.spec
 
     @property
     def name(self) -> str:
@@ -438,7 +500,7 @@ def start_training(
     if builtin is None and source_bytes is None:
         raise FairGenError(f"'{source.name}' is not a built-in dataset: pass the uploaded file's bytes "
                            "(source_bytes) so that the training process reads the same rows.")
-    slots = max_jobs if max_jobs is not None else max_jobs_from_env()
+    slots = max_jobs if max_jobs is not None else slots_from_env(MAX_JOBS_ENV)
     if slots < 1:
         raise FairGenError(f"max_jobs must be at least 1, got {slots}.")
     run_dir = _new_run_dir(Path(runs_root), name or source.name)
@@ -483,14 +545,8 @@ def _new_run_dir(runs_root: Path, name: str) -> Path:
 
 
 def _launch(run_dir: Path) -> None:
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
-    with (run_dir / LOG).open("ab") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "fairgen_core.worker", str(run_dir.resolve())],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )
-    _CHILDREN[run_dir.resolve()] = child
+    _CHILDREN[run_dir.resolve()] = launch(["-m", "fairgen_core.worker", str(run_dir.resolve())], run_dir / LOG,
+                                          append=True)
 
 
 def import_checkpoint(

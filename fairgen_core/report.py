@@ -1,10 +1,14 @@
 """The audit of one run folder: a self-contained HTML report and the same numbers as a flat table and JSON.
 
 :func:`build_report` writes one HTML page that opens offline (plotly.js is inlined once): the data and its
-specification, the group × label domain table, the generator's configuration and training, the quality of its
-synthetic rows (FID against the real+noise baseline, per domain, marginals, correlations, privacy), the ratio
-sweep and comparison methods when the run folder has them, and the run manifest. Every string that comes from
-the user's data or files is HTML-escaped. :func:`metrics_table` and :func:`metrics_json` export the numbers.
+specification, the group × label domain table, the data audit of :func:`~fairgen_core.audit.audit_data` (the
+data's statistical parity difference and disparate impact against the four-fifths rule, proxies of the sensitive
+attribute, a logistic-regression baseline's per-group metrics and confusion matrices on the run's split), the
+generator's configuration and training, the quality of its synthetic rows (FID against the real+noise baseline, per
+domain, marginals, correlations, privacy), the ratio sweep and comparison methods (or what to run to get them), and
+the run manifest. Verdicts name a ratio or method better or worse only when the 95% interval of its paired
+difference (:mod:`fairgen_core.metrics.paired`) excludes zero. Every string that comes from the user's data or files
+is HTML-escaped. :func:`metrics_table` and :func:`metrics_json` export the numbers.
 """
 
 from __future__ import annotations
@@ -23,20 +27,39 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from fairgen_core import charts
+from fairgen_core.audit import BASELINE_RATE_COLUMNS, AuditConfig, BaselineResult, DataAudit, Imbalance, audit_data
 from fairgen_core.data.spec import DatasetSpec, assign_domains, domain_table
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, GeneratorQuality, assess_quality, assess_translation
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.metrics.paired import describe, paired_differences
+from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest
 
 #: Columns of :func:`metrics_table`.
 METRIC_COLUMNS = ("section", "item", "metric", "value")
-#: Metrics where higher is better; every ``abs_*`` / ``average_abs_*`` metric is a gap (lower is fairer).
-HIGHER_IS_BETTER = frozenset({"balanced_accuracy", "accuracy"})
 #: The fairness gap the sweep verdict judges ratios by, in order of preference.
 SWEEP_VERDICT_METRICS = ("average_abs_odds_difference", "abs_equal_opportunity_difference")
+#: The four-fifths rule: a disparate impact below this (or above its inverse) is taken as evidence of adverse impact.
+FOUR_FIFTHS = 0.8
+#: What the report says when the run folder has no ratio sweep.
+SWEEP_MISSING = ("The trade-off has not been computed for this run: press 'Compute the trade-off' on the Fair "
+                 "classifier page, or run `python -m fairgen_core sweep RUN_DIR --reps 10` (RUN_DIR: this run's "
+                 "folder), then make the report again.")
+#: What the report says when the run folder has no comparison methods.
+METHODS_MISSING = ("The comparison methods have not been run for this run: press 'Run the comparison methods' on the "
+                   "Compare methods page, or run `python -m fairgen_core compare RUN_DIR --reps 10` (RUN_DIR: this "
+                   "run's folder), then make the report again.")
+#: What ± means in the results tables.
+PM_DEFINITION = ("± is one standard deviation over repetitions: the sample standard deviation of the test-split "
+                 "values of the repetitions counted in the last column (classifier seeds on this run's split). A "
+                 "cell of one repetition shows its value alone: it has no spread.")
+#: What the paired intervals are and when a verdict names a winner.
+PAIRED_DEFINITION = ("A paired difference is the mean over repetitions of (method − reference), each repetition on "
+                     "the same split and seed, with its 95% percentile bootstrap interval (10,000 resamples of the "
+                     "repetitions). A method or ratio is called fairer, less fair, more or less accurate only when "
+                     "that interval excludes zero; otherwise there is no detectable difference. With one repetition "
+                     "no interval can be computed.")
 
 
 def default_sigma(dataset: str) -> float:
@@ -63,11 +86,15 @@ class RunEvidence:
     sweep: pd.DataFrame | None
     methods: pd.DataFrame | None
     translation: TranslationFidelity
+    audit: DataAudit
 
 
 def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
                     sigma: float | None = None, seed: int = 0) -> RunEvidence:
-    """Read the run folder and, unless given, assess the generator's quality.
+    """Read the run folder, audit its data and, unless given, assess the generator's quality.
+
+    The data audit (:func:`~fairgen_core.audit.audit_data`, as on the Data audit page, with the run's column kinds)
+    fits its logistic-regression baseline on the run's own split (its seed), which takes under a second on Adult.
 
     Parameters
     ----------
@@ -95,7 +122,9 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
     return RunEvidence(manifest, run.read_progress(), quality, domain_table(frame, manifest.spec),
                        domain_rows(frame, manifest.spec), assign_domains(frame, manifest.spec).label_names,
                        run.read_table(SWEEP), run.read_table(METHODS),
-                       assess_translation(model, frame, manifest.split, seed=seed))
+                       assess_translation(model, frame, manifest.split, seed=seed),
+                       audit_data(frame, manifest.spec, schema=model.encoder.schema,
+                                  config=AuditConfig(seed=manifest.split.seed)))
 
 
 def domain_rows(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
@@ -150,6 +179,79 @@ def domain_verdict(rows: pd.Series) -> str:
             f"{int(rows[large]):,}; the generator writes the same number of rows for every domain.")
 
 
+def disparate_impact_verdict(domains: pd.DataFrame, imbalance: Imbalance) -> str:
+    """The data's statistical parity difference and disparate impact, judged by the four-fifths rule.
+
+    Parameters
+    ----------
+    domains : pandas.DataFrame
+        :func:`~fairgen_core.data.spec.domain_table` of the data.
+    imbalance : Imbalance
+        :func:`~fairgen_core.audit.label_imbalance` of the data: it compares the first and the last group of
+        ``domains``, unprivileged and privileged on every sensitive attribute.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from fairgen_core.audit import label_imbalance
+    >>> from fairgen_core.data.spec import SensitiveAttribute
+    >>> df = pd.DataFrame({"y": [1, 0, 0, 0, 1, 1, 1, 0], "s": ["a"] * 4 + ["b"] * 4})
+    >>> spec = DatasetSpec("y", (1,), (SensitiveAttribute("s", ("b",)),), min_domain_rows=1)
+    >>> print(disparate_impact_verdict(domain_table(df, spec), label_imbalance(df, spec)))
+    The favourable label goes to 25.0% of s=a and to 75.0% of s=b: a statistical parity difference of -0.500
+    (unprivileged minus privileged rate; 0 is parity) and a disparate impact of 0.33 (their ratio; 1 is parity). This
+    fails the four-fifths rule: the rate of s=a is below 80% of that of s=b, the usual threshold for adverse impact.
+    """
+    unprivileged, privileged = (str(domains.index[i]) for i in (0, -1))
+    low, high = (float(domains["base_rate"].iloc[i]) for i in (0, -1))
+    text = (f"The favourable label goes to {low:.1%} of {unprivileged} and to {high:.1%} of {privileged}: a "
+            f"statistical parity difference of {imbalance.statistical_parity_difference:+.3f} (unprivileged minus "
+            "privileged rate; 0 is parity)")
+    ratio = imbalance.disparate_impact
+    if math.isnan(ratio):
+        return text + f". The four-fifths rule cannot be applied: no row of {privileged} has the favourable label."
+    text += f" and a disparate impact of {ratio:.2f} (their ratio; 1 is parity). "
+    if ratio < FOUR_FIFTHS:
+        return text + (f"This fails the four-fifths rule: the rate of {unprivileged} is below 80% of that of "
+                       f"{privileged}, the usual threshold for adverse impact.")
+    if ratio > 1 / FOUR_FIFTHS:
+        return text + (f"This fails the four-fifths rule the other way round: the rate of {privileged} is below 80% "
+                       f"of that of {unprivileged}.")
+    return text + f"This passes the four-fifths rule (a ratio between {FOUR_FIFTHS:g} and {1 / FOUR_FIFTHS:g})."
+
+
+def proxies_verdict(proxies: pd.DataFrame) -> str:
+    """The strong proxies of :func:`~fairgen_core.audit.proxy_scores` in words.
+
+    Examples
+    --------
+    >>> print(proxies_verdict(pd.DataFrame({"column": ["relationship", "age"], "strong": [True, False]})))
+    Strong proxies of the group: relationship. Each explains at least 10% of the uncertainty about a row's group on its
+    own, so leaving the sensitive attribute out of a model does not hide the group from it.
+    """
+    threshold = AuditConfig().proxy_threshold
+    strong = proxies.loc[proxies["strong"].astype(bool), "column"].astype(str).tolist()
+    if not strong:
+        return (f"No column is a strong proxy of the group: none explains {threshold:.0%} or more of the uncertainty "
+                "about a row's group on its own.")
+    return (f"Strong proxies of the group: {', '.join(strong)}. Each explains at least {threshold:.0%} of the "
+            "uncertainty about a row's group on its own, so leaving the sensitive attribute out of a model does not "
+            "hide the group from it.")
+
+
+def baseline_verdict(baseline: BaselineResult) -> str:
+    """What the audit's logistic-regression baseline reaches, and its largest gaps between groups."""
+    gaps = ", ".join(f"{_title(metric)} {baseline.absolute[metric]:.3f}" for metric in charts.FAIRNESS_METRICS
+                     if metric in baseline.absolute)
+    return (f"A logistic regression on {len(baseline.features)} columns (not the label or the sensitive attributes), "
+            f"fitted on this run's {baseline.n_train:,} training rows and scored on its {baseline.n_test:,} test "
+            f"rows, reaches a balanced accuracy of {baseline.balanced_accuracy:.3f}; its gaps between groups: {gaps}. "
+            "This is what a plain model learns from the data as it is, before any mitigation.")
+
+
 def training_verdict(summary: Mapping[str, Any]) -> str:
     """Plain-language summary of :func:`training_summary`."""
     if not summary["epochs"]:
@@ -166,46 +268,107 @@ def training_verdict(summary: Mapping[str, Any]) -> str:
                    "; training had not finished when this report was made.")
 
 
-def sweep_verdict(table: pd.DataFrame) -> str:
-    """Which real:synthetic ratio is fairest and how it compares with training on real rows only."""
-    summary = charts.summarise(table)
-    transfer = summary[summary["method"] == charts.TRANSFER]
+def sweep_verdict(table: pd.DataFrame, *, reference: str = charts.NO_TL) -> str:
+    """Which real:synthetic ratios are fairer than ``reference``, by the paired differences on the same repetitions.
+
+    A ratio is called fairer (or less fair) only when the 95% bootstrap interval of its mean paired difference to
+    ``reference`` (:func:`~fairgen_core.metrics.paired.paired_differences`) excludes zero; every other ratio has
+    "no detectable difference". With fewer than two repetitions in common no ratio is named.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A ratio sweep, optionally with the reference's rows appended (e.g. the comparison's "baseline").
+    reference : str
+        The method the ratios are compared with.
+
+    Returns
+    -------
+    str
+        One or two plain sentences.
+    """
+    values = table.dropna(subset=["value"])
+    transfer = values[values["method"] == charts.TRANSFER]
     gap = next((m for m in SWEEP_VERDICT_METRICS if m in set(transfer["metric"])), None)
     if gap is None:
         return "The sweep has none of the fairness gaps this report judges by."
-    rows = transfer[transfer["metric"] == gap]
-    best = rows.loc[rows["mean"].idxmin()]
-    title = charts.METRIC_TITLES.get(gap, gap).rstrip(" ↓")
-    text = f"The fairest ratio by {title} is {best['ratio']:g} ({_pm(best)}"
-    baseline = summary[(summary["method"] == charts.NO_TL) & (summary["metric"] == gap)]
-    text += f" against {_pm(baseline.iloc[0])} without transfer learning)" if len(baseline) else ")"
-    accuracy = summary[summary["metric"] == "balanced_accuracy"]
-    at_best = accuracy[(accuracy["method"] == charts.TRANSFER) & (accuracy["ratio"] == best["ratio"])]
-    no_tl = accuracy[accuracy["method"] == charts.NO_TL]
-    if len(at_best):
-        text += f"; balanced accuracy there is {_pm(at_best.iloc[0])}"
-        text += f" against {_pm(no_tl.iloc[0])}" if len(no_tl) else ""
-    return text + "."
+    if reference not in set(values["method"]):
+        return f"The sweep has no '{reference}' rows to compare the ratios with."
+    paired = paired_differences(values[values["metric"].isin([gap, "balanced_accuracy"])], reference=reference)
+    paired = paired[paired["method"] == charts.TRANSFER]
+    gaps = paired[paired["metric"] == gap]
+    repetitions = int(gaps["n"].max())
+    if repetitions < 2:
+        return (f"With {repetitions} repetition in common with {reference}, no interval can be computed, so no "
+                f"ratio is named fairer or less fair by {_title(gap)}: compute the trade-off with 2 or more "
+                "repetitions (10 for conclusions).")
+    parts = []
+    for judged in (FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW):
+        rows = gaps[gaps["verdict"] == judged]
+        if len(rows):
+            parts.append(f"{judged} at {'every ratio' if len(rows) == len(gaps) else _ratios(rows)}")
+    text = (f"By {_title(gap)} against {reference} on the same {repetitions} repetitions: " + "; ".join(parts)
+            + ".")
+    fairer = gaps[gaps["verdict"] == FAIRER]
+    if fairer.empty:
+        return text
+    best = fairer.loc[fairer["difference"].idxmin()]
+    text += f" The largest improvement is at ratio {best['ratio']:g}: {_describe(best)}"
+    accuracy = paired[(paired["metric"] == "balanced_accuracy") & (paired["ratio"] == best["ratio"])]
+    return text + (f", balanced accuracy {_describe(accuracy.iloc[0])}." if len(accuracy) else ".")
 
 
 def methods_verdict(table: pd.DataFrame) -> str:
-    """For every metric, which comparison method does best (mean over repetitions)."""
-    summary = charts.summarise(table)
-    parts = []
-    for metric, rows in summary.groupby("metric", sort=False):
-        higher = metric in HIGHER_IS_BETTER
-        if not higher and not str(metric).startswith(("abs_", "average_abs_")):
-            continue
-        best = rows.loc[rows["mean"].idxmax() if higher else rows["mean"].idxmin()]
-        title = charts.METRIC_TITLES.get(str(metric), str(metric)).rstrip(" ↑↓")
-        parts.append(f"{'highest' if higher else 'lowest'} {title}: {best['method']} ({_pm(best)})")
-    if not parts:
+    """For every ranked metric, which methods differ detectably from the Baseline on the same repetitions.
+
+    A method is called fairer, less fair, more or less accurate only when the 95% bootstrap interval of its mean
+    paired difference to the Baseline excludes zero (:func:`~fairgen_core.metrics.paired.paired_differences`).
+    """
+    values = table.dropna(subset=["value"])
+    ranked = [m for m in dict.fromkeys(values["metric"]) if charts.has_direction(str(m))]
+    if not ranked:
         return "The methods table has no metric this report can rank."
-    return f"Across {summary['method'].nunique()} methods — " + "; ".join(parts) + "."
+    if "baseline" not in set(values["method"]):
+        return "The methods table has no Baseline to compare the methods with."
+    paired = paired_differences(values[values["metric"].isin(ranked)])
+    repetitions = int(paired["n"].max()) if len(paired) else 0
+    if repetitions < 2:
+        return (f"With {repetitions} repetition per method, no interval can be computed, so no method is named "
+                "better or worse than the Baseline: run the comparison with 2 or more repetitions (10 for "
+                "conclusions).")
+    parts = []
+    for metric in ranked:
+        rows = paired[paired["metric"] == metric]
+        judged = [f"{judgement} for {_methods(rows[rows['verdict'] == judgement])}"
+                  for judgement in sorted(dict.fromkeys(rows["verdict"]), key=_undecided)]
+        parts.append(f"{_title(metric)}: " + "; ".join(judged))
+    return f"Against the Baseline on the same {repetitions} repetitions — " + ". ".join(parts) + "."
 
 
-def _pm(row: pd.Series) -> str:
-    return f"{row['mean']:.3f} ± {row['std']:.3f}"
+def _title(metric: str) -> str:
+    return charts.METRIC_TITLES.get(metric, metric).rstrip(" ↑↓")
+
+
+def _describe(row: pd.Series, *, judged: bool = True) -> str:
+    """A paired-difference row in words (without its verdict when ``judged`` is False)."""
+    return describe(row["difference"], row["ci_low"], row["ci_high"], row["verdict"] if judged else "")
+
+
+def _ratios(rows: pd.DataFrame) -> str:
+    ratios = ", ".join(f"{ratio:g}" for ratio in rows["ratio"])
+    return f"ratio {ratios}" if len(rows) == 1 else f"ratios {ratios}"
+
+
+def _undecided(judgement: str) -> bool:
+    """Whether a paired verdict left the question open (sorts the decided verdicts first)."""
+    return judgement in (NO_DIFFERENCE, TOO_FEW)
+
+
+def _methods(rows: pd.DataFrame) -> str:
+    """Method names, each with its interval when the interval decided (fairer, less fair, …)."""
+    decided = not rows["verdict"].map(_undecided).any()
+    return ", ".join(f"{row['method']} ({_describe(row, judged=False)})" if decided else str(row["method"])
+                     for _, row in rows.iterrows())
 
 
 # -- metrics export --------------------------------------------------------------------------------
@@ -262,20 +425,21 @@ def _identity(manifest: RunManifest) -> dict[str, Any]:
 
 
 def _verdicts(evidence: RunEvidence) -> dict[str, str]:
-    verdicts = {"domains": domain_verdict(evidence.domain_rows),
-                "training": training_verdict(training_summary(evidence.progress)),
-                "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict()}
-    if evidence.sweep is not None:
-        verdicts["sweep"] = sweep_verdict(evidence.sweep)
-    if evidence.methods is not None:
-        verdicts["methods"] = methods_verdict(evidence.methods)
-    return verdicts
+    return {"domains": domain_verdict(evidence.domain_rows),
+            "data_fairness": disparate_impact_verdict(evidence.audit.domains, evidence.audit.imbalance),
+            "proxies": proxies_verdict(evidence.audit.proxies),
+            "baseline": baseline_verdict(evidence.audit.baseline),
+            "training": training_verdict(training_summary(evidence.progress)),
+            "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict(),
+            "sweep": SWEEP_MISSING if evidence.sweep is None else sweep_verdict(evidence.sweep),
+            "methods": METHODS_MISSING if evidence.methods is None else methods_verdict(evidence.methods)}
 
 
 def _metrics(evidence: RunEvidence) -> pd.DataFrame:
     quality, privacy = evidence.quality.quality, evidence.quality.privacy
     rows: list[tuple[str, str, str, Any]] = [("domains", str(name), "rows", n)
                                              for name, n in evidence.domain_rows.items()]
+    rows += _audit_metrics(evidence.audit)
     training = training_summary(evidence.progress)
     rows += [("training", "generator", key, training[key])
              for key in ("epochs", "max_epochs", "best_val_fid", "best_epoch", "elapsed_s")]
@@ -303,6 +467,19 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
     return table.assign(value=pd.to_numeric(table["value"], errors="coerce").astype("float64"))
 
 
+def _audit_metrics(audit: DataAudit) -> list[tuple[str, str, str, Any]]:
+    imbalance, baseline = audit.imbalance, audit.baseline
+    rows: list[tuple[str, str, str, Any]] = [
+        ("data_fairness", "data", "statistical_parity_difference", imbalance.statistical_parity_difference),
+        ("data_fairness", "data", "disparate_impact", imbalance.disparate_impact)]
+    rows += [("proxies", str(proxy.column), key, getattr(proxy, key))
+             for proxy in audit.proxies.itertuples(index=False) for key in ("mutual_information", "normalised")]
+    rows += [("baseline", "overall", key, value) for key, value in {**baseline.overall, **baseline.absolute}.items()]
+    rows += [("baseline", str(group), key, values[key])
+             for group, values in baseline.by_group.iterrows() for key in BASELINE_RATE_COLUMNS]
+    return rows
+
+
 # -- HTML ------------------------------------------------------------------------------------------
 def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
                  sigma: float | None = None, seed: int = 0) -> str:
@@ -323,17 +500,15 @@ def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
     verdicts = _verdicts(evidence)
     sections = [
         _section("data", "Data and specification", _data_html(evidence) + _p(verdicts["domains"])),
+        _section("data-fairness", "Fairness of the data", _data_fairness_html(evidence.audit, verdicts)),
+        _section("proxies", "Proxies of the sensitive attribute", _proxies_html(evidence.audit, verdicts)),
+        _section("baseline", "Baseline classifier", _baseline_html(evidence.audit, verdicts)),
         _section("generator", "Generator and training", _generator_html(evidence)),
         _section("quality", "Quality of the synthetic data", _quality_html(evidence, verdicts)),
+        _section("sweep", "Real:synthetic ratio sweep", _sweep_html(evidence, verdicts)),
+        _section("methods", "Comparison methods", _methods_html(evidence, verdicts)),
+        _section("manifest", "Run manifest", _manifest_html(manifest)),
     ]
-    if evidence.sweep is not None:
-        sections.append(_section("sweep", "Real:synthetic ratio sweep",
-                                 _p(verdicts["sweep"]) + _results_html(evidence.sweep, "sweep")))
-    if evidence.methods is not None:
-        sections.append(_section("methods", "Comparison methods",
-                                 _p(verdicts["methods"]) + _results_html(evidence.methods, "methods")
-                                 + _paired_html(evidence)))
-    sections.append(_section("manifest", "Run manifest", _manifest_html(manifest)))
     contents = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title, _ in sections)
     title = f"FairGen audit — {_e(manifest.data)}"
     made = datetime.now(UTC).isoformat(timespec="seconds")
@@ -421,6 +596,46 @@ def _data_html(evidence: RunEvidence) -> str:
     return facts + "<h3>Domains (group × label)</h3>" + domains
 
 
+def _data_fairness_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
+    imbalance = audit.imbalance
+    body = _p(verdicts["data_fairness"]) + _facts([
+        ("Statistical parity difference (unprivileged − privileged favourable rate)",
+         imbalance.statistical_parity_difference),
+        ("Disparate impact (unprivileged / privileged favourable rate)", imbalance.disparate_impact),
+        ("Four-fifths rule", f"passes when the disparate impact lies between {FOUR_FIFTHS:g} and "
+                             f"{1 / FOUR_FIFTHS:g}")])
+    body += "".join(f"<p>{_e(sentence)}</p>" for sentence in imbalance.describe())
+    return body + _table(["attribute", "group", "rows", "share of rows", "favourable rows", "favourable rate"],
+                         [(g.attribute, g.group, int(g.n), g.share, int(g.n_favourable), g.base_rate)
+                          for g in audit.groups.itertuples(index=False)],
+                         numeric=[False, False, True, True, True, True])
+
+
+def _proxies_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
+    explanation = ("Mutual information between each column and the group, in nats, estimated on the whole data with "
+                   "numeric columns in quantile bins (as on the Data audit page); normalised is the share of the "
+                   "group's entropy the column explains, from 0 (nothing) to 1 (the column gives the group away).")
+    return _p(verdicts["proxies"]) + f"<p>{_e(explanation)}</p>" + _table(
+        ["column", "kind", "levels", "mutual information (nats)", "normalised", "strong proxy"],
+        [(p.column, p.kind, int(p.levels), p.mutual_information, p.normalised, bool(p.strong))
+         for p in audit.proxies.itertuples(index=False)],
+        numeric=[False, False, True, True, True, False])
+
+
+def _baseline_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
+    baseline = audit.baseline
+    body = _p(verdicts["baseline"]) + "<h3>Per group (test rows)</h3>" + _table(
+        ["group", *BASELINE_RATE_COLUMNS],
+        [(group, int(row["n"]), *row[list(BASELINE_RATE_COLUMNS[1:])]) for group, row in baseline.by_group.iterrows()],
+        numeric=[False, *[True] * len(BASELINE_RATE_COLUMNS)])
+    body += "<h3>Confusion matrices (test rows; rows: true label, columns: predicted label)</h3>"
+    for group, matrix in baseline.confusion_matrices().items():
+        body += _table([group, *matrix.columns], [(f"true {label}", *map(int, counts))
+                                                   for label, counts in zip(matrix.index, matrix.to_numpy())],
+                       numeric=[False, True, True])
+    return body
+
+
 def _generator_html(evidence: RunEvidence) -> str:
     config = evidence.manifest.config.to_dict()
     summary = training_summary(evidence.progress)
@@ -466,13 +681,18 @@ def domain_fid_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -
 
 
 def marginals_figure(marginals: pd.DataFrame, *, top: int = 20) -> go.Figure:
-    """The ``top`` largest per-column marginal distances (KS for numeric, TV for categorical columns)."""
+    """The ``top`` largest per-column marginal distances (KS for numeric, TV for categorical columns).
+
+    Long column names are wrapped and the left margin grows to fit them (plotly's ``automargin``).
+    """
     shown = marginals.sort_values("value", ascending=False).head(top).iloc[::-1]
-    labels = [html.escape(f"{c} ({s})") for c, s in zip(shown["column"], shown["statistic"])]
+    labels = [charts.wrap_label(f"{c} ({s})", 30) for c, s in zip(shown["column"], shown["statistic"])]
+    lines = sum(label.count("<br>") + 1 for label in labels)
     figure = go.Figure(go.Bar(x=shown["value"], y=labels, orientation="h", marker_color="#0969da",
                               hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    figure.update_layout(height=max(260, 22 * len(shown) + 80), margin={"t": 30, "b": 40, "l": 10},
+    figure.update_layout(height=max(260, 22 * lines + 80), margin={"t": 30, "b": 40},
                          xaxis_title="distance between real and synthetic marginals (0 = same)", xaxis_range=[0, 1])
+    figure.update_yaxes(automargin=True, ticksuffix=" ")
     return figure
 
 
@@ -533,6 +753,10 @@ def _marginals_sentence(marginals: pd.DataFrame) -> str:
             "KS and TV distances run from 0 (same distribution) to 1 (no overlap).")
 
 
+def _pm(row: pd.Series) -> str:
+    return f"{row['mean']:.3f} ± {row['std']:.3f}" if row["n"] > 1 else f"{row['mean']:.3f}"
+
+
 def _results_html(table: pd.DataFrame, name: str) -> str:
     summary = charts.summarise(table)
     metrics = list(dict.fromkeys(summary["metric"]))
@@ -542,7 +766,7 @@ def _results_html(table: pd.DataFrame, name: str) -> str:
         rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics],
                      int(group["n"].max())))
     header = ["method", "ratio", *[charts.METRIC_TITLES.get(m, m) for m in metrics], "repetitions"]
-    body = _table(header, rows, numeric=[False, True, *[True] * len(metrics), True])
+    body = _table(header, rows, numeric=[False, True, *[True] * len(metrics), True]) + f"<p>{_e(PM_DEFINITION)}</p>"
     if "note" in table.columns:
         notes = table.dropna(subset=["note"]).drop_duplicates("method")
         if len(notes):
@@ -560,6 +784,20 @@ def _results_html(table: pd.DataFrame, name: str) -> str:
     return body + _chart(figure, name)
 
 
+def _sweep_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
+    """The sweep's verdict, the paired interval's definition, its table and chart; or what to run to get them."""
+    if evidence.sweep is None:
+        return _p(verdicts["sweep"])
+    return _p(verdicts["sweep"]) + f"<p>{_e(PAIRED_DEFINITION)}</p>" + _results_html(evidence.sweep, "sweep")
+
+
+def _methods_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
+    """The methods' verdict, table, chart and paired differences; or what to run to get them."""
+    if evidence.methods is None:
+        return _p(verdicts["methods"])
+    return _p(verdicts["methods"]) + _results_html(evidence.methods, "methods") + _paired_html(evidence)
+
+
 def _paired_html(evidence: RunEvidence) -> str:
     """Every method's (and ours') paired difference to the Baseline with its interval, or why there is none."""
     tables = [t for t in (evidence.methods, evidence.sweep) if t is not None]
@@ -568,19 +806,17 @@ def _paired_html(evidence: RunEvidence) -> str:
     title = "<h3>Against the Baseline, on the same splits</h3>"
     if combined["repetition"].nunique() < 2 or "baseline" not in set(combined["method"]):
         return title + _p("Paired differences need the Baseline and 2 or more repetitions (10 for conclusions): "
-                          "fairness gaps move by about ±0.05 between runs, so one repetition cannot tell methods "
-                          "apart. Run the comparison and the trade-off with more repetitions.")
+                          "fairness gaps move by about 0.05 either way between runs, so one repetition cannot tell "
+                          "methods apart. Run the comparison and the trade-off with more repetitions.")
     paired = paired_differences(combined)
     metrics = [m for m in charts.METRIC_TITLES if m in set(paired["metric"])]
     rows = []
     for (method, ratio), group in paired.groupby(["method", "ratio"], dropna=False, sort=False):
-        cells = {r.metric: describe(r.difference, r.ci_low, r.ci_high, r.verdict) for r in group.itertuples()}
+        cells = {r.metric: describe(r.difference, r.ci_low, r.ci_high, r.verdict) for r in group.itertuples() if r.n}
         rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics]))
-    return title + _p("Mean paired difference (method − Baseline) over the repetitions, each on the same split and "
-                      "seed, with its 95% percentile bootstrap interval. A method is called fairer or less fair only "
-                      "when the interval excludes zero; ± elsewhere in this report is one standard deviation over "
-                      "repetitions.") + _table(["method", "ratio", *[charts.METRIC_TITLES[m] for m in metrics]], rows,
-                                               numeric=[False, True, *[False] * len(metrics)])
+    header = ["method", "ratio", *[charts.METRIC_TITLES[m] for m in metrics]]
+    return (title + f"<p>{_e(PAIRED_DEFINITION)} The reference here is the Baseline.</p>"
+            + _table(header, rows, numeric=[False, True, *[False] * len(metrics)]))
 
 
 def _manifest_html(manifest: RunManifest) -> str:

@@ -1,8 +1,16 @@
 """Analyses of a finished run (the ratio sweep, the comparison methods) in a background process.
 
 A task is the command line's ``sweep`` or ``compare`` on a run folder, started detached so it survives page
-switches and reloads. Its state is read from the folder alone (``NAME.task.json``, ``NAME.log`` and the results
-table), so any session that opens the run sees the same thing.
+switches and reloads. Its process, ``python -m fairgen_core.tasks QUEUE_DIR SLOTS NAME RUN_DIR OPTIONS...``,
+first waits for one of the server's analysis slots (``$FAIRGEN_MAX_ANALYSES``, default 1: ``queued`` until
+one is free), then runs the command. Its state is read from the folder alone, so any session that opens the
+run sees the same thing::
+
+    RUN_DIR/
+      NAME.task.json       process id, start time and options (``stopped`` once a stop was asked for)
+      NAME.log             the task's output: a line per finished cell, then the results' summary
+      NAME.progress.json   queued, or cells done and in all, the last cell, start and last update times
+      sweep.csv            the results table (``methods.csv`` for ``compare``), once finished
 """
 
 from __future__ import annotations
@@ -10,18 +18,22 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 from fairgen_core.errors import FairGenError
-from fairgen_core.jobs import process_alive
+from fairgen_core.jobs import launch, process_alive, slots_from_env, take_slot, write_json_atomically
 from fairgen_core.runs import METHODS, SWEEP
 
 TASK_TABLES: dict[str, str] = {"sweep": SWEEP, "compare": METHODS}
-_CHILDREN: dict[tuple[Path, str], subprocess.Popen] = {}
+MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
+ANALYSIS_QUEUE = ".fairgen-analyses"
+POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -30,32 +42,59 @@ class TaskStatus:
 
     Attributes
     ----------
-    state : {"idle", "running", "finished", "stopped", "failed"}
-        ``idle``: never started here and no table yet.
+    state : {"idle", "queued", "running", "finished", "stopped", "failed"}
+        ``idle``: never started here and no table yet; ``queued``: waiting for a free analysis slot.
     message : str
-        For ``failed``: the end of the task's log.
+        For ``failed``: the end of the task's log; for ``queued``: what it waits for.
     elapsed_s : float
         Seconds since the start (0 when idle).
+    done : int
+        Cells finished (a cell: one model trained and selected, e.g. one ratio of one repetition).
+    total : int
+        Cells in all; 0 until the task has counted them.
+    last : str
+        The cell finished last, e.g. ``"transfer at ratio 0.2, repetition 1 of 2"``.
+    seconds_per_cell : float or None
+        The measured mean time per finished cell (None before the first one).
+    eta_s : float or None
+        While running: the time left, estimated from ``seconds_per_cell`` (None before the first cell).
     """
 
     state: str
     message: str = ""
     elapsed_s: float = 0.0
+    done: int = 0
+    total: int = 0
+    last: str = ""
+    seconds_per_cell: float | None = None
+    eta_s: float | None = None
 
     @property
     def running(self) -> bool:
-        """Whether the task's process is still working."""
-        return self.state == "running"
+        """Whether the task's process is alive: queued for a slot or computing."""
+        return self.state in ("queued", "running")
 
 
-def _files(run_dir: Path, name: str) -> tuple[Path, Path, Path]:
+@dataclass(frozen=True)
+class _TaskFiles:
+    marker: Path
+    log: Path
+    progress: Path
+    table: Path
+
+
+def _files(run_dir: Path, name: str) -> _TaskFiles:
     if name not in TASK_TABLES:
         raise FairGenError(f"unknown analysis '{name}': use one of {', '.join(TASK_TABLES)}.")
-    return run_dir / f"{name}.task.json", run_dir / f"{name}.log", run_dir / TASK_TABLES[name]
+    return _TaskFiles(run_dir / f"{name}.task.json", run_dir / f"{name}.log", run_dir / f"{name}.progress.json",
+                      run_dir / TASK_TABLES[name])
 
 
-def start_task(run_dir: str | Path, name: str, options: list[str]) -> None:
-    """Start ``python -m fairgen_core NAME RUN_DIR OPTIONS...`` detached; its table replaces any earlier one.
+def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir: str | Path | None = None,
+               max_analyses: int | None = None) -> None:
+    """Start analysis ``name`` of ``run_dir`` detached (it waits for a free analysis slot); returns at once.
+
+    Its table replaces any earlier one.
 
     Parameters
     ----------
@@ -65,59 +104,88 @@ def start_task(run_dir: str | Path, name: str, options: list[str]) -> None:
         The analysis.
     options : list of str
         Further command-line options (e.g. ``["--reps", "3"]``); passed as arguments, never to a shell.
+    queue_dir : str or pathlib.Path, optional
+        Folder whose slots bound how many analyses run at once (default: the folder holding ``run_dir``);
+        give the same folder for every workspace of a server.
+    max_analyses : int, optional
+        Slots in ``queue_dir`` (default ``$FAIRGEN_MAX_ANALYSES``, else 1); an analysis beyond them waits,
+        ``queued``.
 
     Raises
     ------
     FairGenError
-        If the name is unknown, the folder has no model, or the same analysis is already running.
+        If the name is unknown, the folder has no model, the same analysis is already running or queued, or
+        ``max_analyses`` is not a positive number.
     """
     run_dir = Path(run_dir).resolve()
-    marker, log, table = _files(run_dir, name)
+    files = _files(run_dir, name)
     if not (run_dir / "model.pt").is_file():
         raise FairGenError(f"'{run_dir.name}' has no trained model yet: finish training first.")
     if task_status(run_dir, name).running:
-        raise FairGenError(f"the {name} of this run is already running: wait for it or open its results.")
-    table.unlink(missing_ok=True)
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
-    with log.open("wb") as handle:
-        child = subprocess.Popen([sys.executable, "-m", "fairgen_core", name, str(run_dir), *options],
-                                 stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, env=env,
-                                 start_new_session=True)
-    _CHILDREN[(run_dir, name)] = child
-    marker.write_text(json.dumps({"pid": child.pid, "started": time.time(), "options": options}))
+        raise FairGenError(f"the {name} of this run is already running or queued: wait for it or stop it.")
+    slots = max_analyses if max_analyses is not None else slots_from_env(MAX_ANALYSES_ENV)
+    if slots < 1:
+        raise FairGenError(f"max_analyses must be at least 1, got {slots}.")
+    queue = Path(queue_dir or run_dir.parent).resolve() / ANALYSIS_QUEUE
+    queue.mkdir(parents=True, exist_ok=True)
+    files.table.unlink(missing_ok=True)
+    files.progress.unlink(missing_ok=True)
+    child = launch(["-m", "fairgen_core.tasks", str(queue), str(slots), name, str(run_dir), *options], files.log)
+    files.marker.write_text(json.dumps({"pid": child.pid, "started": time.time(), "options": options}))
 
 
 def task_status(run_dir: str | Path, name: str) -> TaskStatus:
     """The state of analysis ``name`` in ``run_dir``, read from the folder (works from any session)."""
     run_dir = Path(run_dir).resolve()
-    marker, log, table = _files(run_dir, name)
-    child = _CHILDREN.get((run_dir, name))
-    if child is not None:
-        child.poll()  # reap a finished child so that it does not linger as a zombie
-    if not marker.exists():
-        return TaskStatus("finished" if table.exists() else "idle")
+    files = _files(run_dir, name)
+    progress = _read_progress(files.progress)
+    if not files.marker.exists():
+        return TaskStatus("finished", **_counts(progress)) if files.table.exists() else TaskStatus("idle")
     try:
-        started = json.loads(marker.read_text())
+        started = json.loads(files.marker.read_text())
         pid, since = int(started["pid"]), float(started["started"])
     except (OSError, ValueError, KeyError, TypeError):
-        return TaskStatus("failed", f"'{marker.name}' is damaged: start the {name} again.")
+        return TaskStatus("failed", f"'{files.marker.name}' is damaged: start the {name} again.")
     elapsed = time.time() - since
     if process_alive(pid):
-        return TaskStatus("running", elapsed_s=elapsed)
-    if table.exists():
-        return TaskStatus("finished", elapsed_s=elapsed)
+        if progress.get("state") == "queued":
+            return TaskStatus("queued", f"waiting for a free analysis slot: at most {progress.get('slots', 1)} run "
+                              f"at once on this server (${MAX_ANALYSES_ENV}).", elapsed_s=elapsed)
+        return TaskStatus("running", elapsed_s=elapsed, **_counts(progress, running=True))
+    if files.table.exists():
+        return TaskStatus("finished", elapsed_s=elapsed, **_counts(progress))
     if started.get("stopped"):
         return TaskStatus("stopped", "stopped on request", elapsed_s=elapsed)
-    tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+    tail = files.log.read_text(errors="replace").strip().splitlines()[-3:] if files.log.exists() else []
     return TaskStatus("failed", "\n".join(tail) or f"the {name} process ended without writing its results.",
                       elapsed_s=elapsed)
 
 
+def _read_progress(path: Path) -> dict[str, Any]:
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
+def _counts(progress: dict[str, Any], *, running: bool = False) -> dict[str, Any]:
+    """The :class:`TaskStatus` fields a progress record gives (none when it has no counts)."""
+    try:
+        done, total = int(progress["done"]), int(progress["total"])
+        seconds = float(progress["updated"]) - float(progress["started"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+    per_cell = seconds / done if done else None
+    eta = per_cell * (total - done) if running and per_cell is not None else None
+    return {"done": done, "total": total, "last": str(progress.get("last", "")), "seconds_per_cell": per_cell,
+            "eta_s": eta}
+
+
 def stop_task(run_dir: str | Path, name: str) -> None:
-    """Stop a running analysis (its process group gets SIGTERM); nothing happens if it is not running."""
+    """Stop a running or queued analysis (its process group gets SIGTERM); nothing happens if there is none."""
     run_dir = Path(run_dir).resolve()
-    marker, _, _ = _files(run_dir, name)
+    marker = _files(run_dir, name).marker
     if not task_status(run_dir, name).running:
         return
     started = json.loads(marker.read_text())
@@ -127,3 +195,71 @@ def stop_task(run_dir: str | Path, name: str) -> None:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
+
+
+class TaskProgress:
+    """Records an analysis's progress in its run folder (``NAME.progress.json``) and logs a line per cell.
+
+    A :data:`~fairgen_core.classifier.sweep.ProgressCallback`; :func:`task_status` reads what it writes.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        The run folder.
+    name : {"sweep", "compare"}
+        The analysis.
+    stream : file, optional
+        Where the line per finished cell goes (default standard error, i.e. ``NAME.log`` in a task).
+    """
+
+    def __init__(self, run_dir: str | Path, name: str, stream: TextIO | None = None) -> None:
+        self.path = _files(Path(run_dir), name).progress
+        self.stream = stream or sys.stderr
+        self.started = time.time()
+
+    def __call__(self, done: int, total: int, last: str) -> None:
+        """Record that ``done`` of ``total`` cells are finished, ``last`` the latest."""
+        now = time.time()
+        write_json_atomically(self.path, {"state": "running", "done": done, "total": total, "last": last,
+                                          "started": self.started, "updated": now})
+        if done:
+            per_cell = (now - self.started) / done
+            print(f"[{done}/{total}] {last}: {per_cell:.1f} s per cell, about {per_cell * (total - done) / 60:.1f} "
+                  "min left", file=self.stream, flush=True)
+
+
+@contextmanager
+def analysis_slot(queue: Path, slots: int, progress: Path) -> Iterator[None]:
+    """Hold one of the ``slots`` analysis slots in ``queue`` while the block runs; ``queued`` until one is free.
+
+    The wait is recorded in ``progress`` (the task's progress file), which is cleared once a slot is held.
+    """
+    queued = False
+    while (held := take_slot(queue, slots)) is None:
+        if not queued:
+            write_json_atomically(progress, {"state": "queued", "slots": slots})
+            queued = True
+        time.sleep(POLL_S)
+    progress.unlink(missing_ok=True)  # running, nothing counted yet
+    try:
+        yield
+    finally:
+        held.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of a task's process: wait for a slot, then run the command; 2 for bad arguments."""
+    from fairgen_core.cli import main as run_command  # imported here: the command line imports this module
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 4 or not args[1].isdigit() or args[2] not in TASK_TABLES:
+        print(f"usage: python -m fairgen_core.tasks QUEUE_DIR SLOTS {{{','.join(TASK_TABLES)}}} RUN_DIR [OPTIONS...]",
+              file=sys.stderr)
+        return 2
+    queue, slots, name, run_dir, *options = args
+    with analysis_slot(Path(queue), int(slots), _files(Path(run_dir), name).progress):
+        return run_command([name, run_dir, *options])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,6 @@ SIGTERM stops training within one batch (the best model so far is kept); any err
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import sys
@@ -42,6 +41,7 @@ from fairgen_core.jobs import (
     queue_ticket,
     read_job,
     read_status,
+    take_slot,
     write_status,
 )
 from fairgen_core.runs import RunDir, frame_hash, new_manifest
@@ -122,7 +122,7 @@ def training_slot(run_dir: Path, job: JobDescription, created: float, should_sto
     held: IO[bytes] | None = None
     try:
         while not should_stop():
-            if _first_in_line(ticket) and (held := _take_slot(ticket.parent, job.max_jobs)) is not None:
+            if _first_in_line(ticket) and (held := take_slot(ticket.parent, job.max_jobs)) is not None:
                 break
             time.sleep(POLL_S)
         ticket.unlink(missing_ok=True)
@@ -145,18 +145,6 @@ def _first_in_line(ticket: Path) -> bool:
             pass  # its run folder is gone
         waiting.unlink(missing_ok=True)  # that job ended or died without a slot
     return False
-
-
-def _take_slot(folder: Path, max_jobs: int) -> IO[bytes] | None:
-    for slot in range(max_jobs):
-        handle = (folder / f"slot-{slot}.lock").open("ab")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        return handle
-    return None
 
 
 def load_table(run_dir: Path, job: JobDescription) -> DataSource:

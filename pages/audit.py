@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from fairgen_core.audit import ColumnDistribution, DataAudit, audit_data, column_distribution
+from fairgen_core.audit import BASELINE_RATE_COLUMNS, ColumnDistribution, DataAudit, audit_data, column_distribution
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 from fairgen_core.errors import FairGenError
 
 DataKey = tuple[str, str, str, int]
-RATE_COLUMNS = ["n", "base_rate", "selection_rate", "tpr", "fpr", "accuracy", "balanced_accuracy"]
+RATE_COLUMNS = list(BASELINE_RATE_COLUMNS)
 
 
 def data_key(source: DataSource, spec: DatasetSpec) -> DataKey:
@@ -51,8 +51,8 @@ def show_imbalance(audit: DataAudit, spec: DatasetSpec) -> None:
     cells, rates = audit.imbalance.describe()
     st.markdown(f"**{cells}**")
     st.markdown(rates)
-    st.plotly_chart(charts.joint_probability_heatmap(audit.domains, spec.n_domains), theme="streamlit",
-                    key="audit.heatmap")
+    st.plotly_chart(charts.joint_probability_heatmap(audit.domains, spec.n_domains, audit.baseline.label_names),
+                    theme="streamlit", key="audit.heatmap")
 
 
 def show_distributions(key: DataKey, source: DataSource, spec: DatasetSpec, audit: DataAudit) -> None:

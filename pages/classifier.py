@@ -22,6 +22,7 @@ from fairgen_core.charts import (
 )
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.metrics.paired import describe, paired_differences
+from fairgen_core.report import sweep_verdict
 from fairgen_core.runs import METHODS, SWEEP
 
 st.title("Fair classifier & trade-off")
@@ -59,6 +60,9 @@ class TradeoffView:
     paired : dict
         Per ratio and metric, the paired difference against the reference with its interval and verdict
         (empty with one repetition).
+    verdict : str
+        :func:`~fairgen_core.report.sweep_verdict` against the reference: the ratios whose paired difference's 95%
+        interval excludes zero, or why none is named.
     """
 
     chart: dict
@@ -68,12 +72,14 @@ class TradeoffView:
     reference_name: str
     repetitions: int
     paired: dict[float, dict[str, str]]
+    verdict: str
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> TradeoffView:
     """The :class:`TradeoffView` of a sweep table and the optional baseline rows (shared, never mutated)."""
-    summary = summarise(sweep if references is None else pd.concat([sweep, references], ignore_index=True))
+    table = sweep if references is None else pd.concat([sweep, references], ignore_index=True)
+    summary = summarise(table)
     ratios = sorted(sweep.loc[sweep["method"] == TRANSFER, "ratio"].dropna().unique().tolist())
     baseline = selected_values(summary, "baseline", None)
     reference, reference_name = (baseline, "baseline") if baseline else (selected_values(summary, NO_TL, None), NO_TL)
@@ -83,6 +89,7 @@ def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> Trade
         by_ratio={ratio: selected_values(summary, TRANSFER, ratio) for ratio in ratios},
         reference=reference, reference_name=reference_name, repetitions=repetitions,
         paired=paired_by_ratio(sweep, references, reference_name) if repetitions > 1 else {},
+        verdict=sweep_verdict(table, reference=reference_name),
     )
 
 
@@ -102,6 +109,7 @@ def paired_by_ratio(sweep: pd.DataFrame, references: pd.DataFrame | None,
 @st.fragment
 def tradeoff(view: TradeoffView) -> None:
     """The slider and everything it redraws (a fragment: moving it reruns only this part, which only looks up)."""
+    st.markdown(f"**Verdict:** {view.verdict}")
     remembered = state.remembered("classifier", "ratio", None)
     start = remembered if remembered in view.ratios else min(view.ratios, key=lambda r: abs(r - 0.5))
     ratio = st.select_slider("Real share of the fine-tuning batches", options=view.ratios, key="classifier.ratio",
@@ -120,17 +128,14 @@ def tradeoff(view: TradeoffView) -> None:
     # a theme-neutral figure ~50 ms of browser time (docs/benchmarks.md).
     st.plotly_chart(go.Figure(with_selected_ratio(view.chart, ratio), _validate=False), theme=None,
                     key="classifier.chart", config={"displayModeBar": False})
-    plural = "s" if view.repetitions != 1 else ""
-    st.caption(f"Test-split means over {view.repetitions} repetition{plural}; bands are ±1 std."
+    bands = "bands are ±1 std" if view.repetitions > 1 else "1 repetition: no error bars"
+    st.caption(f"Test-split means over {view.repetitions} repetition{'s' if view.repetitions != 1 else ''}; {bands}."
                f" Deltas compare with {view.reference_name}.")
     verdicts = view.paired.get(ratio)
     if verdicts:
         st.markdown(f"**Against {view.reference_name}, on the same splits** (mean paired difference, 95% bootstrap "
                     "interval): " + "; ".join(f"{METRIC_TITLES[m].rstrip(' ↑↓')} {text}"
                                                for m, text in verdicts.items()))
-    else:
-        st.caption("With one repetition the trade-off cannot be told from split-to-split noise: compute it with 2 or "
-                   "more repetitions (10 for conclusions) to get intervals and verdicts.")
 
 
 run_dir = run_cache.require_run()
@@ -139,8 +144,9 @@ if run_dir is None:
 run = run_dir.path
 st.markdown(f"Run **{run.name}**")
 analysis_controls(run, "sweep", "Compute the trade-off",
-                  help_text=f"{len(DEFAULT_RATIOS)} ratios plus 'no TL', per repetition. German: seconds; "
-                  "Adult: about a minute per repetition on a laptop CPU.")
+                  help_text=f"Per repetition, {len(DEFAULT_RATIOS) + 2} cells: {len(DEFAULT_RATIOS)} ratios, 'no TL' "
+                  "and the down-sampled ablation. Once started, the time left is estimated from the measured "
+                  "time per cell.")
 sweep_table = run_cache.run_table(run_dir, SWEEP)
 if sweep_table is None:
     st.info("No trade-off yet for this run: compute it above.")

@@ -23,8 +23,8 @@ run = run_dir.path
 st.markdown(f"Run **{run.name}**")
 analysis_controls(run, "compare", "Run the comparison methods",
                   help_text="Baseline, reweighing, disparate impact remover, calibrated equalised odds, meta fair "
-                  "classifier, adversarial debiasing, LAFTR and group-specific thresholds. German: about a minute; "
-                  "Adult: several minutes.")
+                  "classifier, adversarial debiasing, LAFTR and group-specific thresholds: a cell per method and "
+                  "repetition. Once started, the time left is estimated from the measured time per cell.")
 methods = run_cache.run_table(run_dir, METHODS)
 if methods is None:
     st.info("No comparison yet for this run: run the methods above.")

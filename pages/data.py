@@ -6,17 +6,30 @@ from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import charts, state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_builtin, load_upload
 from fairgen_core.data.datasets import BUILTIN_DATASETS
-from fairgen_core.data.schema import ColumnKind, Schema
+from fairgen_core.data.schema import ColumnKind, Schema, numeric_values, suggest_label
 from fairgen_core.data.sources import DataSource
-from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, domain_table, validate_spec
+from fairgen_core.data.spec import (
+    DatasetSpec,
+    SensitiveAttribute,
+    assign_domains,
+    domain_table,
+    require_values,
+    validate_spec,
+)
 from fairgen_core.errors import FairGenError
 
 SHIPPED = [ds for ds in BUILTIN_DATASETS.values() if not ds.needs_file]
 KIND_CHOICES = [kind.value for kind in ColumnKind]
+
+
+def position(options: list, value: object) -> int:
+    """Index of ``value`` among ``options``; 0 when a kept choice is no longer offered (another file, version)."""
+    return options.index(value) if value in options else 0
 
 
 def choose_source() -> tuple[DataSource, bytes | None] | None:
@@ -27,12 +40,12 @@ def choose_source() -> tuple[DataSource, bytes | None] | None:
     """
     origins = ["Built-in dataset", "Upload a CSV"]
     origin = st.radio("Data source", origins, horizontal=True, key="data.origin",
-                      index=origins.index(state.remembered("", "origin", origins[0])))
+                      index=position(origins, state.remembered("", "origin", origins[0])))
     state.remember("", "origin", origin)
     if origin == "Built-in dataset":
         names = [ds.name for ds in SHIPPED]
         name = st.selectbox("Dataset", names, format_func=lambda n: BUILTIN_DATASETS[n].title, key="data.builtin",
-                            index=names.index(state.remembered("", "builtin", "adult")))
+                            index=position(names, state.remembered("", "builtin", "adult")))
         state.remember("", "builtin", name)
         return load_builtin(name), None
     upload = st.file_uploader(
@@ -76,40 +89,75 @@ def edit_schema(source: DataSource) -> Schema | None:
 
 
 def choose_spec(source: DataSource, schema: Schema) -> DatasetSpec | None:
-    """Label, favourable values and sensitive attributes, defaulting to the built-in's paper choice."""
-    frame, default = source.frame, source.default_spec
-    columns = list(frame.columns)
-    label_default = state.remembered(source.name, "label", default.label if default else columns[-1])
+    """Label, favourable values and sensitive attributes, defaulting to the built-in's paper choice.
+
+    A file without a specification starts from the column whose name and values look like a label
+    (:func:`~fairgen_core.data.schema.suggest_label`) and asks for the sensitive attributes.
+    """
+    default = source.default_spec
+    columns = list(source.frame.columns)
+    suggested = default.label if default else suggest_label(schema)
+    kept_label = state.remembered(source.name, "label", suggested)
     left, right = st.columns(2)
-    label = left.selectbox("Label column", columns, index=columns.index(label_default), key=f"{source.name}.label")
+    label = left.selectbox("Label column", columns, key=f"{source.name}.label",
+                           index=columns.index(kept_label if kept_label in columns else suggested))
     state.remember(source.name, "label", label)
-    values = sorted(frame[label].dropna().unique().tolist(), key=str)
+    favourable = choose_favourable(source, label, right)
+    sensitive_columns = choose_sensitive(source, label)
+    attributes = [privileged_rule(source, schema, column) for column in sensitive_columns]
+    if favourable is None or not sensitive_columns or any(a is None for a in attributes):
+        return None
+    return DatasetSpec(label, tuple(favourable), tuple(attributes))
+
+
+def choose_favourable(source: DataSource, label: str, slot: DeltaGenerator) -> list | None:
+    """The favourable value(s) of ``label``, drawn in ``slot``; None (with the reason shown) when there are none."""
+    series, default = source.frame[label], source.default_spec
+    try:
+        require_values(series, "label column")
+    except FairGenError as error:
+        st.error(str(error))
+        return None
+    values = sorted(series.dropna().unique().tolist(), key=str)
     if len(values) > 2:
         st.info(f"'{label}' has {len(values)} distinct values: choose which count as favourable; "
                 "every other value is unfavourable.")
-    favourable_default = state.remembered(source.name, f"{label}.favourable",
-                                          default.favourable if default and default.label == label else values[-1:])
-    favourable = right.multiselect("Favourable label value(s)", values,
-                                   default=[v for v in favourable_default if v in values],
-                                   key=f"{source.name}.{label}.favourable")
+    kept = state.remembered(source.name, f"{label}.favourable",
+                            default.favourable if default and default.label == label else values[-1:])
+    favourable = slot.multiselect("Favourable label value(s)", values, default=[v for v in kept if v in values],
+                                  key=f"{source.name}.{label}.favourable")
     state.remember(source.name, f"{label}.favourable", favourable)
-    candidates = [c for c in columns if c != label]
-    sensitive_default = state.remembered(
-        source.name, "sensitive", [c for c in (default.sensitive_columns if default else ()) if c in candidates]
-    )
-    sensitive_columns = st.multiselect("Sensitive attribute(s)", candidates, default=sensitive_default,
-                                       key=f"{source.name}.{label}.sensitive")
-    state.remember(source.name, "sensitive", sensitive_columns)
-    attributes = [privileged_rule(source, schema, column) for column in sensitive_columns]
     if not favourable:
         st.error(f"Choose at least one favourable value of '{label}'.")
         return None
-    if not attributes:
-        st.error("Choose at least one sensitive attribute.")
-        return None
-    if any(a is None for a in attributes):
-        return None
-    return DatasetSpec(label, tuple(favourable), tuple(attributes))
+    return favourable
+
+
+def choose_sensitive(source: DataSource, label: str) -> list[str]:
+    """The sensitive columns (never the label); while none is chosen, a prompt says what to do.
+
+    A sensitive column that becomes the label is set aside, not forgotten: it is offered again, chosen, when
+    the label changes back. The prompt is an error only after the user has emptied the choice.
+    """
+    candidates = [c for c in source.frame.columns if c != label]
+    kept = state.remembered(source.name, "sensitive",
+                            list(source.default_spec.sensitive_columns) if source.default_spec else [])
+    chosen = st.multiselect("Sensitive attribute(s)", candidates, default=[c for c in kept if c in candidates],
+                            key=f"{source.name}.{label}.sensitive",
+                            on_change=state.remember, args=(source.name, "sensitive.touched", True))
+    set_aside = [label] if label in kept and label not in chosen else []
+    state.remember(source.name, "sensitive", chosen + set_aside)
+    if chosen:
+        return chosen
+    if set_aside:
+        st.info(f"'{label}' is now the label, so it is not offered as a sensitive attribute: choose the sensitive "
+                "attribute(s) among the other columns, or choose another label.")
+    elif state.remembered(source.name, "sensitive.touched", False):
+        st.error("Choose at least one sensitive attribute: the column(s) whose groups the audit compares.")
+    else:
+        st.info("Choose the sensitive attribute(s): the column(s) whose groups (e.g. sex, race, age) the audit "
+                "compares.")
+    return chosen
 
 
 def privileged_rule(source: DataSource, schema: Schema, column: str) -> SensitiveAttribute | None:
@@ -118,11 +166,16 @@ def privileged_rule(source: DataSource, schema: Schema, column: str) -> Sensitiv
     preset = next((a for a in (source.default_spec.sensitive if source.default_spec else ())
                    if a.column == column), None)
     if schema.kind(column) is ColumnKind.NUMERIC:
-        start = preset.threshold if preset and preset.threshold is not None else float(series.median())
+        start = preset.threshold if preset and preset.threshold is not None else float(numeric_values(series).median())
         start = state.remembered(source.name, f"{column}.threshold", start)
         threshold = st.number_input(f"{column}: privileged if ≥", value=float(start), key=f"{source.name}.{column}.t")
         state.remember(source.name, f"{column}.threshold", threshold)
         return SensitiveAttribute(column, threshold=threshold)
+    try:
+        require_values(series, "sensitive attribute")
+    except FairGenError as error:
+        st.error(str(error))
+        return None
     values = series.value_counts().index.tolist()
     start = state.remembered(source.name, f"{column}.privileged",
                              list(preset.privileged) if preset and preset.privileged else values[:1])
@@ -142,7 +195,9 @@ def show_domains(source: DataSource, spec: DatasetSpec) -> None:
     probability = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(table, column_config={"base_rate": probability, "p_unfavourable": probability,
                                        "p_favourable": probability})
-    st.plotly_chart(charts.joint_probability_heatmap(table, spec.n_domains), theme="streamlit", key="data.heatmap")
+    label_names = assign_domains(source.frame, spec).label_names
+    st.plotly_chart(charts.joint_probability_heatmap(table, spec.n_domains, label_names), theme="streamlit",
+                    key="data.heatmap")
 
 
 st.title("Data")
@@ -155,7 +210,7 @@ if chosen is None:
 source, upload_bytes = chosen
 st.markdown(f"**{source.name}** — {len(source.frame):,} rows × {source.frame.shape[1]:,} columns")
 for note in source.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(f":material/info: {note}")
 with st.expander("Preview (first 100 rows)"):
     st.dataframe(source.frame.head(100))
 st.subheader("Columns")

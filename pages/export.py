@@ -113,8 +113,10 @@ def main() -> None:
     # Built on click, outside the page script; the three downloads share one quality assessment.
     quality = cache(partial(assess_quality, model, source.frame, manifest.split, sigma=sigma))
     st.caption(f"The report opens offline in any browser; quality is measured with the baseline noise σ = {sigma:g} "
-               "(as on the Quality page by default). The same numbers come as a flat CSV and as JSON; each is built "
-               "when you click, which takes a few seconds the first time.")
+               "(as on the Quality page by default). Its trade-off and comparison sections need **Compute the "
+               "trade-off** (Fair classifier page) and **Run the comparison methods** (Compare methods page) first; "
+               "without them the report says what to run. The same numbers come as a flat CSV and as JSON; each is "
+               "built when you click, which takes a few seconds the first time.")
     columns = st.columns(3)
     downloads = [("HTML report", report_html, "report", "html", "text/html"),
                  ("metrics (CSV)", metrics_csv, "metrics", "csv", "text/csv"),

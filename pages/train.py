@@ -15,26 +15,28 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from plotly.subplots import make_subplots
 
 from dashboard import state
+from fairgen_core.charts import curve_mode, loss_figure
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec
 from fairgen_core.errors import FairGenError
+from fairgen_core.generator.model import spec_to_dict
 from fairgen_core.jobs import JobState, JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
 
 REFRESH_S = 1.0
 MAX_POINTS = 1_500  # per series: longer histories are thinned before drawing
-LOSS_COLUMNS = 4
 RUNS_LABEL = "Runs in this workspace (newest first)"
-STATE_LABELS = {
-    JobState.QUEUED: "⏳ Queued — waiting for a free training slot",
-    JobState.RUNNING: "🏃 Running",
-    JobState.FINISHED: "✅ Finished",
-    JobState.STOPPED: "⏹️ Stopped",
-    JobState.FAILED: "❌ Failed",
+STATE_LABELS = {  # Material icons: emoji render as empty boxes in some browsers (Debian's Chromium)
+    JobState.QUEUED: ":material/hourglass_top: Queued — waiting for a free training slot",
+    JobState.RUNNING: ":material/play_circle: Running",
+    JobState.FINISHED: ":material/check_circle: Finished",
+    JobState.STOPPED: ":material/stop_circle: Stopped",
+    JobState.FAILED: ":material/error: Failed",
 }
+#: Why a finished run ended, by ``EpochReport.stopped``, for the progress bar.
+END_REASONS = {"early-stopping": "early stopping", "completed": "epoch limit reached"}
 
 
 def training_source(name: str) -> DataSource | None:
@@ -110,6 +112,25 @@ def choose_run(runs: list[RunSummary]) -> None:
         st.rerun()
 
 
+def describe_selection(name: str, spec: DatasetSpec) -> str:
+    """A dataset with its label and sensitive attributes in words (markdown)."""
+    return f"{name} — label `{spec.label}`, sensitive " + "; ".join(a.describe() for a in spec.sensitive)
+
+
+def selection_note(job: TrainingJob, current: tuple[str, DatasetSpec] | None) -> None:
+    """Warn when the run shown was trained on other data, label or sensitive attributes than the current selection."""
+    if current is None:
+        return
+    try:
+        name, spec = job.trained_on()
+    except FairGenError:
+        return  # the run view says what is wrong with the folder
+    if name != current[0] or spec_to_dict(spec) != spec_to_dict(current[1]):
+        st.warning(f"The run shown was trained on **{describe_selection(name, spec)}**, not on the current "
+                   f"selection **{describe_selection(*current)}**: its curves and model are about the data it was "
+                   "trained on. Start a training above for the current selection, or choose another run.")
+
+
 def thin(frame: pd.DataFrame) -> pd.DataFrame:
     """At most ``MAX_POINTS`` evenly spaced rows, the last one kept."""
     step = math.ceil(len(frame) / MAX_POINTS)
@@ -117,16 +138,8 @@ def thin(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def loss_chart(frame: pd.DataFrame, x: str, title: str, key: str) -> None:
-    """One small panel per loss term (their scales differ by orders of magnitude)."""
-    frame = thin(frame)
-    terms = [column for column in frame.columns if column != x]
-    rows = math.ceil(len(terms) / LOSS_COLUMNS)
-    figure = make_subplots(rows=rows, cols=LOSS_COLUMNS, subplot_titles=terms, vertical_spacing=0.5 / rows)
-    for i, term in enumerate(terms):
-        figure.add_trace(go.Scatter(x=frame[x], y=frame[term], mode="lines", name=term, showlegend=False),
-                         row=i // LOSS_COLUMNS + 1, col=i % LOSS_COLUMNS + 1)
-    figure.update_layout(title=title, height=120 + 160 * rows, margin={"t": 80})
-    st.plotly_chart(figure, key=key)
+    """One small panel per loss term (their scales differ by orders of magnitude), titled in words."""
+    st.plotly_chart(loss_figure(thin(frame), x, title), key=key)
 
 
 def show_curves(progress: list[dict[str, Any]]) -> None:
@@ -144,7 +157,7 @@ def show_curves(progress: list[dict[str, Any]]) -> None:
                         for p in progress if p.get("val_fid") is not None])
     if not fid.empty:
         fid = thin(fid)
-        figure = go.Figure([go.Scatter(x=fid["epoch"], y=fid[name], mode="lines", name=name)
+        figure = go.Figure([go.Scatter(x=fid["epoch"], y=fid[name], mode=curve_mode(len(fid)), name=name)
                             for name in ("validation FID", "best so far")])
         figure.update_layout(title="Validation Fréchet distance (lower is better)", height=320,
                              xaxis_title="epoch", yaxis_title="FID")
@@ -152,8 +165,8 @@ def show_curves(progress: list[dict[str, Any]]) -> None:
     fidelity = thin(pd.DataFrame([{"epoch": p["epoch"], "translation fidelity": p["val_translation"]}
                                   for p in progress if p.get("val_translation") is not None]))
     if not fidelity.empty:
-        figure = go.Figure(go.Scatter(x=fidelity["epoch"], y=fidelity["translation fidelity"], mode="lines",
-                                      name="translation fidelity"))
+        figure = go.Figure(go.Scatter(x=fidelity["epoch"], y=fidelity["translation fidelity"],
+                                      mode=curve_mode(len(fidelity)), name="translation fidelity"))
         figure.add_hline(y=1.0, line_dash="dot", annotation_text="as recognisable as real rows")
         figure.update_layout(title="Validation translation fidelity (higher is better): counterfactual translations "
                              "in their target domain ÷ real rows in their own", height=320, xaxis_title="epoch",
@@ -172,10 +185,11 @@ def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, An
         st.warning(notice)
     last = progress[-1] if progress else None
     if last is not None:
-        st.progress(min(last["epoch"] / last["epochs"], 1.0), text=f"Epoch {last['epoch']} of at most {last['epochs']}")
-        speed, eta, fid = st.columns(3)
+        st.progress(*progress_bar(status.state, last))
+        speed, left, fid = st.columns(3)
         speed.metric("Rows per second", f"{last['rows_per_s']:,.0f}")
-        eta.metric("Time left (estimate)", _duration(last["eta_s"]) if status.state.is_active else "—")
+        left.metric("At most left (epoch limit)", _duration(time_to_limit(last)) if status.state.is_active else "—",
+                    help=time_left_help(last))
         fid.metric("Best validation FID", "—" if last.get("best_fid") is None else f"{last['best_fid']:.3f}")
     if not status.state.is_active:
         return
@@ -188,6 +202,31 @@ def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, An
             st.error(f"Could not ask the run to stop: {error}")
         else:
             st.caption("Stopping: the run ends after the current batch and keeps its best model.")
+
+
+def progress_bar(state: JobState, last: dict[str, Any]) -> tuple[float, str]:
+    """The progress bar's fill and text: the epoch while active; once ended, where and why (a full bar)."""
+    epoch, limit = last["epoch"], last["epochs"]
+    if state.is_active:
+        return min(epoch / limit, 1.0), f"Epoch {epoch} of at most {limit}"
+    if state is JobState.FAILED:
+        return min(epoch / limit, 1.0), f"Failed after epoch {epoch} of at most {limit}"
+    reason = "on request" if state is JobState.STOPPED else END_REASONS.get(last.get("stopped"))
+    return 1.0, f"{state.value.capitalize()} at epoch {epoch} of at most {limit}" + (f" ({reason})" if reason else "")
+
+
+def time_to_limit(last: dict[str, Any]) -> float:
+    """Seconds until the epoch limit at the speed so far: the most the run can still take."""
+    return last["elapsed_s"] / max(last["epoch"], 1) * max(last["epochs"] - last["epoch"], 0)
+
+
+def time_left_help(last: dict[str, Any]) -> str:
+    """What the time left means, with the earlier end early stopping would bring."""
+    text = f"Time to epoch {last['epochs']} (the limit) at the current speed."
+    if last["eta_s"] < 0.99 * time_to_limit(last):
+        text += (f" Early stopping ends the run sooner, after about {_duration(last['eta_s'])}, unless the "
+                 "validation score improves again.")
+    return text
 
 
 def _duration(seconds: float) -> str:
@@ -248,8 +287,7 @@ if current is None:
     st.info("Choose a dataset, its label and its sensitive attribute(s) on the **Data** page first.")
 else:
     name, spec = current
-    st.markdown(f"**Data:** {name} — label `{spec.label}`, sensitive "
-                + "; ".join(a.describe() for a in spec.sensitive))
+    st.markdown(f"**Data:** {describe_selection(name, spec)}")
     source = training_source(name)
     if source is not None:
         settings_form(source, spec)
@@ -260,7 +298,9 @@ if run_path is None:
     st.caption("No run yet: start one above.")
 else:
     try:
-        show_run(TrainingJob(run_path))
+        job = TrainingJob(run_path)
+        selection_note(job, current)
+        show_run(job)
     except FairGenError as error:
         st.error(str(error))
 if source is not None and current is not None:

@@ -74,3 +74,39 @@ def test_bad_input_exits_2_with_a_message(args: list[str], message: str, capsys)
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert re.search(message, err), err
+
+
+def _hiring_rows(sep: str, n: int = 60) -> str:
+    return "".join(sep.join(["yes" if i % 3 else "no", "FM"[i % 2], str(20 + i % 30), ""]) + "\n" for i in range(n))
+
+
+def test_inspect_reads_an_excel_export_and_says_what_it_changed(tmp_path, capsys) -> None:
+    rows = "".join(f"{'yes' if i % 3 else 'no'};{'FM'[i % 2]};{20 + i % 30};{i}.{i % 9}00,{i % 7}0;\n"
+                   for i in range(60))
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=;\nhired;sex;age; salary ;religion\n" + rows)
+    assert main(["inspect", str(path), "--label", "hired", "--favourable", "yes", "--sensitive", "sex=M"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 'excel.csv': its first line 'sep=;' (written by Excel) names the separator" in out
+    assert "note: 'excel.csv': column(s) 'salary' hold numbers with a decimal comma" in out
+    assert "removed the spaces around column name(s) ' salary '" in out
+    assert re.search(r"salary\s+numeric", out)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hired,sex,age,religion\n" + _hiring_rows(","),
+         r"sensitive attribute 'religion' is empty \(all 60 values are missing\): choose another column"),
+        ("<!DOCTYPE html>\n<html><body><table><tr><td>hired</td></tr></table></body></html>\n",
+         "'saved.csv' looks like an HTML page, not a CSV: export the table as CSV"),
+        ('[{"hired": "yes", "sex": "F"}, {"hired": "no", "sex": "M"}]',
+         "'saved.csv' looks like a JSON document, not a CSV: export the table as CSV"),
+    ],
+)
+def test_unusual_files_are_diagnosed_by_what_they_are(tmp_path, capsys, text: str, message: str) -> None:
+    path = tmp_path / "saved.csv"
+    path.write_text(text)
+    args = ["inspect", str(path), "--label", "hired", "--favourable", "yes", "--sensitive", "religion=x"]
+    assert main(args) == 2
+    assert re.search(message, capsys.readouterr().err)

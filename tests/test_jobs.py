@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> float:
     return time.monotonic() - start
 
 
+def process_state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (``Z``: a zombie its parent did not reap), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def start(started: list[TrainingJob], root: Path, source: DataSource, config: GeneratorConfig,
           **kwargs) -> TrainingJob:
     job = start_training(root, source, source.default_spec or kwargs.pop("spec"), source.schema, config,
@@ -75,6 +84,15 @@ def test_job_runs_to_the_end_with_progress_and_a_loadable_model(german, started,
     assert "completed after 2 epoch(s)" in (job.path / "worker.log").read_text()
     [listed] = list_runs(tmp_path)
     assert listed.job.path == job.path and listed.name == "german quick" and listed.status.state is JobState.FINISHED
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_finished_worker_is_reaped_not_left_a_zombie(german, started, tmp_path) -> None:
+    job = start(started, tmp_path, german, replace(QUICK, epochs=1), name="reaped")
+    wait_for(lambda: not job.is_active)
+    assert job.status().state is JobState.FINISHED
+    pid = job.status().pid
+    wait_for(lambda: process_state(pid) is None, timeout=10)  # not a <defunct> child of this process
 
 
 def test_stop_ends_a_run_within_seconds_and_keeps_its_checkpoint(german, started, tmp_path) -> None:

@@ -14,13 +14,26 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from fairgen_core.audit import AuditConfig, DataAudit, audit_data, label_imbalance
 from fairgen_core.charts import METRIC_TITLES
 from fairgen_core.cli import main
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, domain_table
 from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation
 from fairgen_core.metrics.paired import describe, paired_differences
-from fairgen_core.report import build_report, metrics_json, metrics_table
+from fairgen_core.report import (
+    METHODS_MISSING,
+    PAIRED_DEFINITION,
+    PM_DEFINITION,
+    SWEEP_MISSING,
+    build_report,
+    disparate_impact_verdict,
+    methods_verdict,
+    metrics_json,
+    metrics_table,
+    sweep_verdict,
+)
 from fairgen_core.runs import METHODS, SWEEP, RunDir
 from tests.app.conftest import german_run_dir  # noqa: F401  (the shared trained German run)
 
@@ -109,7 +122,7 @@ def test_sweep_and_methods_tables_show_mean_and_std(report: str, run: RunDir) ->
     no_tl = sweep[(sweep["method"] == "no TL") & (sweep["metric"] == "average_abs_odds_difference")]["value"]
     assert f"{no_tl.mean():.3f} ± {no_tl.std():.3f}" in report
     assert 'id="sweep"' in report and 'id="methods"' in report
-    assert "The fairest ratio by |Average odds diff.|" in report
+    assert "By |Average odds diff.| against no TL on the same 3 repetitions" in report
     assert "<td>meta_fair</td><td>skipped: needs exactly two groups</td>" in report
 
 
@@ -124,10 +137,13 @@ def test_a_methods_table_of_skipped_methods_still_reports(run: RunDir, frame: pd
     assert page.count('<div id="chart-') == 4  # no methods chart
 
 
-def test_report_without_results_tables_has_no_such_sections(german_run_dir: Path, frame: pd.DataFrame,  # noqa: F811
-                                                            quality: GeneratorQuality) -> None:
+def test_report_without_results_tables_says_what_to_run(german_run_dir: Path, frame: pd.DataFrame,  # noqa: F811
+                                                       quality: GeneratorQuality) -> None:
     plain = build_report(RunDir(german_run_dir), frame, quality=quality)
-    assert 'id="sweep"' not in plain and 'id="methods"' not in plain and 'id="quality"' in plain
+    assert 'id="sweep"' in plain and 'id="methods"' in plain and 'id="quality"' in plain
+    assert html.escape(SWEEP_MISSING) in plain and html.escape(METHODS_MISSING) in plain
+    assert "Compute the trade-off" in plain and "python -m fairgen_core compare RUN_DIR" in plain
+    assert 'id="chart-sweep"' not in plain and 'id="chart-methods"' not in plain
 
 
 def test_metrics_csv_and_json_carry_the_same_numbers(run: RunDir, frame: pd.DataFrame,
@@ -179,3 +195,113 @@ def test_report_shows_translation_fidelity_and_paired_intervals(report: str, run
     assert "Against the Baseline, on the same splits" in report
     assert html.escape(describe(row.difference, row.ci_low, row.ci_high, row.verdict)) in report
     assert "one standard deviation over repetitions" in report  # "±" is defined
+
+
+# -- the data audit ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def audit(run: RunDir) -> DataAudit:
+    """The Data audit page's analysis of the run's data, on the run's split."""
+    source, manifest = run.open_data(), run.read_manifest()
+    return audit_data(source.frame, manifest.spec, schema=source.schema, config=AuditConfig(seed=manifest.split.seed))
+
+
+def test_report_audits_the_data_as_the_data_audit_page_does(report: str, run: RunDir, audit: DataAudit) -> None:
+    assert audit.baseline.n_test == len(run.read_manifest().split.test)  # the baseline is scored on the run's split
+    assert all(f'<section id="{anchor}">' in report for anchor in ("data-fairness", "proxies", "baseline"))
+    imbalance = audit.imbalance
+    assert f"statistical parity difference of {imbalance.statistical_parity_difference:+.3f}" in report
+    assert f"disparate impact of {imbalance.disparate_impact:.2f}" in report
+    assert "This passes the four-fifths rule" in report  # German: 0.648 / 0.723 = 0.90
+    for proxy in audit.proxies.itertuples():
+        assert (f"<tr><td>{html.escape(proxy.column)}</td><td>{proxy.kind}</td><td class=\"n\">{proxy.levels}</td>"
+                f"<td class=\"n\">{proxy.mutual_information:.3f}</td>") in report
+    baseline = audit.baseline
+    assert f"balanced accuracy of {baseline.balanced_accuracy:.3f}" in report
+    for group, row in baseline.by_group.iterrows():
+        assert f"<tr><td>{html.escape(group)}</td><td class=\"n\">{int(row['n'])}</td>" in report
+    for group, matrix in baseline.confusion_matrices().items():
+        head = "".join(f"<th>{html.escape(str(name))}</th>" for name in (group, *matrix.columns))
+        first = "".join(f'<td class="n">{count}</td>' for count in matrix.iloc[0])
+        assert head in report and f"<tr><td>true {html.escape(matrix.index[0])}</td>{first}</tr>" in report
+
+
+@pytest.mark.parametrize(("favourable", "expected"), [
+    ((1, 1), "This passes the four-fifths rule"),
+    ((1, 3), "This fails the four-fifths rule: the rate of s=a is below 80% of that of s=b"),
+    ((3, 1), "This fails the four-fifths rule the other way round: the rate of s=b is below 80% of that of s=a"),
+])
+def test_disparate_impact_is_judged_by_the_four_fifths_rule(favourable: tuple[int, int], expected: str) -> None:
+    labels = [[1] * n + [0] * (4 - n) for n in favourable]
+    frame = pd.DataFrame({"y": labels[0] + labels[1], "s": ["a"] * 4 + ["b"] * 4})
+    spec = DatasetSpec("y", (1,), (SensitiveAttribute("s", ("b",)),), min_domain_rows=1)
+    assert expected in disparate_impact_verdict(domain_table(frame, spec), label_imbalance(frame, spec))
+
+
+def test_plus_minus_and_the_paired_interval_are_defined_where_used(report: str) -> None:
+    assert report.count(html.escape(PM_DEFINITION)) == 2  # under the sweep's and the methods' mean ± std tables
+    assert report.count(html.escape(PAIRED_DEFINITION)) == 2  # under the sweep verdict and the paired table
+
+
+def test_metrics_carry_the_audit(run: RunDir, frame: pd.DataFrame, quality: GeneratorQuality,
+                                 audit: DataAudit) -> None:
+    table = metrics_table(run, frame, quality=quality).set_index(["section", "item", "metric"])["value"]
+    assert table[("data_fairness", "data", "disparate_impact")] == audit.imbalance.disparate_impact
+    top = audit.proxies.iloc[0]
+    assert table[("proxies", top["column"], "mutual_information")] == top["mutual_information"]
+    group = audit.baseline.by_group.index[0]
+    assert table[("baseline", group, "tpr")] == audit.baseline.by_group.loc[group, "tpr"]
+    assert table[("baseline", "overall", "balanced_accuracy")] == audit.baseline.balanced_accuracy
+
+
+# -- verdicts name a winner only when the paired interval excludes zero --------------------------------------------
+NO_TL_GAPS = [0.080, 0.095, 0.100, 0.085, 0.090]
+
+
+def _sweep(gaps_by_ratio: dict[float, list[float]], repetitions: int = 5) -> pd.DataFrame:
+    """A sweep of |average odds| (and a flat balanced accuracy) per repetition, "no TL" at :data:`NO_TL_GAPS`."""
+    rows = [{"method": "no TL", "ratio": math.nan, "repetition": rep, "metric": "average_abs_odds_difference",
+             "value": value} for rep, value in enumerate(NO_TL_GAPS[:repetitions])]
+    for ratio, gaps in gaps_by_ratio.items():
+        rows += [{"method": "transfer", "ratio": ratio, "repetition": rep, "metric": "average_abs_odds_difference",
+                  "value": value} for rep, value in enumerate(gaps[:repetitions])]
+    rows += [{"method": method, "ratio": ratio, "repetition": rep, "metric": "balanced_accuracy",
+              "value": 0.7 + 0.01 * rep}
+             for method, ratio in [("no TL", math.nan), *(("transfer", r) for r in gaps_by_ratio)]
+             for rep in range(repetitions)]
+    return pd.DataFrame(rows)
+
+
+def test_sweep_verdict_does_not_name_a_ratio_whose_lead_is_noise() -> None:
+    # Ratio 0.9 has the lowest mean (0.086 against 0.090), but its paired differences go both ways.
+    text = sweep_verdict(_sweep({0.5: [0.095, 0.100, 0.110, 0.095, 0.100], 0.9: [0.090, 0.080, 0.095, 0.075, 0.090]}))
+    assert "fairest" not in text and "fairer at" not in text and "largest improvement" not in text
+    assert "no detectable difference at ratio 0.9" in text and "less fair at ratio 0.5" in text
+
+
+def test_sweep_verdict_names_a_ratio_whose_interval_excludes_zero() -> None:
+    table = _sweep({0.0: [g - 0.03 for g in NO_TL_GAPS], 0.9: [0.090, 0.080, 0.095, 0.075, 0.090]})
+    text = sweep_verdict(table)
+    paired = paired_differences(table, reference="no TL")
+    best = paired[(paired["ratio"] == 0.0) & (paired["metric"] == "average_abs_odds_difference")].iloc[0]
+    assert "fairer at ratio 0;" in text and "no detectable difference at ratio 0.9" in text
+    assert f"The largest improvement is at ratio 0: {describe(best.difference, best.ci_low, best.ci_high, 'fairer')}" \
+        in text
+
+
+def test_sweep_verdict_of_one_repetition_names_no_ratio() -> None:
+    text = sweep_verdict(_sweep({0.0: [0.05], 0.9: [0.086]}, repetitions=1))
+    assert "no interval can be computed" in text and "ratio 0" not in text and "fairest" not in text
+
+
+def test_methods_verdict_names_only_methods_whose_interval_excludes_zero() -> None:
+    rows = [{"method": method, "ratio": math.nan, "repetition": rep, "metric": "abs_equal_opportunity_difference",
+             "value": value}
+            for method, values in (("baseline", NO_TL_GAPS), ("reweighing", [0.090, 0.080, 0.095, 0.075, 0.090]),
+                                   ("lfr", [g - 0.03 for g in NO_TL_GAPS]))
+            for rep, value in enumerate(values)]
+    text = methods_verdict(pd.DataFrame(rows))
+    assert "lowest" not in text
+    assert "|Equal opportunity diff.|: fairer for lfr (-0.030 [-0.030, -0.030]); no detectable difference for " \
+        "reweighing" in text
+    one = methods_verdict(pd.DataFrame(rows).query("repetition == 0"))
+    assert "no interval can be computed" in one and "lfr" not in one

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -52,6 +52,40 @@ SIGNED_METRICS: tuple[str, ...] = (
 )
 #: Every metric of a results table, in order.
 TABLE_METRICS: tuple[str, ...] = SWEEP_METRICS + SIGNED_METRICS
+#: Told how far an analysis is: ``(cells done, cells in all, the cell just done)``, once with 0 done at the start
+#: (``"starting"``) and then after every cell, e.g. ``(3, 26, "transfer at ratio 0.2, repetition 1 of 2")``.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class CellCounter:
+    """Counts the finished cells of an analysis (a model trained and selected) for a :data:`ProgressCallback`.
+
+    Parameters
+    ----------
+    total : int
+        Cells in all.
+    progress : ProgressCallback or None
+        Told at once (0 done) and after every :meth:`done`; None: nobody listens.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> cells = CellCounter(2, lambda *told: seen.append(told))
+    >>> cells.done("baseline, repetition 1 of 2")
+    >>> seen
+    [(0, 2, 'starting'), (1, 2, 'baseline, repetition 1 of 2')]
+    """
+
+    def __init__(self, total: int, progress: ProgressCallback | None) -> None:
+        self.total, self.finished, self._progress = total, 0, progress
+        if progress is not None:
+            progress(0, total, "starting")
+
+    def done(self, what: str) -> None:
+        """Count one more finished cell, described by ``what``."""
+        self.finished += 1
+        if self._progress is not None:
+            self._progress(self.finished, self.total, what)
 
 
 def test_metrics(y: np.ndarray, predictions: np.ndarray, groups: np.ndarray,
@@ -66,7 +100,8 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                 ratios: Sequence[float] = DEFAULT_RATIOS, repetitions: int = 1,
                 config: ClassifierConfig | None = None, downsampled_ratio: float | None = 0.5,
                 thresholds_ratio: float | None = None,
-                selections: Sequence[str] = (DEFAULT_SELECTION,)) -> pd.DataFrame:
+                selections: Sequence[str] = (DEFAULT_SELECTION,),
+                progress: ProgressCallback | None = None) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of the classifier fine-tuned at every real:synthetic ratio.
 
     Each repetition pre-trains C once on balanced synthetic rows (seed ``config.seed + repetition``) and
@@ -102,6 +137,10 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         selection rule chooses among all the fine-tuned candidates.
     selections : sequence of str
         Selection rules (``"accuracy"``, ``"fair"``); each gives its own rows.
+    progress : ProgressCallback, optional
+        Told at the start (0 cells done) and after every cell: each fine-tuning ratio, "no TL" and the
+        down-sampling ablation, per repetition (the pre-training counts in the first ratio's cell). It does
+        not change the results.
 
     Returns
     -------
@@ -119,8 +158,10 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     group_names = assign_domains(frame, generator.spec).group_names
     validation = Validation(y_val, d_val // 2, tuple(group_names))
     rows: list[dict[str, object]] = []
+    cells = CellCounter(repetitions * (len(ratios) + 1 + (downsampled_ratio is not None)), progress)
     for repetition in range(repetitions):
         seeded = replace(config, seed=config.seed + repetition)
+        which = f"repetition {repetition + 1} of {repetitions}"
         x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed, pairs=seeded.pairs)
         w_real, w_pairs = balanced_weights(seeded, d_train, d_pairs)
         base = pretrain(generator, x_val, y_val, seeded)
@@ -137,6 +178,7 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
             finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=seeded,
                      sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record, ratio=ratio))
             candidates.append((TRANSFER, float(ratio), record.candidates))
+            cells.done(f"{TRANSFER} at ratio {ratio:g}, {which}")
             if thresholds_ratio is not None and abs(ratio - thresholds_ratio) < 1e-9:
                 candidates.append((TRANSFER_THRESHOLDS, float(ratio), threshold_candidates(
                     validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
@@ -147,12 +189,14 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
         record = recorder()
         train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real, on_epoch=hook(record))
         candidates.append((NO_TL, float("nan"), record.candidates))
+        cells.done(f"{NO_TL}, {which}")
         if downsampled_ratio is not None:
             kept = downsampled_rows(d_train, seeded.seed)
             record = recorder()
             finetune(base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val, y_val,
                      ratio=downsampled_ratio, config=seeded, on_epoch=hook(record))
             candidates.append((DOWNSAMPLED, float("nan"), record.candidates))
+            cells.done(f"{DOWNSAMPLED}, {which}")
         for method, ratio, options in candidates:
             for rule in selections:
                 chosen = options[select(options, rule)]

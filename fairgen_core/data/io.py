@@ -1,4 +1,4 @@
-"""Robust CSV reading: encodings, delimiters, header detection, missing-value tokens, size bounds."""
+"""Robust CSV reading: encodings, delimiters, header detection, missing-value tokens, decimal commas, size bounds."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ CANDIDATE_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 _SNIFF_BYTES = 256 * 1024
 _SNIFF_RECORDS = 200
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A number written with a decimal comma and optional dots between thousands: 1234,56 / 1.234,56 / -0,5 / 1.234
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?,\d+$")
+_SEPARATOR_HINT = re.compile(r"^sep=(?P<sep>[^\w\"'\r\n])\r?$", re.IGNORECASE)
+_DOCUMENT_TAGS: tuple[str, ...] = ("<!doctype html", "<html", "<head", "<body")
 _BINARY_SIGNATURES: dict[bytes, str] = {
     b"PK\x03\x04": "a ZIP archive (or an .xlsx/.docx file)",
     b"\x1f\x8b": "a gzip archive",
@@ -62,7 +66,8 @@ class LoadedTable:
     has_header : bool
         Whether the first record was taken as column names.
     warnings : tuple of str
-        Non-fatal findings (renamed duplicate columns, dropped empty columns).
+        Non-fatal findings, each naming the file: an Excel ``sep=`` line used and skipped, columns read with
+        a decimal comma, spaces removed around column names, renamed duplicate columns, dropped empty columns.
     """
 
     frame: pd.DataFrame
@@ -90,7 +95,9 @@ def read_csv(
     name : str, optional
         Name used in messages; defaults to the path's file name or ``"upload"``.
     delimiter : str, optional
-        Field separator; sniffed among ``, ; TAB |`` when omitted.
+        Field separator; when omitted, the one an Excel-style first line ``sep=;`` names (that line is skipped
+        either way), else sniffed among ``, ; TAB |``. In a file not separated by commas, text columns whose
+        values are all numbers with a decimal comma (``1.234,56``) are read as numbers.
     header : bool, optional
         Whether the first record holds column names; detected when omitted.
     limits : ReadLimits
@@ -104,7 +111,8 @@ def read_csv(
     Raises
     ------
     DataReadError
-        If the file is missing, empty, binary or malformed; the message names the file and the fix.
+        If the file is missing, empty, binary, an HTML/XML page or a JSON document, or malformed; the message
+        names the file and the fix.
     DataTooLargeError
         If the file exceeds ``limits``.
 
@@ -119,14 +127,22 @@ def read_csv(
     text, encoding = _decode(raw)
     if not text.strip():
         raise DataReadError(f"{label} contains only whitespace: upload a CSV with a header row and data rows.")
-    sample_records = _sample_records(text)
-    sep = delimiter or _sniff_delimiter(sample_records, label)
+    _reject_document(text, label)
+    hint = _separator_hint(text)
+    skip = 0 if hint is None else 1
+    sample_records = _sample_records(text)[skip:]
+    sep = delimiter or hint or _sniff_delimiter(sample_records, label)
     records = _split_records(sample_records, sep)
     has_header = _detect_header(records) if header is None else header
-    if has_header and len(records) < 2 and text.count("\n") <= 1:
+    if has_header and len(records) < 2 and text.count("\n") - skip <= 1:
         raise DataReadError(f"{label} has a header row but no data rows: add at least one row of data.")
     del text  # the parser reads the bytes: a decoded copy of a 200 MB upload would double the peak memory
-    frame, warnings = _parse(raw, encoding, sep, has_header, label, limits)
+    frame, warnings = _parse(raw, encoding, sep, has_header, label, limits, skip)
+    if hint is not None:
+        warnings.insert(0, f"{label}: its first line 'sep={hint}' (written by Excel) names the separator; "
+                           f"it was used ('{describe_delimiter(hint)}') and that line skipped.")
+    if has_header and sample_records:
+        warnings.extend(_spaced_name_warnings(sample_records[0], sep, label))
     if has_header and records:
         warnings.extend(_duplicate_name_warnings(records[0], label))
     return LoadedTable(frame, label, encoding, sep, has_header, tuple(warnings))
@@ -169,6 +185,31 @@ def _reject_binary(raw: bytes, label: str) -> None:
             f"{label} contains NUL bytes, so it is binary or UTF-16 text, not a CSV: "
             "save it as CSV in UTF-8."
         )
+
+
+def _reject_document(text: str, label: str) -> None:
+    """Refuse an HTML page, XML or JSON document saved under a .csv name, saying what it is."""
+    head = text[:1024].lstrip().lower()
+    tail = text[-1024:].rstrip()[-1:]
+    if head.startswith("<") and any(tag in head for tag in _DOCUMENT_TAGS):
+        what = "an HTML page"
+    elif head.startswith("<?xml"):
+        what = "an XML document"
+    elif head[:1] in ("{", "[") and tail in ("}", "]"):
+        what = "a JSON document"
+    else:
+        return
+    raise DataReadError(
+        f"{label} looks like {what}, not a CSV: export the table as CSV (comma-separated text with a header "
+        "row and one row per line)."
+    )
+
+
+def _separator_hint(text: str) -> str | None:
+    """The separator named by an Excel-style first line ``sep=;``, or None when there is no such line."""
+    end = text.find("\n", 0, 16)
+    match = _SEPARATOR_HINT.match(text[:end] if end >= 0 else text[:16])
+    return match["sep"] if match else None
 
 
 def _decode(raw: bytes) -> tuple[str, str]:
@@ -222,7 +263,8 @@ def _sniff_delimiter(lines: list[str], label: str) -> str:
 
 
 def _is_number(token: str) -> bool:
-    return bool(_NUMBER.match(token.strip()))
+    token = token.strip()
+    return bool(_NUMBER.match(token) or _COMMA_NUMBER.match(token))
 
 
 def _detect_header(records: list[list[str]]) -> bool:
@@ -249,13 +291,14 @@ def _detect_header(records: list[list[str]]) -> bool:
 
 
 def _parse(
-    raw: bytes, encoding: str, sep: str, has_header: bool, label: str, limits: ReadLimits
+    raw: bytes, encoding: str, sep: str, has_header: bool, label: str, limits: ReadLimits, skip: int = 0
 ) -> tuple[pd.DataFrame, list[str]]:
     try:
         frame = pd.read_csv(
             io.BytesIO(raw),
             encoding="utf-8-sig" if encoding == "utf-8" else encoding,
             sep=sep,
+            skiprows=skip,
             header=0 if has_header else None,
             na_values=list(MISSING_TOKENS),
             keep_default_na=False,
@@ -279,7 +322,10 @@ def _parse(
         )
     if frame.empty:
         raise DataReadError(f"{label} has a header row but no data rows: add at least one row of data.")
-    return _clean_columns(frame, has_header, label)
+    frame, warnings = _clean_columns(frame, has_header, label)
+    if sep != ",":  # a comma-separated file cannot hold unquoted decimal commas
+        warnings.extend(_parse_decimal_commas(frame, label))
+    return frame, warnings
 
 
 def _clean_columns(frame: pd.DataFrame, has_header: bool, label: str) -> tuple[pd.DataFrame, list[str]]:
@@ -295,8 +341,69 @@ def _clean_columns(frame: pd.DataFrame, has_header: bool, label: str) -> tuple[p
         names = [n for j, n in enumerate(names) if j not in empty_unnamed]
         warnings.append(f"{label}: dropped {len(empty_unnamed)} empty column(s) without a name.")
     names = [n if n and not n.startswith("Unnamed: ") else f"column_{j + 1}" for j, n in enumerate(names)]
-    frame.columns = names
+    frame.columns = _deduplicate(names)
     return frame, warnings
+
+
+def _deduplicate(names: list[str]) -> list[str]:
+    """Suffix ``.1``, ``.2`` to names that collide once trimmed (``age`` and ``age ``), as pandas does for others."""
+    used: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, k = name, 0
+        while candidate in used:
+            k += 1
+            candidate = f"{name}.{k}"
+        used.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def _parse_decimal_commas(frame: pd.DataFrame, label: str) -> list[str]:
+    """Convert, in place, text columns whose every value is a number with a decimal comma (``1.234,56``).
+
+    A column qualifies when all its non-missing values match a decimal-comma number (dots only between
+    thousands) and at least one holds a comma; the note names the converted columns.
+    """
+    converted, example = [], ""
+    for name in frame.columns:
+        series = frame[name]
+        if not pd.api.types.is_string_dtype(series) or not series.str.contains(",", regex=False, na=False).any():
+            continue
+        text = series.dropna().astype(str).str.strip()
+        if not text.str.match(_COMMA_NUMBER).all():
+            continue
+        with_comma = text[text.str.contains(",", regex=False)]
+        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        frame[name] = pd.to_numeric(plain, errors="coerce").reindex(series.index)
+        converted.append(name)
+        example = example or f"{with_comma.iloc[0]!r} → {float(frame.at[with_comma.index[0], name])}"
+    if not converted:
+        return []
+    return [
+        f"{label}: column(s) {_name_list(converted)} hold numbers with a decimal comma, read as numbers "
+        f"({example}). If they are codes rather than amounts, set their kind to categorical."
+    ]
+
+
+def _spaced_name_warnings(header_line: str, sep: str, label: str) -> list[str]:
+    """Name the columns whose names had spaces around them (the reader removes the spaces)."""
+    try:
+        names = next(csv.reader([header_line.rstrip("\r\n")], delimiter=sep), [])
+    except csv.Error:
+        return []
+    spaced = [name for name in names if name.strip() and name != name.strip()]
+    if not spaced:
+        return []
+    return [
+        f"{label}: removed the spaces around column name(s) {_name_list(spaced)}; refer to them as "
+        f"{_name_list([name.strip() for name in spaced])}."
+    ]
+
+
+def _name_list(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(repr(str(n)) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _duplicate_name_warnings(header: list[str], label: str) -> list[str]:

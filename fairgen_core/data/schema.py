@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -10,6 +12,14 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.errors import SchemaError
+
+TARGET_WORDS: frozenset[str] = frozenset({
+    "label", "target", "class", "outcome", "y", "default", "income", "result", "decision", "response",
+    "approved", "approval", "hired", "admitted", "churn", "fraud", "recid", "recidivism", "survived", "arrested",
+    "diagnosis", "success", "pass", "passed", "frisked",
+})
+"""Words that make a column name look like a prediction target (see :func:`suggest_label`)."""
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 class ColumnKind(StrEnum):
@@ -132,6 +142,8 @@ class Schema:
             if c.kind is ColumnKind.ID:
                 notes.append(f"column '{c.name}' looks like an identifier ({c.n_unique:,} distinct values) and "
                              "is not modelled; set its kind to categorical or numeric to use it.")
+            elif c.kind is ColumnKind.CONSTANT and not c.n_unique:
+                notes.append(f"column '{c.name}' is empty (all values are missing) and is not modelled.")
             elif c.kind is ColumnKind.CONSTANT:
                 notes.append(f"column '{c.name}' has a single value and is not modelled.")
             elif c.kind is ColumnKind.NUMERIC and c.n_non_numeric:
@@ -165,6 +177,62 @@ def infer_schema(frame: pd.DataFrame, rules: InferenceRules = InferenceRules()) 
     ['numeric', 'binary', 'constant']
     """
     return Schema(tuple(_infer_column(frame[name], str(name), rules) for name in frame.columns), rules)
+
+
+def suggest_label(schema: Schema) -> str:
+    """The column most likely to be the label, as a default choice for a file without a specification.
+
+    The first rule that finds a column wins; within a rule the rightmost column (targets tend to come last):
+
+    1. a binary column whose name looks like a target: one of its words (split at non-letters and at
+       camelCase humps) is in :data:`TARGET_WORDS`, e.g. ``default payment next month``, ``Outcome``,
+       ``isFraud``, ``y``;
+    2. a categorical column whose name looks like a target;
+    3. a binary column that is not part of a one-hot group (two or more binary columns named
+       ``PREFIX_VALUE`` with the same prefix, e.g. ``MARRIAGE_1``, ``MARRIAGE_2``);
+    4. any binary column;
+    5. the last column.
+
+    Parameters
+    ----------
+    schema : Schema
+        The table's column kinds.
+
+    Returns
+    -------
+    str
+        A column name.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"default payment": [0, 1, 0], "SEX": [1, 2, 1], "MARRIAGE_1": [0, 1, 1],
+    ...                    "MARRIAGE_2": [1, 0, 0]})
+    >>> suggest_label(infer_schema(df))
+    'default payment'
+    >>> suggest_label(infer_schema(df.drop(columns="default payment")))
+    'SEX'
+    """
+    binary = [c.name for c in schema.columns if c.kind is ColumnKind.BINARY]
+    categorical = [c.name for c in schema.columns if c.kind is ColumnKind.CATEGORICAL]
+    one_hot = _one_hot_columns(binary)
+    for candidates in (
+        [n for n in binary if _looks_like_target(n)],
+        [n for n in categorical if _looks_like_target(n)],
+        [n for n in binary if n not in one_hot],
+        binary,
+    ):
+        if candidates:
+            return candidates[-1]
+    return schema.names[-1]
+
+
+def _looks_like_target(name: str) -> bool:
+    return any(word.lower() in TARGET_WORDS for word in _WORD.findall(name))
+
+
+def _one_hot_columns(names: list[str]) -> set[str]:
+    prefixes = Counter(name.rpartition("_")[0] for name in names if "_" in name)
+    return {name for name in names if "_" in name and prefixes[name.rpartition("_")[0]] >= 2}
 
 
 def numeric_values(series: pd.Series) -> pd.Series:

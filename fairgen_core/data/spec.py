@@ -336,6 +336,25 @@ def require_column(frame: pd.DataFrame, column: str, role: str) -> None:
         raise SpecError(f"{role} column '{column}' is not in the data: {hint}")
 
 
+def require_values(series: pd.Series, role: str) -> None:
+    """Raise :class:`SpecError` when the column ``series`` is empty (every value missing).
+
+    Examples
+    --------
+    >>> try:
+    ...     require_values(pd.Series([None, None], name="sex"), "sensitive attribute")
+    ... except SpecError as error:
+    ...     print(str(error).split(":")[0])
+    sensitive attribute 'sex' is empty (all 2 values are missing)
+    """
+    if series.notna().any():
+        return
+    raise SpecError(
+        f"{role} '{series.name}' is empty (all {len(series):,} values are missing): choose another column, or fill "
+        "in its values in the file."
+    )
+
+
 def _require_columns(frame: pd.DataFrame, spec: DatasetSpec) -> None:
     require_column(frame, spec.label, "label")
     for column in spec.sensitive_columns:
@@ -356,10 +375,9 @@ def _check_roles(spec: DatasetSpec) -> None:
 
 
 def _check_label(series: pd.Series, spec: DatasetSpec) -> None:
+    require_values(series, "label column")
     present = series.dropna()
     values = present.unique().tolist()
-    if not values:
-        raise SpecError(f"label column '{spec.label}' has no values: choose another label column.")
     missing = [v for v in spec.favourable if not matches_values(present, [v]).any()]
     if missing:
         raise SpecError(
@@ -378,6 +396,7 @@ def _check_label(series: pd.Series, spec: DatasetSpec) -> None:
 
 def _check_attribute(series: pd.Series, attribute: SensitiveAttribute, schema: Schema) -> None:
     column = attribute.column
+    require_values(series, "sensitive attribute")
     if attribute.threshold is not None:
         if not schema[column].numeric:
             raise SpecError(

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.classifier.selection import DEFAULT_SELECTION
-from fairgen_core.classifier.sweep import TABLE_METRICS, test_metrics
+from fairgen_core.classifier.sweep import TABLE_METRICS, CellCounter, ProgressCallback, test_metrics
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.mitigations.base import Method, MethodResult
 from fairgen_core.mitigations.data import MethodData, method_data
-from fairgen_core.mitigations.registry import METHODS, evaluate_method
+from fairgen_core.mitigations.registry import METHODS, evaluate_method, get_method
 
 #: Columns of :func:`compare_methods` and :func:`results_table`.
 COMPARE_COLUMNS: tuple[str, ...] = ("method", "ratio", "repetition", "seed", "selection", "metric", "value", "note")
@@ -45,7 +45,8 @@ def results_table(results: Sequence[tuple[int, int, MethodResult]], data: Method
 
 def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                     methods: Sequence[str | Method] = tuple(METHODS), config: ClassifierConfig | None = None,
-                    repetitions: int = 1, selections: Sequence[str] = (DEFAULT_SELECTION,)) -> pd.DataFrame:
+                    repetitions: int = 1, selections: Sequence[str] = (DEFAULT_SELECTION,),
+                    progress: ProgressCallback | None = None) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of every comparison method, repeated with several seeds.
 
     Parameters
@@ -65,6 +66,9 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
         Seeds per method: repetition ``r`` uses ``config.seed + r``.
     selections : sequence of str
         Selection rules; each method is trained once and selected by every rule.
+    progress : ProgressCallback, optional
+        Told at the start (0 cells done) and after every method of every repetition; it does not change the
+        results.
 
     Returns
     -------
@@ -75,8 +79,12 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
     """
     config = config or ClassifierConfig()
     data = method_data(generator, frame, split)
-    results = [(repetition, config.seed + repetition, result)
-               for repetition in range(repetitions) for method in methods
-               for result in evaluate_method(method, data, config, seed=config.seed + repetition,
-                                             selections=selections)]
+    cells = CellCounter(repetitions * len(methods), progress)
+    results: list[tuple[int, int, MethodResult]] = []
+    for repetition in range(repetitions):
+        seed = config.seed + repetition
+        for method in methods:
+            results += [(repetition, seed, result)
+                        for result in evaluate_method(method, data, config, seed=seed, selections=selections)]
+            cells.done(f"{get_method(method).name}, repetition {repetition + 1} of {repetitions}")
     return results_table(results, data)

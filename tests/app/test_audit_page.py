@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -56,6 +58,18 @@ def test_picking_a_column_draws_its_distribution(app: AppTest) -> None:
     assert not app.exception, app.exception
     quantiles = next(df.value for df in app.dataframe if "median" in df.value.columns)
     assert quantiles["n"].to_dict() == {"sex=Female": 16_192, "sex=Male": 32_650}
+
+
+def test_charts_name_the_favourable_label_and_readable_bins(app: AppTest) -> None:
+    app.switch_page(AUDIT).run()
+    app.selectbox(key="audit.adult.column").set_value("fnlwgt").run()
+    assert not app.exception, app.exception
+    figures = {chart.key: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
+    assert figures["audit.heatmap"]["layout"]["xaxis"]["ticktext"] == ["income=&lt;=50K<br>(unfavourable)",
+                                                                       "income=&gt;50K<br>(favourable)"]
+    bins = figures["audit.distribution"]["data"][0]["x"]
+    assert bins[0] == "12,285 – 86,191" and not any("e+" in b for b in bins)
+    assert "a gap of 19.5 percentage points" in " ".join(m.value for m in app.markdown)
 
 
 def test_without_a_valid_choice_it_points_at_the_data_page(app: AppTest) -> None:

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import theme_neutral
-from fairgen_core.charts import tradeoff_figure, with_selected_ratio
+from fairgen_core.charts import ONE_REPETITION_NOTE, tradeoff_figure, with_selected_ratio
 from fairgen_core.cli import main
 from fairgen_core.runs import SWEEP, RunDir
 from fairgen_core.tasks import task_status
@@ -38,6 +38,10 @@ def _metric_values(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
+def _verdict(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Verdict:**"))
+
+
 def test_without_a_run_points_to_training() -> None:
     at = _open(None)
     assert "No trained generator yet" in at.info[0].value
@@ -57,7 +61,9 @@ def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:
     at_zero = _metric_values(at)
     assert at_zero["Balanced accuracy ↑"] == f"{expected:.3f}"
     assert at_zero != at_half
-    assert "2 repetitions" in at.caption[-1].value
+    assert "2 repetitions" in at.caption[-1].value and "bands are ±1 std" in at.caption[-1].value
+    # The verdict judges every ratio by its paired interval against "no TL" (no comparison methods were run).
+    assert _verdict(at).startswith("**Verdict:** By |Average odds diff.| against no TL on the same 2 repetitions: ")
     # The page skips plotly's validation of the marked chart: what it sends must equal the validated figure.
     sent = json.loads(at.get("plotly_chart")[0].proto.spec)
     marked = with_selected_ratio(theme_neutral(tradeoff_figure(table)).to_dict(), 0.0)
@@ -82,3 +88,7 @@ def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path
     assert not at.exception
     assert at.select_slider(key="classifier.ratio").value == 0.5
     assert RunDir(run).read_table(SWEEP)["ratio"].nunique() == 11
+    # One repetition: no ratio is named, and the chart and its caption say there are no error bars.
+    assert "no interval can be computed, so no ratio is named" in _verdict(at)
+    assert "1 repetition: no error bars" in at.caption[-1].value
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"] == ONE_REPETITION_NOTE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -143,10 +144,11 @@ def test_a_started_run_trains_in_the_background_and_shows_its_curves(runs_dir) -
     at.run()
     assert not at.exception and not at.error
     assert job.status().state is JobState.FINISHED
-    assert "✅ Finished" in texts(at) and "completed after 2 epoch(s)" in texts(at)
+    assert ":material/check_circle: Finished" in texts(at) and "completed after 2 epoch(s)" in texts(at)
     charts = [chart.key for chart in at.get("plotly_chart")]
     assert charts == ["train.loss_epochs", "train.loss_steps", "train.fid", "train.translation"]
     assert at.get("progress")[0].value == 100  # percent
+    assert at.get("progress")[0].text == "Finished at epoch 2 of at most 2 (epoch limit reached)"
     assert {d.key for d in at.get("download_button")} >= {"train.download_model", "train.download_manifest"}
 
     other_tab = new_app(ws=workspace)  # a reload or a second tab: same workspace, fresh session
@@ -155,7 +157,7 @@ def test_a_started_run_trains_in_the_background_and_shows_its_curves(runs_dir) -
     assert runs.value is None and len(runs.options) == 1 and runs.options[0].startswith("german · finished · ")
     runs.set_value(str(job.path)).run()
     assert Path(other_tab.session_state[state.RUN_KEY]) == job.path
-    assert "✅ Finished" in texts(other_tab)
+    assert ":material/check_circle: Finished" in texts(other_tab)
 
 
 def test_stop_button_stops_the_run(runs_dir) -> None:
@@ -168,7 +170,8 @@ def test_stop_button_stops_the_run(runs_dir) -> None:
     wait_for(lambda: not job.is_active, timeout=10)
     at.run()
     assert job.status().state is JobState.STOPPED
-    assert "⏹️ Stopped" in texts(at) and "the best model so far is kept" in texts(at)
+    assert ":material/stop_circle: Stopped" in texts(at) and "the best model so far is kept" in texts(at)
+    assert at.get("progress")[0].text.startswith("Stopped at epoch ") and at.get("progress")[0].value == 100
     assert at.get("download_button")
 
 
@@ -185,8 +188,27 @@ def test_checkpoint_upload_checks_the_file_and_becomes_the_current_run(runs_dir,
     job = current_job(at)
     assert job.path.parent.parent == runs_dir and job.status().state is JobState.FINISHED
     at.run()
-    assert "✅ Finished" in texts(at)
+    assert ":material/check_circle: Finished" in texts(at)
     assert [chart.key for chart in at.get("plotly_chart")] == ["train.loss_epochs", "train.fid", "train.translation"]
+
+
+def test_a_run_ended_by_early_stopping_says_so_and_its_one_point_curves_show(runs_dir, german_run_dir) -> None:
+    at = open_train(new_app())
+    load_checkpoint(at, "german.pt", (german_run_dir / "model.pt").read_bytes())
+    job = current_job(at)
+    first = job.progress()[0]  # a run that early stopping ended after its first epoch of at most 300
+    (job.path / "progress.jsonl").write_text(json.dumps({**first, "epochs": 300, "stopped": "early-stopping"}) + "\n")
+    at.run()
+    assert not at.exception
+    bar = at.get("progress")[0]
+    assert (bar.value, bar.text) == (100, "Finished at epoch 1 of at most 300 (early stopping)")
+    assert [m.value for m in at.metric if m.label == "At most left (epoch limit)"] == ["—"]
+    figures = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    for key in ("train.loss_epochs", "train.fid", "train.translation"):
+        assert all("markers" in trace["mode"] for trace in figures[key]["data"]), key
+    losses = figures["train.loss_epochs"]["layout"]
+    assert any(a["text"].startswith("likelihood (reconstruction") for a in losses["annotations"])
+    assert losses["xaxis"]["title"]["text"] == "epoch" and losses["yaxis"]["title"]["text"] == "loss"
 
 
 def test_checkpoint_for_another_spec_is_refused(runs_dir, german_run_dir) -> None:

@@ -56,6 +56,15 @@ def test_sweep_is_deterministic(german) -> None:
     assert not np.isnan(first["value"]).any()
 
 
+def test_progress_is_told_every_cell_without_changing_the_results(german) -> None:
+    generator, frame, split = german
+    told: list[tuple[int, int, str]] = []
+    table = ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG, progress=lambda *cell: told.append(cell))
+    pd.testing.assert_frame_equal(table, ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG))
+    assert told == [(0, 3, "starting"), (1, 3, "transfer at ratio 0.5, repetition 1 of 1"),
+                    (2, 3, "no TL, repetition 1 of 1"), (3, 3, f"{DOWNSAMPLED}, repetition 1 of 1")]
+
+
 def test_bad_ratio_is_refused(german) -> None:
     generator, frame, split = german
     with pytest.raises(FairGenError):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fairgen_core.data.io import ReadLimits, read_csv
+from fairgen_core.data.schema import ColumnKind, infer_schema
 from fairgen_core.errors import DataReadError, DataTooLargeError, FairGenError
 
 
@@ -175,3 +176,61 @@ def test_any_bytes_either_parse_or_raise_fairgen_error(raw: bytes) -> None:
     assert isinstance(table.frame, pd.DataFrame)
     assert table.frame.shape[0] >= 1
     assert np.all([isinstance(c, str) for c in table.frame.columns])
+
+
+def test_decimal_commas_are_read_as_numbers_with_a_note() -> None:
+    raw = ("name;amount;balance;code\n" + "".join(f"p{i};{i}234,{i}6;{i}.234,5;{i},{i}.{i}\n" for i in range(1, 30))
+           + "q;;-0,5;x\n").encode()
+    table = read_csv(raw, name="money.csv")
+    frame = table.frame
+    assert frame["amount"].dtype.kind == "f" and frame.loc[0, "amount"] == 1234.16
+    assert frame["balance"].tolist()[:2] == [1234.5, 2234.5] and frame["balance"].iloc[-1] == -0.5
+    assert frame["amount"].isna().sum() == 1
+    assert frame["code"].dtype.kind != "f"  # '1,1.1' is not a number
+    assert any("'amount', 'balance' hold numbers with a decimal comma" in w for w in table.warnings)
+    assert infer_schema(frame).kind("amount") is ColumnKind.NUMERIC
+
+
+def test_comma_separated_files_keep_quoted_commas_as_text() -> None:
+    table = read_csv(b'id,value\n1,"1,5"\n2,"2,5"\n')
+    assert table.frame["value"].tolist() == ["1,5", "2,5"] and not table.warnings
+
+
+def test_spaces_around_column_names_are_named_in_a_note() -> None:
+    table = read_csv(b"age ,\tsex,hired\n30,F,yes\n40,M,no\n", name="spaced.csv")
+    assert list(table.frame.columns) == ["age", "sex", "hired"]
+    assert any("'age ', '\\tsex'" in w and "refer to them as 'age', 'sex'" in w for w in table.warnings)
+
+
+
+def test_names_that_collide_once_trimmed_are_told_apart() -> None:
+    table = read_csv(b"a;a ;b\n1,5;2;x\n3;4;y\n")
+    assert list(table.frame.columns) == ["a", "a.1", "b"]
+    assert table.frame["a"].tolist() == [1.5, 3.0]
+    assert any("duplicate column name(s) 'a'" in w for w in table.warnings)
+
+
+@pytest.mark.parametrize(("hint", "sep"), [("sep=;", ";"), ("SEP=|", "|"), ("sep=\t", "\t"), ("sep=,", ",")])
+def test_excel_separator_line_is_honoured_and_skipped(hint: str, sep: str) -> None:
+    body = sep.join(["hired", "sex", "note"]) + "\r\n" + "".join(
+        sep.join(["yes" if i % 2 else "no", "F", "a;b" if sep != ";" else "ab"]) + "\r\n" for i in range(5))
+    table = read_csv(f"\ufeff{hint}\r\n{body}".encode(), name="excel.csv")
+    assert table.delimiter == sep and table.has_header
+    assert list(table.frame.columns) == ["hired", "sex", "note"] and len(table.frame) == 5
+    assert any(f"first line '{hint.lower()}'" in w.lower() and "skipped" in w for w in table.warnings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [
+        (b"\n<!DOCTYPE html>\n<html><head><title>x</title></head><body><table></table></body></html>\n",
+         "an HTML page"),
+        (b"<html>\n<body>hired,sex</body></html>", "an HTML page"),
+        (b'[{"hired": "yes", "sex": "F"},\n {"hired": "no", "sex": "M"}]\n', "a JSON document"),
+        (b'{"rows": [{"hired": "yes"}]}', "a JSON document"),
+        (b'<?xml version="1.0"?><rows><row/></rows>', "an XML document"),
+    ],
+)
+def test_web_pages_and_json_saved_as_csv_are_named(raw: bytes, what: str) -> None:
+    with pytest.raises(DataReadError, match=f"'saved.csv' looks like {what}, not a CSV: export the table as CSV"):
+        read_csv(raw, name="saved.csv")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgen_core.data.schema import ColumnKind, infer_schema
+from fairgen_core.data.schema import ColumnKind, infer_schema, suggest_label
 from fairgen_core.errors import SchemaError
 
 
@@ -52,6 +52,13 @@ def test_warnings_name_the_columns(frame: pd.DataFrame) -> None:
     assert any("'score_text' is numeric but has 1 non-numeric" in n for n in notes)
 
 
+def test_an_empty_column_is_called_empty_not_single_valued(frame: pd.DataFrame) -> None:
+    notes = infer_schema(frame.assign(religion=np.nan, notes=pd.Series([None] * len(frame), dtype=object))).warnings()
+    assert any("'religion' is empty (all values are missing) and is not modelled" in n for n in notes)
+    assert any("'notes' is empty" in n for n in notes)
+    assert not any("'religion' has a single value" in n for n in notes)
+
+
 def test_nan_and_inf_count_as_missing() -> None:
     frame = pd.DataFrame({"x": [1.0, np.nan, np.inf, 4.0, 5.5]})
     column = infer_schema(frame)["x"]
@@ -77,3 +84,25 @@ def test_kinds_can_be_overridden(frame: pd.DataFrame) -> None:
 def test_invalid_overrides_raise(frame: pd.DataFrame, overrides: dict, message: str) -> None:
     with pytest.raises(SchemaError, match=message):
         infer_schema(frame).with_kinds(overrides)
+
+
+@pytest.mark.parametrize(
+    ("columns", "label"),
+    [
+        # UCI credit-card default: the target is not last, one-hot columns follow it
+        ({"ID": range(30), "SEX": [1, 2] * 15, "default payment next month": [0, 1, 1] * 10,
+          "MARRIAGE_1": [1, 0, 0] * 10, "MARRIAGE_2": [0, 1, 0] * 10, "MARRIAGE_3": [0, 0, 1] * 10},
+         "default payment next month"),
+        ({"isFraud": [0, 1] * 15, "amount": np.arange(30) * 1.5, "Outcome": ["a", "b", "c"] * 10}, "isFraud"),
+        ({"grade": ["a", "b", "c"] * 10, "target": ["x", "y", "z"] * 10, "sex": ["F", "M"] * 15}, "target"),
+        ({"frisked": [0, 1] * 15, "sex": ["F", "M"] * 15, "build_H": [0, 1] * 15, "build_Z": [1, 0] * 15}, "frisked"),
+        # no target-like name: the last binary column outside the one-hot 'build_*' group
+        ({"sex": ["F", "M"] * 15, "build_H": [0, 1] * 15, "build_Z": [1, 0] * 15}, "sex"),
+        ({"a_1": [0, 1] * 15, "a_2": [1, 0] * 15, "n": np.arange(30) * 0.5}, "a_2"),
+        ({"n": np.arange(30) * 0.5, "city": ["a", "b", "c"] * 10}, "city"),
+    ],
+)
+def test_suggested_label_prefers_target_names_then_binary_columns_outside_one_hot_groups(
+    columns: dict, label: str
+) -> None:
+    assert suggest_label(infer_schema(pd.DataFrame(columns))) == label

@@ -152,3 +152,19 @@ def test_favourable_must_be_chosen_for_text_labels() -> None:
         DatasetSpec("hired", (), (SEX,))
     with pytest.raises(SpecError, match="at least one sensitive attribute"):
         DatasetSpec("hired", ("yes",), ())
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (DatasetSpec("hired", ("yes",), (SensitiveAttribute("religion", ("x",)),)),
+         r"sensitive attribute 'religion' is empty \(all 151 values are missing\): choose another column"),
+        (DatasetSpec("hired", ("yes",), (SensitiveAttribute("religion", threshold=1),)),
+         "sensitive attribute 'religion' is empty"),
+        (DatasetSpec("religion", ("x",), (SEX,)), "label column 'religion' is empty"),
+    ],
+)
+def test_an_empty_column_is_called_empty(spec: DatasetSpec, message: str) -> None:
+    frame = _frame().assign(religion=np.nan)
+    with pytest.raises(SpecError, match=message):
+        validate_spec(frame, infer_schema(frame), spec)

@@ -152,11 +152,12 @@ def attach_run(page: Page, server: str, workspace: str, run: Path) -> None:
 
 
 def train_progress(page: Page) -> tuple[int, int] | None:
-    """(epoch, epochs) from the Train page's progress bar text 'Epoch N of at most M', or None before it shows."""
+    """(epoch, epochs) from the Train page's progress bar ('Epoch N of at most M', 'Stopped at epoch N of at most
+    M (on request)'), or None before it shows."""
     bars = page.locator('[data-testid="stProgress"]')
     if not bars.count():
         return None
-    match = re.search(r"Epoch (\d+) of at most (\d+)", bars.first.inner_text())
+    match = re.search(r"[Ee]poch (\d+) of at most (\d+)", bars.first.inner_text())
     return (int(match[1]), int(match[2])) if match else None
 
 

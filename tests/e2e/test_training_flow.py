@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
 
 EPOCHS = 2_000  # far more than the test waits for, even on a fast machine: it stops the run itself
 LOSSES = "Losses per epoch (mean over steps)"
+RUNNING, STOPPED = re.compile(r"\bRunning\b"), re.compile(r"\bStopped\b")  # the run's state label
 
 
 def epoch_of(page) -> int:
@@ -52,7 +53,7 @@ def test_upload_train_leave_come_back_and_stop(page, server: str, runs_dir: Path
     page.get_by_role("button", name="Start training").click()
 
     # the run starts in the background and its loss chart appears and grows, epoch after epoch
-    wait_text(page, "🏃 Running", timeout_ms=90_000)
+    wait_text(page, RUNNING, timeout_ms=90_000)
     first = poll(lambda: epoch_of(page), lambda e: e >= 1, 90, "the first epoch")
     poll(lambda: plot_points(page, LOSSES), lambda n: n >= 1, 30, "the loss chart")
     points = plot_points(page, LOSSES)
@@ -68,14 +69,14 @@ def test_upload_train_leave_come_back_and_stop(page, server: str, runs_dir: Path
     screenshot(page, "04-audit-upload")
     time.sleep(1)
     open_page(page, server, "Train generator")
-    wait_text(page, "🏃 Running")
+    wait_text(page, RUNNING)
     assert run_list_label(page).startswith("german.data · running · ")
     back = poll(lambda: epoch_of(page), lambda e: e > second, 60, f"epochs beyond {second} after coming back")
     poll(lambda: epoch_of(page), lambda e: e > back, 60, f"epochs beyond {back}: still training")
 
     # stop: reported stopped, long before the epoch limit, with the downloads of a finished run
     page.get_by_role("button", name="Stop training").click()
-    wait_text(page, "⏹️ Stopped", timeout_ms=60_000)
+    wait_text(page, STOPPED, timeout_ms=60_000)
     wait_idle(page)
     assert "Running" not in main_text(page)
     assert run_list_label(page).startswith("german.data · stopped · ")
@@ -102,6 +103,6 @@ def test_the_run_list_shows_a_running_run_as_running(page, server: str) -> None:
     set_number(page, "Epochs (at most)", EPOCHS)
     set_number(page, "Early-stopping patience (0: never)", 0)
     page.get_by_role("button", name="Start training").click()
-    wait_text(page, "🏃 Running", timeout_ms=90_000)
+    wait_text(page, RUNNING, timeout_ms=90_000)
     wait_text(page, re.compile(rf"Epoch \d+ of at most {EPOCHS}"), timeout_ms=90_000)
     assert run_list_label(page).startswith("german · running · "), run_list_label(page)

@@ -37,7 +37,7 @@ from tests.e2e.helpers import (
 ROWS = 400
 EPOCHS = 2_000  # far more than the test waits for: it stops both runs itself once they have a model
 TRAIN_TIMEOUT_S = 120
-ACTIVE = re.compile(r"🏃 Running|⏳ Queued")
+ACTIVE = re.compile(r"\bRunning\b|\bQueued\b")
 
 
 def synthetic_table(prefix: str, seed: int) -> pd.DataFrame:
@@ -154,11 +154,11 @@ def run_options(session: Session) -> list[str]:
 def stop_when_it_has_a_model(session: Session) -> None:
     """Wait (on the Train page) until the run is running and has saved a model, then press Stop."""
     page, job = session.page, TrainingJob(session.run)
-    wait_text(page, "🏃 Running", timeout_ms=TRAIN_TIMEOUT_S * 1000)
+    wait_text(page, re.compile(r"\bRunning\b"), timeout_ms=TRAIN_TIMEOUT_S * 1000)
     poll(lambda: job.model_path.is_file(), bool, TRAIN_TIMEOUT_S, f"a checkpoint in {session.run}")
     wait_idle(page)
     page.get_by_role("button", name="Stop training").click()
-    wait_text(page, "⏹️ Stopped", timeout_ms=60_000)
+    wait_text(page, re.compile(r"\bStopped\b"), timeout_ms=60_000)
     wait_idle(page)
     assert job.status().state is JobState.STOPPED and job.model_path.is_file()
 
@@ -288,7 +288,7 @@ def test_both_runs_were_active_at_once(sessions) -> None:
             assert all(state in ("running", "queued") for state in states), (moment, states)
     # B's run was left alone by A's Stop
     assert b.seen["state after A stopped"] in ("running", "queued")
-    assert "⏹️ Stopped" not in b.seen["train text after A stopped"]
+    assert "Stopped" not in b.seen["train text after A stopped"]
 
 
 def test_each_run_list_shows_only_its_own_run(sessions) -> None:

@@ -129,6 +129,16 @@ def test_compare_methods_gives_the_sweep_layout(german_run: tuple[FairGenerator,
     assert accuracy.mean() > 0.55
 
 
+def test_compare_methods_tells_progress_per_method_and_repetition(
+        german_run: tuple[FairGenerator, pd.DataFrame, Split]) -> None:
+    told: list[tuple[int, int, str]] = []
+    table = compare_methods(*german_run, methods=("baseline",), config=CONFIG, repetitions=2,
+                            progress=lambda *cell: told.append(cell))
+    pd.testing.assert_frame_equal(table, compare_methods(*german_run, methods=("baseline",), config=CONFIG,
+                                                         repetitions=2))
+    assert told == [(0, 2, "starting"), (1, 2, "baseline, repetition 1 of 2"), (2, 2, "baseline, repetition 2 of 2")]
+
+
 def test_results_table_marks_skipped_methods(german: MethodData) -> None:
     skipped = MethodResult("meta_fair", skipped_reason="too slow")
     ran = MethodResult("baseline", german.y_test.copy(), german.y_test.astype(float))
