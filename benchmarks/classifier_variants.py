@@ -40,8 +40,9 @@ from fairgen_core.classifier.training import (  # noqa: E402
 from fairgen_core.config import ClassifierConfig  # noqa: E402
 from fairgen_core.data.datasets import get_builtin  # noqa: E402
 from fairgen_core.data.spec import assign_domains  # noqa: E402
-from fairgen_core.data.splits import split_by_domain  # noqa: E402
+from fairgen_core.data.splits import default_split  # noqa: E402
 from fairgen_core.generator.model import FairGenerator  # noqa: E402
+from fairgen_core.results.table import NO_TL  # noqa: E402
 
 
 def main() -> None:
@@ -65,14 +66,14 @@ def main() -> None:
     for repetition in range(reps):
         model_path = args.experiment / f"rep{repetition}" / "generator" / "model.pt"
         generator = FairGenerator.load(model_path, device="cpu")
-        split = split_by_domain(assign_domains(frame, spec).domain, seed=seed0 + repetition, repetition=repetition)
+        split = default_split(frame, spec, seed=seed0, repetition=repetition)
         x, y, d = encode_rows(generator, frame, split.train)
         x_val, y_val, d_val = encode_rows(generator, frame, split.val)
         x_test, y_test, d_test = encode_rows(generator, frame, split.test)
         names = assign_domains(frame, spec).group_names
         validation = Validation(y_val, d_val // 2, tuple(names))
         pretrained = {}  # variants that differ only in fine-tuning share one pre-trained C
-        for name, overrides in [*variants.items(), ("no TL", None)]:
+        for name, overrides in [*variants.items(), (NO_TL, None)]:
             config = replace(base, seed=seed0 + repetition, **(overrides or {}))
             recorder = EpochRecorder(validation, [])
             w_real, _ = balanced_weights(config, d, d)

@@ -29,8 +29,7 @@ import torch  # noqa: E402
 
 from fairgen_core.config import GeneratorConfig  # noqa: E402
 from fairgen_core.data.datasets import get_builtin  # noqa: E402
-from fairgen_core.data.spec import assign_domains  # noqa: E402
-from fairgen_core.data.splits import split_by_domain  # noqa: E402
+from fairgen_core.data.splits import default_split  # noqa: E402
 from fairgen_core.generator import EpochReport, fit_generator  # noqa: E402
 from fairgen_core.metrics.quality import frechet_distance, noise_baseline  # noqa: E402
 
@@ -77,7 +76,7 @@ def main() -> None:
     dataset = get_builtin("adult")
     frame, spec = dataset.load(), dataset.default_spec()
     schema = dataset.schema(frame)
-    split = split_by_domain(assign_domains(frame, spec).domain, seed=args.seed)
+    split = default_split(frame, spec, seed=args.seed)
     ours = run_fairgen(frame, spec, schema, split, GeneratorConfig(seed=args.seed))
     model = ours.pop("model")
     val = frame.iloc[split.val]

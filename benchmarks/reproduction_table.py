@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fairgen_core.metrics.paired import paired_differences  # noqa: E402  (after the path set-up above)
+from fairgen_core.results.table import BASELINE, NO_TL, at_ratio  # noqa: E402
+from fairgen_core.results.table import TRANSFER as OURS  # noqa: E402
+from fairgen_core.results.table import TRANSFER_CHOSEN_RATIO as CHOSEN  # noqa: E402
+from fairgen_core.results.table import TRANSFER_THRESHOLDS as THRESHOLDS  # noqa: E402
 
 # Values read from the paper's Fig. 2 bars (approximate): EqOpp, AvgOdds, BalAccDiff, BalAcc.
 PAPER: dict[str, dict[str, tuple[float, float, float, float]]] = {
@@ -41,9 +45,6 @@ TABLE_METRICS: dict[str, str] = {BA: "balanced accuracy", EQOPP: "|EqOpp|", AVGO
                                  "abs_statistical_parity_difference": "|SPD|"}
 #: Metrics whose paired difference against the Baseline is shown.
 PAIRED_METRICS: tuple[str, ...] = (EQOPP, AVGODDS, BA)
-OURS, THRESHOLDS, NO_TL, BASELINE = "transfer", "transfer + thresholds", "no TL", "baseline"
-#: Ours with the fine-tuning ratio chosen on validation by the selection rule (the product's default protocol).
-CHOSEN = "transfer, ratio chosen"
 HIGHLIGHT = 0.5
 #: Goal: ours may lose at most this much mean paired balanced accuracy against the Baseline.
 ACCURACY_TOLERANCE = 0.02
@@ -69,7 +70,7 @@ def _row(cells: Iterable[str]) -> str:
 def _rows(frame: pd.DataFrame, method: str, highlight: float) -> pd.DataFrame:
     """A method's rows; for ours only those at the highlighted ratio."""
     rows = frame[frame["method"] == method]
-    return rows[(rows["ratio"] - highlight).abs() < 1e-9] if method == OURS else rows
+    return rows[at_ratio(rows["ratio"], highlight)] if method == OURS else rows
 
 
 def _rules(results: pd.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from fairgen_core.charts import wrap_label
+from fairgen_core.results.charts import wrap_label
 
 #: Streamlit's grey: readable on its light (#ffffff) and dark (#0e1117) backgrounds alike.
 NEUTRAL_GREY = "#808495"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import state
-from fairgen_core.cleanup import MAX_AGE_ENV, MAX_GB_ENV, PruneReport, RetentionPolicy, default_runs_base, prune_runs
+from fairgen_core.cleanup import MAX_AGE_ENV, MAX_GB_ENV, PruneReport, RetentionPolicy, prune_runs
+from fairgen_core.config import default_runs_base
 from fairgen_core.errors import FairGenError
 
 _LOG = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from typing import Any
 import streamlit as st
 
 from dashboard.loading import load_builtin, load_upload
-from fairgen_core.cleanup import SESSION_FOLDER, default_runs_base
+from fairgen_core.cleanup import SESSION_FOLDER
+from fairgen_core.config import default_runs_base
 from fairgen_core.data.sources import DataSource
-from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import spec_from_dict, spec_to_dict
 
 SPEC_KEY = "fairgen.spec"
 DATA_KEY = "fairgen.data"

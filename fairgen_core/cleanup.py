@@ -1,7 +1,7 @@
 """Retention of old run folders on a shared server: delete by age, then by total size, never an active run.
 
-The dashboard keeps one folder per workspace under the runs base (:func:`default_runs_base`), and one run
-folder per training in it::
+The dashboard keeps one folder per workspace under the runs base (:func:`~fairgen_core.config.default_runs_base`),
+and one run folder per training in it::
 
     BASE/
       .fairgen-queue/        the training queue's tickets and slots: never touched
@@ -28,7 +28,6 @@ from typing import Literal
 
 from fairgen_core.errors import FairGenError
 
-RUNS_DIR_ENV = "FAIRGEN_RUNS_DIR"
 MAX_AGE_ENV = "FAIRGEN_RUNS_MAX_AGE_DAYS"
 MAX_GB_ENV = "FAIRGEN_RUNS_MAX_GB"
 DEFAULT_MAX_AGE_DAYS = 30.0
@@ -38,22 +37,11 @@ DAY_S = 86_400.0
 GB = 1e9
 _DISABLED = ("", "0", "none")
 # Mirrors fairgen_core.jobs and fairgen_core.runs, which are imported only when pruning: they load torch, and
-# the dashboard imports this module on every page for default_runs_base().
+# the dashboard app imports this module for its housekeeping on every page.
 _RUN_MARKERS = ("job.json", "manifest.json")
 _QUEUE_FOLDER = ".fairgen-queue"
 #: A workspace's kept upload and choices (for a page reload): pruned by age and size like a finished run.
 SESSION_FOLDER = ".session"
-
-
-def default_runs_base() -> Path:
-    """The folder holding every workspace's run folders: ``$FAIRGEN_RUNS_DIR``, else ``~/.fairgen/runs``.
-
-    Returns
-    -------
-    pathlib.Path
-        The base folder (it need not exist yet).
-    """
-    return Path(os.environ.get(RUNS_DIR_ENV) or Path.home() / ".fairgen" / "runs")
 
 
 def parse_bound(text: str, name: str, default: float | None) -> float | None:

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from fairgen_core.charts import summarise
 from fairgen_core.classifier.selection import SELECTION_RULES
-from fairgen_core.classifier.sweep import SWEEP_METRICS, ratio_sweep
+from fairgen_core.classifier.sweep import ratio_sweep
 from fairgen_core.cleanup import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_MAX_GB,
@@ -24,11 +23,10 @@ from fairgen_core.cleanup import (
     MAX_GB_ENV,
     RetentionPolicy,
     bound_from_env,
-    default_runs_base,
     parse_bound,
     prune_runs,
 )
-from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig
+from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig, default_runs_base
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
@@ -41,13 +39,15 @@ from fairgen_core.data.spec import (
     require_column,
     validate_spec,
 )
-from fairgen_core.data.splits import split_by_domain
+from fairgen_core.data.splits import default_split
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError, SpecError
 from fairgen_core.export import csv_bytes, write_csv
-from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
-from fairgen_core.generator.evaluation import DEFAULT_SIGMA, assess_quality, assess_translation
-from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
-from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
+from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
+from fairgen_core.generator.evaluation import assess_quality, assess_translation, default_sigma
+from fairgen_core.progress import ProgressBar
+from fairgen_core.report import build_report, metrics_json, metrics_table
+from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
 from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
 from fairgen_core.tasks import TaskProgress
 
@@ -335,7 +335,7 @@ def _fit(args: argparse.Namespace) -> int:
         manifest = run.read_manifest()
         split, config = manifest.split, replace(manifest.config, epochs=args.epochs)
     else:
-        split = split_by_domain(assign_domains(source.frame, spec).domain, seed=config.seed)
+        split = default_split(source.frame, spec, seed=config.seed)
         manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)
         run.write_manifest(manifest)
     bar = ProgressBar(sys.stderr)
@@ -371,7 +371,7 @@ def _quality(args: argparse.Namespace) -> int:
     run = RunDir(args.run)
     manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path)
-    sigma = args.sigma or PAPER_NOISE_SIGMA.get(manifest.data, DEFAULT_SIGMA)
+    sigma = args.sigma or default_sigma(manifest.data)
     result = assess_quality(model, source.frame, manifest.split, sigma=sigma, seed=args.seed)
     translation = assess_translation(model, source.frame, manifest.split, pairs=args.pairs, seed=args.seed)
     if args.json:
@@ -411,9 +411,8 @@ def _experiment(args: argparse.Namespace) -> int:
         classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
         jobs=args.jobs,
         progress=printer)
-    shown = result.summary.assign(value=lambda t: t["mean"].map("{:.3f}".format) + " ± "
-                                  + t["std"].map("{:.3f}".format))
-    shown = shown[(shown["ratio"].isna() | ((shown["ratio"] - protocol.highlight_ratio).abs() < 1e-9))
+    shown = result.summary.assign(value=mean_std_column)
+    shown = shown[(shown["ratio"].isna() | at_ratio(shown["ratio"], protocol.highlight_ratio))
                   & shown["metric"].isin(SWEEP_METRICS)]
     print(shown.pivot_table(index=["selection", "method"], columns="metric", values="value", aggfunc="first",
                             sort=False).to_string())
@@ -452,7 +451,7 @@ def _run_table(args: argparse.Namespace, name: str, compute) -> int:
 
 def _print_table_summary(table: pd.DataFrame, path: Path) -> None:
     summary = summarise(table)
-    summary["value"] = summary["mean"].map("{:.3f}".format) + " ± " + summary["std"].map("{:.3f}".format)
+    summary["value"] = mean_std_column(summary)
     summary["row"] = summary["method"] + summary["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
     print(summary.pivot_table(index="row", columns="metric", values="value", aggfunc="first", sort=False).to_string())
     print(f"\nwrote {path}")
@@ -555,30 +554,3 @@ def _report(args: argparse.Namespace) -> int:
                                           ensure_ascii=False), encoding="utf-8")
     print(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - started:.1f} s")
     return 0
-
-
-class ProgressBar:
-    """One self-rewriting terminal line per epoch (a plain line per epoch when not on a terminal)."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.interactive = stream.isatty()
-
-    def update(self, epoch: EpochReport) -> None:
-        done = int(20 * epoch.epoch / epoch.epochs)
-        fid = "-" if epoch.val_fid is None else f"{epoch.val_fid:.3f} (best {epoch.best_fid:.3f})"
-        eta = f"{int(epoch.eta_s // 60):02d}:{int(epoch.eta_s % 60):02d}"
-        fidelity = "-" if epoch.val_translation is None else f"{epoch.val_translation:.2f}"
-        line = (f"epoch {epoch.epoch}/{epoch.epochs} [{'#' * done}{'.' * (20 - done)}] val FID {fid} "
-                f"translation {fidelity} G {epoch.losses['generator']:.2f} D {epoch.losses['discriminator']:.2f} "
-                f"{epoch.rows_per_s:,.0f} rows/s ETA {eta}")
-        if self.interactive:
-            print("\r" + line, end="", file=self.stream, flush=True)
-        else:
-            print(line, file=self.stream, flush=True)
-        if epoch.notice:
-            print(("\n" if self.interactive else "") + f"notice: {epoch.notice}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.interactive:
-            print(file=self.stream)

@@ -1,8 +1,11 @@
-"""Frozen configuration dataclasses shared by the CLI, the dashboard and the library."""
+"""Frozen configuration dataclasses shared by the CLI, the dashboard and the library; runtime settings from the
+environment."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any, Literal, Self
 
 from fairgen_core.errors import FairGenError
@@ -14,6 +17,19 @@ CheckpointMetric = Literal["translation", "fid"]
 #: keeps the source label); ``paper`` flips the group and, at random, the label (the pair takes the target's).
 PairProtocol = Literal["counterfactual", "paper"]
 PAIR_PROTOCOLS: tuple[str, ...] = ("counterfactual", "paper")
+#: The environment variable naming the runs base (:func:`default_runs_base`).
+RUNS_DIR_ENV = "FAIRGEN_RUNS_DIR"
+
+
+def default_runs_base() -> Path:
+    """The folder holding every workspace's run folders: ``$FAIRGEN_RUNS_DIR``, else ``~/.fairgen/runs``.
+
+    Returns
+    -------
+    pathlib.Path
+        The base folder (it need not exist yet).
+    """
+    return Path(os.environ.get(RUNS_DIR_ENV) or Path.home() / ".fairgen" / "runs")
 
 
 def check_pairs(pairs: str) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -31,22 +30,23 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from fairgen_core import charts
 from fairgen_core.classifier.selection import SELECTION_RULES, check_selection
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS, ratio_sweep
 from fairgen_core.config import ClassifierConfig, GeneratorConfig, _Serialisable
-from fairgen_core.data.spec import DatasetSpec, assign_domains
-from fairgen_core.data.splits import Split, split_by_domain
+from fairgen_core.data.spec import DatasetSpec, spec_to_dict
+from fairgen_core.data.splits import Split, default_split
+from fairgen_core.devices import library_versions
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.evaluation import assess_translation
-from fairgen_core.generator.model import FairGenerator, spec_to_dict
+from fairgen_core.generator.model import FairGenerator
 from fairgen_core.generator.training import fit_generator
 from fairgen_core.metrics.paired import paired_differences
 from fairgen_core.mitigations import METHODS, compare_methods
+from fairgen_core.results import charts
+from fairgen_core.results.table import BASELINE, COLUMNS, NO_TL, TRANSFER, at_ratio, summarise
 from fairgen_core.runs import METHODS as METHODS_TABLE
 from fairgen_core.runs import SWEEP, RunDir, frame_hash, new_manifest
 
@@ -99,7 +99,7 @@ class ExperimentConfig(_Serialisable):
         object.__setattr__(self, "selections", tuple(check_selection(r) for r in self.selections))
         if not self.selections:
             raise FairGenError("give at least one selection rule (accuracy, fair).")
-        if not any(abs(r - self.highlight_ratio) < 1e-9 for r in self.ratios):
+        if not any(at_ratio(r, self.highlight_ratio) for r in self.ratios):
             raise FairGenError(f"the highlighted ratio {self.highlight_ratio} must be one of the swept ratios "
                                f"{list(self.ratios)}.")
 
@@ -146,10 +146,6 @@ def _rep_dir(out: Path, repetition: int) -> Path:
     return out / f"rep{repetition}"
 
 
-def _split(frame: pd.DataFrame, spec: DatasetSpec, seed: int, repetition: int) -> Split:
-    return split_by_domain(assign_domains(frame, spec).domain, seed=seed + repetition, repetition=repetition)
-
-
 def _cell_output(task_out: Path, stage: str, repetition: int) -> Path:
     run = _rep_dir(task_out, repetition) / "generator"
     return {"generator": _rep_dir(task_out, repetition) / _DONE, "sweep": run / SWEEP,
@@ -161,7 +157,7 @@ def _run_cell(task: _Task) -> float:
     torch.set_num_threads(task.threads)
     started = time.perf_counter()
     seed = task.experiment.seed + task.repetition
-    split = _split(task.frame, task.spec, task.experiment.seed, task.repetition)
+    split = default_split(task.frame, task.spec, seed=task.experiment.seed, repetition=task.repetition)
     run = RunDir(_rep_dir(task.out, task.repetition) / "generator")
     if task.stage == "generator":
         config = replace(task.generator, seed=seed)
@@ -195,7 +191,8 @@ def _fill_translation(task: _Task) -> None:
     if not (_rep_dir(task.out, task.repetition) / TRANSLATION_FILE).exists():
         model = FairGenerator.load(RunDir(_rep_dir(task.out, task.repetition) / "generator").model_path,
                                    device=task.classifier.device)
-        _write_translation(task, model, _split(task.frame, task.spec, task.experiment.seed, task.repetition))
+        split = default_split(task.frame, task.spec, seed=task.experiment.seed, repetition=task.repetition)
+        _write_translation(task, model, split)
 
 
 def _fingerprint(frame: pd.DataFrame, spec: DatasetSpec, experiment: ExperimentConfig, generator: GeneratorConfig,
@@ -282,10 +279,10 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
                 pending.append((stage, repetition))
     _run_pending(pending, task, record, jobs)
     results = _collect(out, experiment, data_name)
-    summary = charts.summarise(results)
+    summary = summarise(results)
     results.to_csv(out / "results.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    if "baseline" in experiment.methods:
+    if BASELINE in experiment.methods:
         paired_differences(results).to_csv(out / PAIRED_FILE, index=False)
     _translation_table(out, experiment).to_csv(out / TRANSLATION_TABLE, index=False)
     figures = _write_figures(out, results[results["selection"] == experiment.selections[0]],
@@ -339,9 +336,8 @@ def _collect(out: Path, experiment: ExperimentConfig, data_name: str) -> pd.Data
         results["note"] = ""
     results["note"] = results["note"].astype(object).fillna("").astype(str)
     results.insert(0, "dataset", data_name)
-    columns = ["dataset", "method", "ratio", "repetition", "seed", "selection", "metric", "value", "note"]
-    return results[columns].sort_values(["selection", "method", "ratio", "repetition", "metric"], kind="stable",
-                                        ignore_index=True)
+    return results[["dataset", *COLUMNS]].sort_values(["selection", "method", "ratio", "repetition", "metric"],
+                                                      kind="stable", ignore_index=True)
 
 
 def _translation_table(out: Path, experiment: ExperimentConfig) -> pd.DataFrame:
@@ -357,15 +353,14 @@ def _translation_table(out: Path, experiment: ExperimentConfig) -> pd.DataFrame:
 
 def figure_tables(results: pd.DataFrame, highlight_ratio: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows of Fig. 2 (methods, "no TL" and transfer at ``highlight_ratio``) and of Fig. 3 (the sweep)."""
-    transfer = results["method"] == charts.TRANSFER
-    at_ratio = transfer & ((results["ratio"] - highlight_ratio).abs() < 1e-9)
-    sweep = results[transfer | (results["method"] == charts.NO_TL)]
-    return results[~transfer | at_ratio], sweep
+    transfer = results["method"] == TRANSFER
+    sweep = results[transfer | (results["method"] == NO_TL)]
+    return results[~transfer | at_ratio(results["ratio"], highlight_ratio)], sweep
 
 
 def _write_figures(out: Path, results: pd.DataFrame, highlight_ratio: float) -> dict[str, Path]:
     methods_rows, sweep_rows = figure_tables(results, highlight_ratio)
-    baseline = results[results["method"] == "baseline"]
+    baseline = results[results["method"] == BASELINE]
     figures = {
         "fig2_methods": charts.method_bars_figure(methods_rows.dropna(subset=["value"])),
         "fig3_ratio": charts.tradeoff_figure(sweep_rows, selected_ratio=highlight_ratio,
@@ -391,7 +386,6 @@ def _write_manifest(out: Path, fingerprint: dict[str, Any], data_name: str, expe
         "data": data_name, "fingerprint": fingerprint,
         "seeds": {f"rep{r}": experiment.seed + r for r in range(experiment.repetitions)},
         "finished": datetime.now(UTC).isoformat(timespec="seconds"), "timings_s": timings,
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "pandas": pd.__version__,
-                     "numpy": np.__version__},
+        "versions": library_versions(),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))

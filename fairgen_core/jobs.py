@@ -43,10 +43,11 @@ from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.schema import Schema
 from fairgen_core.data.sources import DataSource
-from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
-from fairgen_core.data.splits import split_by_domain
+from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict, validate_spec
+from fairgen_core.data.splits import default_split
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import FairGenerator, resolve_device, spec_from_dict, spec_to_dict
+from fairgen_core.generator.model import FairGenerator
 from fairgen_core.generator.training import EpochReport
 from fairgen_core.runs import MANIFEST, RunDir, frame_hash, new_manifest
 
@@ -588,7 +589,7 @@ def import_checkpoint(
         queue_dir=str(Path(runs_root).resolve()), max_jobs=1,
     )
     (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
-    split = split_by_domain(assign_domains(source.frame, spec).domain, seed=model.config.seed)
+    split = default_split(source.frame, spec, seed=model.config.seed)
     data, data_file = manifest_data(run_dir, description)
     run.write_manifest(new_manifest(data, data_file, source.frame, spec, model.config, split))
     for record in model.history:

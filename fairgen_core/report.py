@@ -26,14 +26,24 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from fairgen_core import charts
 from fairgen_core.audit import BASELINE_RATE_COLUMNS, AuditConfig, BaselineResult, DataAudit, Imbalance, audit_data
 from fairgen_core.data.spec import DatasetSpec, assign_domains, domain_table
-from fairgen_core.generator.evaluation import DEFAULT_SIGMA, GeneratorQuality, assess_quality, assess_translation
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
-from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
+from fairgen_core.results import charts
+from fairgen_core.results.table import (
+    BASELINE,
+    FAIRNESS_METRICS,
+    METRIC_LABELS,
+    METRIC_TITLES,
+    NO_TL,
+    TRANSFER,
+    has_direction,
+    mean_std_column,
+    summarise,
+)
 from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest
 
 #: Columns of :func:`metrics_table`.
@@ -60,17 +70,6 @@ PAIRED_DEFINITION = ("A paired difference is the mean over repetitions of (metho
                      "repetitions). A method or ratio is called fairer, less fair, more or less accurate only when "
                      "that interval excludes zero; otherwise there is no detectable difference. With one repetition "
                      "no interval can be computed.")
-
-
-def default_sigma(dataset: str) -> float:
-    """The FID baseline's noise level: the paper's for Adult and COMPAS, else :data:`DEFAULT_SIGMA`.
-
-    Examples
-    --------
-    >>> default_sigma("compas"), default_sigma("people.csv")
-    (0.12, 0.25)
-    """
-    return PAPER_NOISE_SIGMA.get(dataset, DEFAULT_SIGMA)
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,7 @@ def proxies_verdict(proxies: pd.DataFrame) -> str:
 
 def baseline_verdict(baseline: BaselineResult) -> str:
     """What the audit's logistic-regression baseline reaches, and its largest gaps between groups."""
-    gaps = ", ".join(f"{_title(metric)} {baseline.absolute[metric]:.3f}" for metric in charts.FAIRNESS_METRICS
+    gaps = ", ".join(f"{_title(metric)} {baseline.absolute[metric]:.3f}" for metric in FAIRNESS_METRICS
                      if metric in baseline.absolute)
     return (f"A logistic regression on {len(baseline.features)} columns (not the label or the sensitive attributes), "
             f"fitted on this run's {baseline.n_train:,} training rows and scored on its {baseline.n_test:,} test "
@@ -268,7 +267,7 @@ def training_verdict(summary: Mapping[str, Any]) -> str:
                    "; training had not finished when this report was made.")
 
 
-def sweep_verdict(table: pd.DataFrame, *, reference: str = charts.NO_TL) -> str:
+def sweep_verdict(table: pd.DataFrame, *, reference: str = NO_TL) -> str:
     """Which real:synthetic ratios are fairer than ``reference``, by the paired differences on the same repetitions.
 
     A ratio is called fairer (or less fair) only when the 95% bootstrap interval of its mean paired difference to
@@ -288,14 +287,14 @@ def sweep_verdict(table: pd.DataFrame, *, reference: str = charts.NO_TL) -> str:
         One or two plain sentences.
     """
     values = table.dropna(subset=["value"])
-    transfer = values[values["method"] == charts.TRANSFER]
+    transfer = values[values["method"] == TRANSFER]
     gap = next((m for m in SWEEP_VERDICT_METRICS if m in set(transfer["metric"])), None)
     if gap is None:
         return "The sweep has none of the fairness gaps this report judges by."
     if reference not in set(values["method"]):
         return f"The sweep has no '{reference}' rows to compare the ratios with."
     paired = paired_differences(values[values["metric"].isin([gap, "balanced_accuracy"])], reference=reference)
-    paired = paired[paired["method"] == charts.TRANSFER]
+    paired = paired[paired["method"] == TRANSFER]
     gaps = paired[paired["metric"] == gap]
     repetitions = int(gaps["n"].max())
     if repetitions < 2:
@@ -325,10 +324,10 @@ def methods_verdict(table: pd.DataFrame) -> str:
     paired difference to the Baseline excludes zero (:func:`~fairgen_core.metrics.paired.paired_differences`).
     """
     values = table.dropna(subset=["value"])
-    ranked = [m for m in dict.fromkeys(values["metric"]) if charts.has_direction(str(m))]
+    ranked = [m for m in dict.fromkeys(values["metric"]) if has_direction(str(m))]
     if not ranked:
         return "The methods table has no metric this report can rank."
-    if "baseline" not in set(values["method"]):
+    if BASELINE not in set(values["method"]):
         return "The methods table has no Baseline to compare the methods with."
     paired = paired_differences(values[values["metric"].isin(ranked)])
     repetitions = int(paired["n"].max()) if len(paired) else 0
@@ -346,7 +345,7 @@ def methods_verdict(table: pd.DataFrame) -> str:
 
 
 def _title(metric: str) -> str:
-    return charts.METRIC_TITLES.get(metric, metric).rstrip(" ↑↓")
+    return METRIC_LABELS.get(metric, metric)
 
 
 def _describe(row: pd.Series, *, judged: bool = True) -> str:
@@ -460,7 +459,7 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
                          "holdout_exact_copy_share")]
     for section, table in (("sweep", evidence.sweep), ("methods", evidence.methods)):
         if table is not None:
-            for row in charts.summarise(table).itertuples(index=False):
+            for row in summarise(table).itertuples(index=False):
                 item = str(row.method) if pd.isna(row.ratio) else f"{row.method} @ {row.ratio:g}"
                 rows += [(section, item, f"{row.metric} mean", row.mean), (section, item, f"{row.metric} std", row.std)]
     table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
@@ -753,19 +752,15 @@ def _marginals_sentence(marginals: pd.DataFrame) -> str:
             "KS and TV distances run from 0 (same distribution) to 1 (no overlap).")
 
 
-def _pm(row: pd.Series) -> str:
-    return f"{row['mean']:.3f} ± {row['std']:.3f}" if row["n"] > 1 else f"{row['mean']:.3f}"
-
-
 def _results_html(table: pd.DataFrame, name: str) -> str:
-    summary = charts.summarise(table)
+    summary = summarise(table)
     metrics = list(dict.fromkeys(summary["metric"]))
     rows = []
     for (method, ratio), group in summary.groupby(["method", "ratio"], dropna=False, sort=False):
-        cells = {row["metric"]: _pm(row) for _, row in group.iterrows()}
+        cells = dict(zip(group["metric"], mean_std_column(group)))
         rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics],
                      int(group["n"].max())))
-    header = ["method", "ratio", *[charts.METRIC_TITLES.get(m, m) for m in metrics], "repetitions"]
+    header = ["method", "ratio", *[METRIC_TITLES.get(m, m) for m in metrics], "repetitions"]
     body = _table(header, rows, numeric=[False, True, *[True] * len(metrics), True]) + f"<p>{_e(PM_DEFINITION)}</p>"
     if "note" in table.columns:
         notes = table.dropna(subset=["note"]).drop_duplicates("method")
@@ -776,8 +771,8 @@ def _results_html(table: pd.DataFrame, name: str) -> str:
         return body
     safe = table.assign(method=table["method"].map(lambda v: html.escape(str(v))),
                         metric=table["metric"].map(lambda v: html.escape(str(v))))
-    known = [m for m in metrics if m in charts.METRIC_TITLES] or [html.escape(str(m)) for m in metrics]
-    if name == "sweep" and (summary["method"] == charts.TRANSFER).any():
+    known = [m for m in metrics if m in METRIC_TITLES] or [html.escape(str(m)) for m in metrics]
+    if name == "sweep" and (summary["method"] == TRANSFER).any():
         figure = charts.tradeoff_figure(safe, metrics=known)
     else:
         figure = charts.method_bars_figure(safe, metrics=known)
@@ -802,19 +797,19 @@ def _paired_html(evidence: RunEvidence) -> str:
     """Every method's (and ours') paired difference to the Baseline with its interval, or why there is none."""
     tables = [t for t in (evidence.methods, evidence.sweep) if t is not None]
     combined = pd.concat(tables, ignore_index=True)
-    combined = combined[combined["metric"].isin(charts.METRIC_TITLES)]
+    combined = combined[combined["metric"].isin(METRIC_TITLES)]
     title = "<h3>Against the Baseline, on the same splits</h3>"
-    if combined["repetition"].nunique() < 2 or "baseline" not in set(combined["method"]):
+    if combined["repetition"].nunique() < 2 or BASELINE not in set(combined["method"]):
         return title + _p("Paired differences need the Baseline and 2 or more repetitions (10 for conclusions): "
                           "fairness gaps move by about 0.05 either way between runs, so one repetition cannot tell "
                           "methods apart. Run the comparison and the trade-off with more repetitions.")
     paired = paired_differences(combined)
-    metrics = [m for m in charts.METRIC_TITLES if m in set(paired["metric"])]
+    metrics = [m for m in METRIC_TITLES if m in set(paired["metric"])]
     rows = []
     for (method, ratio), group in paired.groupby(["method", "ratio"], dropna=False, sort=False):
         cells = {r.metric: describe(r.difference, r.ci_low, r.ci_high, r.verdict) for r in group.itertuples() if r.n}
         rows.append((method, "—" if pd.isna(ratio) else f"{ratio:g}", *[cells.get(m, "—") for m in metrics]))
-    header = ["method", "ratio", *[charts.METRIC_TITLES[m] for m in metrics]]
+    header = ["method", "ratio", *[METRIC_TITLES[m] for m in metrics]]
     return (title + f"<p>{_e(PAIRED_DEFINITION)} The reference here is the Baseline.</p>"
             + _table(header, rows, numeric=[False, True, *[False] * len(metrics)]))
 

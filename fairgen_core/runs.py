@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,15 +21,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.sources import DataSource, open_data
-from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.data.splits import Split
+from fairgen_core.devices import library_versions
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import spec_from_dict, spec_to_dict
 from fairgen_core.generator.training import EpochReport
 
 MANIFEST, PROGRESS, MODEL = "manifest.json", "progress.jsonl", "model.pt"
@@ -84,10 +82,8 @@ class RunManifest:
 def new_manifest(data: str, data_file: str | None, frame: pd.DataFrame, spec: DatasetSpec,
                  config: GeneratorConfig, split: Split) -> RunManifest:
     """A manifest for a run starting now."""
-    versions = {"python": platform.python_version(), "torch": torch.__version__, "pandas": pd.__version__,
-                "numpy": np.__version__}
     return RunManifest(data, data_file, frame_hash(frame), spec, config, split,
-                       datetime.now(UTC).isoformat(timespec="seconds"), versions)
+                       datetime.now(UTC).isoformat(timespec="seconds"), library_versions())
 
 
 class RunDir:

@@ -22,13 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from fairgen_core.cli import ProgressBar
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
-from fairgen_core.data.spec import assign_domains
-from fairgen_core.data.splits import split_by_domain
+from fairgen_core.data.splits import default_split
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, resolve_device
+from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
 from fairgen_core.jobs import (
     DATA,
     HEARTBEAT_S,
@@ -44,6 +43,7 @@ from fairgen_core.jobs import (
     take_slot,
     write_status,
 )
+from fairgen_core.progress import ProgressBar
 from fairgen_core.runs import RunDir, frame_hash, new_manifest
 
 POLL_S = 0.25
@@ -175,7 +175,7 @@ def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _S
     resolve_device(job.config.device)
     source = load_table(run_dir, job)
     schema = source.schema.with_kinds(job.kinds)
-    split = split_by_domain(assign_domains(source.frame, job.spec).domain, seed=job.config.seed)
+    split = default_split(source.frame, job.spec, seed=job.config.seed)
     run = RunDir(run_dir)
     data, data_file = manifest_data(run_dir, job)
     run.write_manifest(new_manifest(data, data_file, source.frame, job.spec, job.config, split))

@@ -11,18 +11,21 @@ import streamlit as st
 from dashboard import run_cache, state
 from dashboard.background import analysis_controls
 from dashboard.charts import theme_neutral
-from fairgen_core.charts import (
-    FAIRNESS_METRICS,
-    METRIC_TITLES,
-    NO_TL,
-    TRANSFER,
-    summarise,
-    tradeoff_figure,
-    with_selected_ratio,
-)
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.report import sweep_verdict
+from fairgen_core.results.charts import tradeoff_figure, with_selected_ratio
+from fairgen_core.results.table import (
+    BASELINE,
+    FAIRNESS_METRICS,
+    METRIC_LABELS,
+    METRIC_TITLES,
+    NO_TL,
+    TRANSFER,
+    at_ratio,
+    mean_std_text,
+    summarise,
+)
 from fairgen_core.runs import METHODS, SWEEP
 
 st.title("Fair classifier & trade-off")
@@ -35,7 +38,7 @@ def selected_values(summary: pd.DataFrame, method: str, ratio: float | None) -> 
     """Mean and std per metric of one method (and ratio) from a :func:`summarise` table."""
     rows = summary[summary["method"] == method]
     if ratio is not None:
-        rows = rows[(rows["ratio"] - ratio).abs() < 1e-9]
+        rows = rows[at_ratio(rows["ratio"], ratio)]
     return {row.metric: (row.mean, row.std) for row in rows.itertuples()}
 
 
@@ -54,7 +57,8 @@ class TradeoffView:
     reference : dict
         Mean and std per metric of the method the deltas compare with.
     reference_name : str
-        ``"baseline"``, or ``"no TL"`` when the comparison methods were not run.
+        :data:`~fairgen_core.results.table.BASELINE`, or :data:`~fairgen_core.results.table.NO_TL` when the
+        comparison methods were not run.
     repetitions : int
         Repetitions behind the means.
     paired : dict
@@ -81,8 +85,8 @@ def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> Trade
     table = sweep if references is None else pd.concat([sweep, references], ignore_index=True)
     summary = summarise(table)
     ratios = sorted(sweep.loc[sweep["method"] == TRANSFER, "ratio"].dropna().unique().tolist())
-    baseline = selected_values(summary, "baseline", None)
-    reference, reference_name = (baseline, "baseline") if baseline else (selected_values(summary, NO_TL, None), NO_TL)
+    baseline = selected_values(summary, BASELINE, None)
+    reference, reference_name = (baseline, BASELINE) if baseline else (selected_values(summary, NO_TL, None), NO_TL)
     repetitions = int(sweep["repetition"].nunique())
     return TradeoffView(
         chart=theme_neutral(tradeoff_figure(sweep, references=references)).to_dict(), ratios=ratios,
@@ -118,11 +122,12 @@ def tradeoff(view: TradeoffView) -> None:
     state.remember("classifier", "ratio", ratio)
     chosen, reference = view.by_ratio[ratio], view.reference
     for column, metric in zip(st.columns(len(METRIC_TITLES)), METRIC_TITLES):
-        mean, std = chosen.get(metric, (float("nan"), 0.0))
+        mean, std = chosen.get(metric, (float("nan"), float("nan")))
         delta = mean - reference[metric][0] if metric in reference else None
         column.metric(METRIC_TITLES[metric], f"{mean:.3f}", None if delta is None else f"{delta:+.3f}",
                       delta_color="normal" if metric not in FAIRNESS_METRICS else "inverse",
-                      help=f"± {std:.3f} over repetitions; change versus {view.reference_name}")
+                      help=f"{mean_std_text(mean, std)} (mean ± std over {view.repetitions} repetition(s)); "
+                           f"change versus {view.reference_name}")
     # The marked chart is an already validated figure plus plain marker traces: skipping plotly's validation saves
     # ~20 ms per slider move (tests/app/test_classifier_page.py checks the JSON is the same), and theme=None with
     # a theme-neutral figure ~50 ms of browser time (docs/benchmarks.md).
@@ -134,7 +139,7 @@ def tradeoff(view: TradeoffView) -> None:
     verdicts = view.paired.get(ratio)
     if verdicts:
         st.markdown(f"**Against {view.reference_name}, on the same splits** (mean paired difference, 95% bootstrap "
-                    "interval): " + "; ".join(f"{METRIC_TITLES[m].rstrip(' ↑↓')} {text}"
+                    "interval): " + "; ".join(f"{METRIC_LABELS[m]} {text}"
                                                for m, text in verdicts.items()))
 
 
@@ -152,5 +157,5 @@ if sweep_table is None:
     st.info("No trade-off yet for this run: compute it above.")
     st.stop()
 methods_table = run_cache.run_table(run_dir, METHODS)
-baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == "baseline"]
+baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == BASELINE]
 tradeoff(tradeoff_view(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None))

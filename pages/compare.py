@@ -7,9 +7,17 @@ import streamlit as st
 
 from dashboard import run_cache, state
 from dashboard.background import analysis_controls
-from fairgen_core.charts import FAIRNESS_METRICS, METRIC_TITLES, TRANSFER, method_bars_figure, pareto_figure, summarise
 from fairgen_core.classifier.selection import RULE_DESCRIPTIONS
 from fairgen_core.metrics.paired import describe, paired_differences
+from fairgen_core.results.charts import method_bars_figure, pareto_figure
+from fairgen_core.results.table import (
+    FAIRNESS_METRICS,
+    METRIC_TITLES,
+    TRANSFER,
+    at_ratio,
+    mean_std_column,
+    summarise,
+)
 from fairgen_core.runs import METHODS, SWEEP
 
 st.title("Compare methods")
@@ -34,7 +42,7 @@ sweep = run_cache.run_table(run_dir, SWEEP)
 ratio = float(state.remembered("classifier", "ratio", 0.5))
 rows = [methods]
 if sweep is not None:
-    chosen = sweep[(sweep["method"] == TRANSFER) & ((sweep["ratio"] - ratio).abs() < 1e-9)]
+    chosen = sweep[(sweep["method"] == TRANSFER) & at_ratio(sweep["ratio"], ratio)]
     rows.append(chosen)
     st.caption(f"Ours is the transfer-learned classifier at ratio {ratio:.1f} (set on the **Fair classifier** page).")
 else:
@@ -56,7 +64,7 @@ st.caption("Up and to the left is better. Points on the dotted line are not beat
 
 summary = summarise(combined.dropna(subset=["value"]))
 summary = summary[summary["metric"].isin(METRIC_TITLES)]
-summary["value"] = summary["mean"].map("{:.3f}".format) + " ± " + summary["std"].map("{:.3f}".format)
+summary["value"] = mean_std_column(summary)
 summary["method"] = summary["method"] + summary["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:.1f}")
 st.dataframe(summary.pivot_table(index="method", columns="metric", values="value", aggfunc="first", sort=False)
              .rename(columns=METRIC_TITLES))

@@ -12,9 +12,9 @@ import streamlit as st
 
 from dashboard import run_cache
 from fairgen_core.export import csv_bytes, safe_file_name, translated_pairs
-from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality
+from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, default_sigma
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.report import build_report, default_sigma, metrics_json, metrics_table
+from fairgen_core.report import build_report, metrics_json, metrics_table
 from fairgen_core.runs import RunDir
 
 MAX_ROWS = 1_000_000

@@ -9,11 +9,11 @@ import streamlit as st
 
 from dashboard import run_cache
 from fairgen_core.data.schema import ColumnKind
-from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, correlation_gaps
+from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, correlation_gaps, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
-from fairgen_core.report import default_sigma, domain_fid_figure, domain_rows
+from fairgen_core.report import domain_fid_figure, domain_rows
 from fairgen_core.runs import RunDir
 
 MAX_CATEGORIES = 30

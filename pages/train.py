@@ -14,16 +14,15 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 from dashboard import state
-from fairgen_core.charts import curve_mode, loss_figure
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import DataSource
-from fairgen_core.data.spec import DatasetSpec
+from fairgen_core.data.spec import DatasetSpec, spec_to_dict
+from fairgen_core.devices import describe_auto_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import spec_to_dict
 from fairgen_core.jobs import JobState, JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
+from fairgen_core.results.charts import curve_mode, loss_figure
 
 REFRESH_S = 1.0
 MAX_POINTS = 1_500  # per series: longer histories are thinned before drawing
@@ -48,13 +47,6 @@ def training_source(name: str) -> DataSource | None:
     return source
 
 
-def device_caption() -> str:
-    """What ``auto`` will use."""
-    if torch.cuda.is_available():
-        return f"GPU: {torch.cuda.get_device_name(0)}"
-    return "CPU (no GPU found)"
-
-
 def settings_form(source: DataSource, spec: DatasetSpec) -> None:
     """Hyper-parameters and the Start button; a started job becomes the current run."""
     defaults = GeneratorConfig()
@@ -76,7 +68,7 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
         seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=defaults.seed, key="train.seed")
         device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train.device",
                           index=["auto", "cpu", "cuda"].index(defaults.device))
-        st.caption(device_caption())
+        st.caption(describe_auto_device())
         submitted = st.form_submit_button("Start training", type="primary", key="train.start")
     if not submitted:
         return

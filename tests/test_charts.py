@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from fairgen_core.charts import MIN_SPAN, ONE_REPETITION_NOTE, axis_range, tradeoff_figure
+from fairgen_core.results.charts import MIN_SPAN, ONE_REPETITION_NOTE, axis_range, tradeoff_figure
 
 GAP, ACCURACY = "average_abs_odds_difference", "balanced_accuracy"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgen_core.classifier.sweep import SWEEP_METRICS
 from fairgen_core.cli import main
 from fairgen_core.config import ClassifierConfig, GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
 from fairgen_core.errors import FairGenError
 from fairgen_core.experiment import CellDone, ExperimentConfig, run_experiment
+from fairgen_core.results.table import SWEEP_METRICS
 
 GERMAN = get_builtin("german")
 SMALL = {"experiment": ExperimentConfig(repetitions=2, ratios=(0.0, 0.5, 1.0), methods=("baseline", "reweighing")),

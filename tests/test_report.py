@@ -15,7 +15,6 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from fairgen_core.audit import AuditConfig, DataAudit, audit_data, label_imbalance
-from fairgen_core.charts import METRIC_TITLES
 from fairgen_core.cli import main
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, domain_table
 from fairgen_core.export import csv_bytes
@@ -34,6 +33,7 @@ from fairgen_core.report import (
     metrics_table,
     sweep_verdict,
 )
+from fairgen_core.results.table import METRIC_TITLES
 from fairgen_core.runs import METHODS, SWEEP, RunDir
 from tests.app.conftest import german_run_dir  # noqa: F401  (the shared trained German run)
 

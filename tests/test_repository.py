@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
+from fairgen_core.results import table
 from tests.conftest import REPO_ROOT
 
 
@@ -20,6 +23,30 @@ def test_core_never_imports_streamlit() -> None:
     offenders = [str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "fairgen_core").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.MULTILINE)]
     assert offenders == []
+
+
+def test_pages_never_import_torch() -> None:
+    offenders = [str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "pages").rglob("*.py")
+                 if re.search(r"^\s*(import|from)\s+torch\b", path.read_text(), re.MULTILINE)]
+    assert offenders == []
+
+
+def _string_literals(folders: tuple[str, ...], values: set[str]) -> list[str]:
+    """``path:line 'value'`` of every string literal in ``folders`` that is exactly one of ``values``."""
+    paths: list[Path] = [path for folder in folders for path in sorted((REPO_ROOT / folder).rglob("*.py"))]
+    return [f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.value!r}" for path in paths
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in values]
+
+
+def test_method_names_are_typed_only_in_the_results_table() -> None:
+    produced = {table.TRANSFER, table.TRANSFER_CHOSEN_RATIO, table.TRANSFER_THRESHOLDS, table.NO_TL, table.DOWNSAMPLED}
+    home = f"{Path(table.__file__).relative_to(REPO_ROOT)}:"
+    offenders = [hit for hit in _string_literals(("fairgen_core", "dashboard", "pages"), produced)
+                 if not hit.startswith(home)]
+    assert offenders == []
+    # The report's audit section is also called "baseline"; front ends name the Baseline method only by constant.
+    assert _string_literals(("dashboard", "pages"), {table.BASELINE}) == []
 
 
 def test_no_unsafe_deserialisation_in_product_code() -> None:

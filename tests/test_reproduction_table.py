@@ -12,8 +12,8 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from fairgen_core.charts import summarise
 from fairgen_core.metrics.paired import paired_differences
+from fairgen_core.results.table import summarise
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "reproduction_table.py"
 RULES = ("accuracy", "fair")

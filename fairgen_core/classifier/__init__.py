@@ -1,7 +1,7 @@
 """The paper's classifier C: pre-training on balanced synthetic rows, fine-tuning with synthetic pairs."""
 
 from fairgen_core.classifier.model import MLPClassifier
-from fairgen_core.classifier.sweep import DEFAULT_RATIOS, SWEEP_METRICS, ratio_sweep
+from fairgen_core.classifier.sweep import DEFAULT_RATIOS, ratio_sweep
 from fairgen_core.classifier.training import (
     FairClassifier,
     TrainResult,
@@ -24,7 +24,6 @@ from fairgen_core.config import ClassifierConfig
 
 __all__ = [
     "DEFAULT_RATIOS",
-    "SWEEP_METRICS",
     "ClassifierConfig",
     "FairClassifier",
     "MLPClassifier",

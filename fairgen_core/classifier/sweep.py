@@ -33,25 +33,18 @@ from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.fairness import fairness_report
+from fairgen_core.results.table import (
+    COLUMNS,
+    DOWNSAMPLED,
+    NO_TL,
+    TABLE_METRICS,
+    TRANSFER,
+    TRANSFER_CHOSEN_RATIO,
+    TRANSFER_THRESHOLDS,
+    at_ratio,
+)
 
-TRANSFER, NO_TL = "transfer", "no TL"
-DOWNSAMPLED = "down-sampled TL"
-#: Ours with group-specific thresholds fitted on validation (:mod:`fairgen_core.classifier.thresholds`).
-TRANSFER_THRESHOLDS = "transfer + thresholds"
-#: Ours with the real:synthetic ratio chosen on validation by the selection rule, among the swept ratios.
-TRANSFER_CHOSEN_RATIO = "transfer, ratio chosen"
 DEFAULT_RATIOS: tuple[float, ...] = tuple(round(r, 1) for r in np.linspace(0.0, 1.0, 11))
-SWEEP_METRICS: tuple[str, ...] = (
-    "balanced_accuracy", "abs_equal_opportunity_difference", "average_abs_odds_difference",
-    "abs_balanced_accuracy_difference", "abs_statistical_parity_difference",
-)
-#: Signed differences (unprivileged − privileged; two groups only, NaN otherwise), reported beside the gaps.
-SIGNED_METRICS: tuple[str, ...] = (
-    "equal_opportunity_difference", "average_odds_difference", "balanced_accuracy_difference",
-    "statistical_parity_difference",
-)
-#: Every metric of a results table, in order.
-TABLE_METRICS: tuple[str, ...] = SWEEP_METRICS + SIGNED_METRICS
 #: Told how far an analysis is: ``(cells done, cells in all, the cell just done)``, once with 0 done at the start
 #: (``"starting"``) and then after every cell, e.g. ``(3, 26, "transfer at ratio 0.2, repetition 1 of 2")``.
 ProgressCallback = Callable[[int, int, str], None]
@@ -145,10 +138,10 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     Returns
     -------
     pandas.DataFrame
-        Tidy rows: ``method`` ("transfer", :data:`TRANSFER_CHOSEN_RATIO`, "no TL", :data:`DOWNSAMPLED` or
-        :data:`TRANSFER_THRESHOLDS`), ``ratio`` (NaN but for "transfer" and the thresholds), ``repetition``,
-        ``seed``, ``selection``, ``metric`` (one of :data:`TABLE_METRICS`), ``value`` and ``note`` (what was
-        chosen, e.g. ``epoch=3, ratio=0.5``).
+        Tidy rows of :data:`~fairgen_core.results.table.COLUMNS`: ``method`` (:data:`TRANSFER`,
+        :data:`TRANSFER_CHOSEN_RATIO`, :data:`NO_TL`, :data:`DOWNSAMPLED` or :data:`TRANSFER_THRESHOLDS`), ``ratio``
+        (NaN but for :data:`TRANSFER` and the thresholds), ``repetition``, ``seed``, ``selection``, ``metric`` (one
+        of :data:`TABLE_METRICS`), ``value`` and ``note`` (what was chosen, e.g. ``epoch=3, ratio=0.5``).
     """
     config = config or ClassifierConfig()
     selections = [check_selection(rule) for rule in selections]
@@ -179,7 +172,7 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                      sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record, ratio=ratio))
             candidates.append((TRANSFER, float(ratio), record.candidates))
             cells.done(f"{TRANSFER} at ratio {ratio:g}, {which}")
-            if thresholds_ratio is not None and abs(ratio - thresholds_ratio) < 1e-9:
+            if thresholds_ratio is not None and at_ratio(ratio, thresholds_ratio):
                 candidates.append((TRANSFER_THRESHOLDS, float(ratio), threshold_candidates(
                     validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
                     [c.chosen for c in record.candidates], seed=seeded.seed)))
@@ -205,4 +198,4 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                 rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": seeded.seed,
                           "selection": rule, "metric": metric, "value": value, "note": note}
                          for metric, value in metrics.items()]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -18,8 +18,9 @@ from fairgen_core.config import ClassifierConfig, PairProtocol
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.model import FairGenerator, resolve_device
+from fairgen_core.generator.model import FairGenerator
 
 ArrayLike = np.ndarray | torch.Tensor
 

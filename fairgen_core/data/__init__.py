@@ -13,9 +13,11 @@ from fairgen_core.data.spec import (
     assign_domains,
     domain_table,
     infer_favourable,
+    spec_from_dict,
+    spec_to_dict,
     validate_spec,
 )
-from fairgen_core.data.splits import Split, repeated_splits, split_by_domain
+from fairgen_core.data.splits import Split, default_split, repeated_splits, split_by_domain
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -35,6 +37,7 @@ __all__ = [
     "Split",
     "TabularEncoder",
     "assign_domains",
+    "default_split",
     "domain_table",
     "get_builtin",
     "infer_favourable",
@@ -43,6 +46,8 @@ __all__ = [
     "open_data",
     "read_csv",
     "repeated_splits",
+    "spec_from_dict",
+    "spec_to_dict",
     "split_by_domain",
     "validate_spec",
 ]

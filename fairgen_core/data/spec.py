@@ -11,10 +11,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairgen_core.data.encoding import plain_value
 from fairgen_core.data.schema import ColumnKind, Schema, numeric_values
 from fairgen_core.errors import SpecError
 
@@ -131,6 +133,55 @@ class DatasetSpec:
     def n_domains(self) -> int:
         """Number of (group, label) domains, ``2 * n_groups``."""
         return 2 * self.n_groups
+
+
+def spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:
+    """A dataset specification as plain, JSON-ready data (run manifests, job files, checkpoints).
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The specification.
+
+    Returns
+    -------
+    dict
+        Keys ``label``, ``favourable``, ``sensitive`` (column, privileged, threshold each) and
+        ``min_domain_rows``; numpy scalars become Python numbers.
+
+    Examples
+    --------
+    >>> spec = DatasetSpec("y", (1,), (SensitiveAttribute("sex", ("M",)),))
+    >>> spec_from_dict(spec_to_dict(spec)) == spec
+    True
+    """
+    return {
+        "label": spec.label,
+        "favourable": [plain_value(v) for v in spec.favourable],
+        "sensitive": [{"column": a.column, "privileged": [plain_value(v) for v in a.privileged],
+                       "threshold": a.threshold} for a in spec.sensitive],
+        "min_domain_rows": spec.min_domain_rows,
+    }
+
+
+def spec_from_dict(values: dict[str, Any]) -> DatasetSpec:
+    """Inverse of :func:`spec_to_dict`; files without ``min_domain_rows`` get the default, 20.
+
+    Parameters
+    ----------
+    values : dict
+        What :func:`spec_to_dict` returned (e.g. read back from JSON).
+
+    Returns
+    -------
+    DatasetSpec
+        The specification.
+    """
+    return DatasetSpec(
+        values["label"], tuple(values["favourable"]),
+        tuple(SensitiveAttribute(a["column"], tuple(a["privileged"]), a["threshold"]) for a in values["sensitive"]),
+        min_domain_rows=values.get("min_domain_rows", 20),
+    )
 
 
 @dataclass(frozen=True)

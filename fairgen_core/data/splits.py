@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from fairgen_core.data.spec import DatasetSpec, assign_domains
 from fairgen_core.errors import SpecError
+
+#: Train, validation and test shares of every split (the paper's 70/15/15).
+DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ def split_by_domain(
     domains: np.ndarray,
     *,
     seed: int,
-    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
     repetition: int = 0,
 ) -> Split:
     """Split rows at random, keeping every domain's share the same in each part.
@@ -81,7 +86,7 @@ def repeated_splits(
     *,
     repetitions: int,
     seed: int,
-    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
 ) -> tuple[Split, ...]:
     """``repetitions`` independent splits; repetition ``i`` uses seed ``seed + i``.
 
@@ -93,9 +98,44 @@ def repeated_splits(
     """
     if repetitions < 1:
         raise SpecError(f"repetitions must be at least 1, got {repetitions}.")
-    return tuple(
-        split_by_domain(domains, seed=seed + i, fractions=fractions, repetition=i) for i in range(repetitions)
-    )
+    return tuple(_repetition_split(domains, seed, i, fractions) for i in range(repetitions))
+
+
+def default_split(frame: pd.DataFrame, spec: DatasetSpec, *, seed: int, repetition: int = 0) -> Split:
+    """The split every run uses: the rows' domains under ``spec``, split as repetition ``repetition`` of
+    :func:`repeated_splits` (seed ``seed + repetition``, default fractions).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The whole table.
+    spec : DatasetSpec
+        Defines each row's domain (:func:`~fairgen_core.data.spec.assign_domains`).
+    seed : int
+        The seed of repetition 0 (a generator's ``config.seed``, an experiment's seed).
+    repetition : int
+        Which repetition of the protocol.
+
+    Returns
+    -------
+    Split
+        The same rows :func:`repeated_splits` gives for that repetition.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.spec import SensitiveAttribute
+    >>> frame = pd.DataFrame({"y": [0, 1] * 50, "sex": ["F"] * 50 + ["M"] * 50})
+    >>> spec = DatasetSpec("y", (1,), (SensitiveAttribute("sex", ("M",)),))
+    >>> split = default_split(frame, spec, seed=7, repetition=2)
+    >>> split.seed, split.repetition, len(split.train)
+    (9, 2, 72)
+    """
+    return _repetition_split(assign_domains(frame, spec).domain, seed, repetition, DEFAULT_FRACTIONS)
+
+
+def _repetition_split(domains: np.ndarray, seed: int, repetition: int,
+                      fractions: tuple[float, float, float]) -> Split:
+    return split_by_domain(domains, seed=seed + repetition, fractions=fractions, repetition=repetition)
 
 
 def _check_fractions(fractions: tuple[float, float, float]) -> None:

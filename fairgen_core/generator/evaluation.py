@@ -16,6 +16,7 @@ from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.quality import (
+    PAPER_NOISE_SIGMA,
     PrivacyReport,
     QualityReport,
     closest_record_distances,
@@ -26,6 +27,27 @@ from fairgen_core.metrics.quality import (
 from fairgen_core.metrics.translation import DomainProbe, TranslationFidelity, translation_fidelity
 
 DEFAULT_SIGMA = 0.25
+
+
+def default_sigma(dataset: str) -> float:
+    """The FID baseline's noise level: the paper's for Adult and COMPAS, else :data:`DEFAULT_SIGMA`.
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset's name (a built-in name or a file name).
+
+    Returns
+    -------
+    float
+        The noise level to pass as ``sigma`` to :func:`assess_quality`.
+
+    Examples
+    --------
+    >>> default_sigma("compas"), default_sigma("people.csv")
+    (0.12, 0.25)
+    """
+    return PAPER_NOISE_SIGMA.get(dataset, DEFAULT_SIGMA)
 
 
 @dataclass(frozen=True)

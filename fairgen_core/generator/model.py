@@ -12,22 +12,14 @@ import pandas as pd
 import torch
 
 from fairgen_core.config import GeneratorConfig, PairProtocol, check_pairs
-from fairgen_core.data.encoding import TabularEncoder, plain_value
-from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
+from fairgen_core.data.encoding import TabularEncoder
+from fairgen_core.data.spec import DatasetSpec, assign_domains, spec_from_dict, spec_to_dict
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.modules import OutputActivation, Translator
 
 CHECKPOINT_FORMAT = 1
-
-
-def resolve_device(choice: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise FairGenError("device 'cuda' was requested but no CUDA GPU is available: use 'auto' or 'cpu'.")
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
 
 
 def draw_targets(domains: torch.Tensor, n_groups: int, generator: torch.Generator | None = None, *,
@@ -296,24 +288,4 @@ class FairGenerator:
             raise FairGenError(f"'{Path(path).name}' is not a readable FairGen checkpoint ({type(exc).__name__}): "
                                "upload the .pt file the Train page or `fit` produced.") from exc
         return cls.from_checkpoint(state, device)
-
-
-def spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:
-    """A DatasetSpec as plain data."""
-    return {
-        "label": spec.label,
-        "favourable": [plain_value(v) for v in spec.favourable],
-        "sensitive": [{"column": a.column, "privileged": [plain_value(v) for v in a.privileged],
-                       "threshold": a.threshold} for a in spec.sensitive],
-        "min_domain_rows": spec.min_domain_rows,
-    }
-
-
-def spec_from_dict(values: dict[str, Any]) -> DatasetSpec:
-    """Inverse of :func:`spec_to_dict`."""
-    return DatasetSpec(
-        values["label"], tuple(values["favourable"]),
-        tuple(SensitiveAttribute(a["column"], tuple(a["privileged"]), a["threshold"]) for a in values["sensitive"]),
-        min_domain_rows=values.get("min_domain_rows", 20),
-    )
 

@@ -19,12 +19,13 @@ from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
-from fairgen_core.data.splits import Split, split_by_domain
+from fairgen_core.data.splits import Split, default_split
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError, TrainingDivergedError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
-from fairgen_core.generator.model import FairGenerator, draw_targets, resolve_device
+from fairgen_core.generator.model import FairGenerator, draw_targets
 from fairgen_core.generator.modules import OutputActivation, Translator
 from fairgen_core.metrics.quality import frechet_distance, noise_baseline
 from fairgen_core.metrics.translation import DomainProbe
@@ -117,7 +118,7 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     """
     validate_spec(frame, schema, spec)  # raises on an unusable spec; warnings are the caller's to show
     assignment = assign_domains(frame, spec)
-    split = split or split_by_domain(assignment.domain, seed=seed)
+    split = split or default_split(frame, spec, seed=seed)
     train_rows, val_rows = split.train, split.val
     if len(train_rows) == 0:
         raise FairGenError("the training split has no rows: the data needs more rows with a label and groups.")

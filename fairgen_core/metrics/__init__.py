@@ -6,7 +6,6 @@ from fairgen_core.metrics.fairness import (
     bootstrap_intervals,
     fairness_report,
     group_confusion,
-    summarise_repetitions,
 )
 from fairgen_core.metrics.quality import (
     PAPER_NOISE_SIGMA,
@@ -35,5 +34,4 @@ __all__ = [
     "marginal_comparison",
     "noise_baseline",
     "quality_report",
-    "summarise_repetitions",
 ]

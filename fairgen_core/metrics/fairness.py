@@ -8,7 +8,7 @@
   (|EqOpp|, average absolute odds, |balanced-accuracy difference|, |statistical parity difference|) are
   reported for any number of groups as the largest gap between any two groups (DESIGN.md §3).
 * :func:`bootstrap_intervals` — percentile bootstrap intervals for the absolute metrics and the
-  balanced accuracy; :func:`summarise_repetitions` — mean ± std over repeated runs.
+  balanced accuracy (mean ± std over repeated runs: :func:`fairgen_core.results.table.summarise`).
 
 Labels and predictions are binary with 1 the favourable outcome; groups are the intersectional group
 indices of :func:`fairgen_core.data.spec.assign_domains` (the last group is privileged on every
@@ -44,6 +44,12 @@ ABSOLUTE_METRICS: Mapping[str, str] = MappingProxyType({
 })
 #: Metrics given intervals by :func:`bootstrap_intervals`, in order.
 BOOTSTRAP_METRICS = ("balanced_accuracy", *ABSOLUTE_METRICS)
+#: Signed differences (unprivileged − privileged; two groups only) of :attr:`FairnessReport.differences`, in the
+#: order of a results table (``disparate_impact``, a ratio, is left out).
+SIGNED_METRICS: tuple[str, ...] = (
+    "equal_opportunity_difference", "average_odds_difference", "balanced_accuracy_difference",
+    "statistical_parity_difference",
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class FairnessReport:
 
     def tidy(self) -> pd.DataFrame:
         """Headline metrics as a tidy table (columns ``metric``, ``value``): overall balanced accuracy,
-        then the absolute metrics; several of these stacked feed :func:`summarise_repetitions`."""
+        then the absolute metrics; several of these stacked feed :func:`fairgen_core.results.table.summarise`."""
         values = {"balanced_accuracy": self.overall["balanced_accuracy"], **self.absolute}
         return pd.DataFrame({"metric": list(values), "value": [float(v) for v in values.values()]})
 
@@ -327,56 +333,6 @@ def bootstrap_intervals(
         lower, upper = np.quantile(values, [alpha, 1 - alpha]) if values.size else (np.nan, np.nan)
         rows.append((metric, float(estimate[metric][0]), float(lower), float(upper), int(values.size)))
     return pd.DataFrame(rows, columns=["metric", "estimate", "lower", "upper", "n_valid"]).set_index("metric")
-
-
-def summarise_repetitions(values: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± standard deviation of each metric over repeated runs.
-
-    Parameters
-    ----------
-    values : pandas.DataFrame
-        A tidy table with columns ``metric`` and ``value`` (other columns, e.g. ``repetition``, are
-        ignored), e.g. stacked :meth:`FairnessReport.tidy` tables.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per metric in order of first appearance (index ``metric``) with columns ``mean``,
-        ``std`` (sample standard deviation, NaN for a single value), ``n`` (non-missing values) and
-        ``text`` (``"mean ± std"`` with three decimals). Missing values are left out.
-
-    Raises
-    ------
-    FairGenError
-        If a column is missing or a value is not numeric.
-
-    Examples
-    --------
-    >>> runs = pd.DataFrame({"metric": ["ba", "ba", "eo", "eo"], "value": [0.7, 0.8, 0.1, 0.3]})
-    >>> summarise_repetitions(runs)["text"].tolist()
-    ['0.750 ± 0.071', '0.200 ± 0.141']
-    """
-    if not isinstance(values, pd.DataFrame):
-        raise FairGenError("summarise_repetitions needs a pandas DataFrame with columns 'metric' and 'value'.")
-    missing = [c for c in ("metric", "value") if c not in values.columns]
-    if missing:
-        raise FairGenError(
-            f"the repetitions table lacks the column(s) {', '.join(map(repr, missing))}: give a tidy table with "
-            f"one row per (repetition, metric) and columns 'metric' and 'value' (it has {list(values.columns)})."
-        )
-    numeric = pd.to_numeric(values["value"], errors="coerce")
-    bad = numeric.isna() & values["value"].notna()
-    if bad.any():
-        raise FairGenError(
-            f"the 'value' column must hold numbers; found {values['value'][bad].iloc[0]!r}: convert the values "
-            "to floats first."
-        )
-    frame = pd.DataFrame({"metric": values["metric"].to_numpy(), "value": numeric.astype(float).to_numpy()})
-    grouped = frame.groupby("metric", sort=False)["value"]
-    table = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n": grouped.count()})
-    table["text"] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"])]
-    table.index.name = "metric"
-    return table
 
 
 # -- internals -------------------------------------------------------------------------------------

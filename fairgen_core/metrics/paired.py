@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.errors import FairGenError
+from fairgen_core.results.table import BASELINE, HIGHER_IS_BETTER, LOWER_IS_FAIRER_PREFIXES
 
 #: Output columns of :func:`paired_differences`, after the optional ``dataset`` and ``selection``.
 PAIRED_COLUMNS: tuple[str, ...] = (
@@ -45,10 +46,6 @@ PAIRED_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "verdict",
 )
-#: Metrics for which a larger value is better.
-HIGHER_IS_BETTER: tuple[str, ...] = ("balanced_accuracy",)
-#: Name prefixes of absolute fairness gaps, for which a smaller value is fairer.
-LOWER_IS_FAIRER_PREFIXES: tuple[str, ...] = ("abs_", "average_abs_")
 #: Optional columns that separate comparisons (pairs never cross their values).
 CONTEXT_COLUMNS: tuple[str, ...] = ("dataset", "selection")
 #: Columns :func:`paired_differences` needs.
@@ -127,7 +124,7 @@ def describe(difference: float, ci_low: float, ci_high: float, verdict_text: str
 def paired_differences(
     results: pd.DataFrame,
     *,
-    reference: str = "baseline",
+    reference: str = BASELINE,
     n_boot: int = 10_000,
     level: float = 0.95,
     seed: int = 0,

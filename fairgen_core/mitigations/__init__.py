@@ -12,7 +12,7 @@ from fairgen_core.mitigations.adversarial import AdversarialDebiasing
 from fairgen_core.mitigations.base import Method, MethodResult, MethodUnavailableError
 from fairgen_core.mitigations.baseline import Baseline
 from fairgen_core.mitigations.calibrated_eq_odds import CalibratedEqOdds, CeoFit, calibrated_equalized_odds
-from fairgen_core.mitigations.compare import COMPARE_COLUMNS, compare_methods, method_metrics, results_table
+from fairgen_core.mitigations.compare import compare_methods, method_metrics, results_table
 from fairgen_core.mitigations.data import MethodData, method_data
 from fairgen_core.mitigations.disparate_impact import DisparateImpactRemoverMethod
 from fairgen_core.mitigations.group_thresholds import GroupThresholds
@@ -23,7 +23,6 @@ from fairgen_core.mitigations.repair import QuantileRepair
 from fairgen_core.mitigations.reweighing import ReweighingMethod, reweighing_weights
 
 __all__ = [
-    "COMPARE_COLUMNS",
     "METHODS",
     "AdversarialDebiasing",
     "Baseline",

@@ -14,7 +14,7 @@ from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.classifier.training import positive_weight
 from fairgen_core.config import ClassifierConfig
-from fairgen_core.generator.model import resolve_device
+from fairgen_core.devices import resolve_device
 from fairgen_core.mitigations.data import MethodData
 from fairgen_core.mitigations.torch_utils import probabilities, row_batches
 

@@ -10,13 +10,14 @@ from fairgen_core.classifier.training import train_real_only
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.base import epoch_candidates
 from fairgen_core.mitigations.data import MethodData
+from fairgen_core.results.table import BASELINE
 
 
 @dataclass(frozen=True)
 class Baseline:
     """The same network and training as the "no TL" classifier, on the rows as they are; every epoch a candidate."""
 
-    name: ClassVar[str] = "baseline"
+    name: ClassVar[str] = BASELINE
 
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
         """Train C on the training rows; each epoch's validation and test probabilities (threshold 0.5)."""

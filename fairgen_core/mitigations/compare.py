@@ -8,16 +8,14 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.classifier.selection import DEFAULT_SELECTION
-from fairgen_core.classifier.sweep import TABLE_METRICS, CellCounter, ProgressCallback, test_metrics
+from fairgen_core.classifier.sweep import CellCounter, ProgressCallback, test_metrics
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.mitigations.base import Method, MethodResult
 from fairgen_core.mitigations.data import MethodData, method_data
 from fairgen_core.mitigations.registry import METHODS, evaluate_method, get_method
-
-#: Columns of :func:`compare_methods` and :func:`results_table`.
-COMPARE_COLUMNS: tuple[str, ...] = ("method", "ratio", "repetition", "seed", "selection", "metric", "value", "note")
+from fairgen_core.results.table import COLUMNS, TABLE_METRICS
 
 
 def method_metrics(result: MethodResult, data: MethodData) -> dict[str, float]:
@@ -31,7 +29,7 @@ def method_metrics(result: MethodResult, data: MethodData) -> dict[str, float]:
 
 
 def results_table(results: Sequence[tuple[int, int, MethodResult]], data: MethodData) -> pd.DataFrame:
-    """Tidy rows of :data:`COMPARE_COLUMNS` for ``(repetition, seed, result)`` triples.
+    """Tidy rows of :data:`~fairgen_core.results.table.COLUMNS` for ``(repetition, seed, result)`` triples.
 
     ``ratio`` is NaN (no real:synthetic ratio applies), ``value`` is NaN for a skipped method, ``selection``
     is the rule the result was chosen by, and ``note`` holds the skipped reason or the chosen
@@ -40,7 +38,7 @@ def results_table(results: Sequence[tuple[int, int, MethodResult]], data: Method
     rows = [{"method": result.method, "ratio": np.nan, "repetition": repetition, "seed": seed,
              "selection": result.selection, "metric": metric, "value": value, "note": result.note}
             for repetition, seed, result in results for metric, value in method_metrics(result, data).items()]
-    return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,

@@ -13,7 +13,7 @@ from torch.nn import functional as fn
 from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.classifier.training import positive_weight
 from fairgen_core.config import ClassifierConfig
-from fairgen_core.generator.model import resolve_device
+from fairgen_core.devices import resolve_device
 from fairgen_core.mitigations.data import MethodData
 from fairgen_core.mitigations.torch_utils import cell_error, probabilities, row_batches
 

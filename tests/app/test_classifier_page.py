@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import theme_neutral
-from fairgen_core.charts import ONE_REPETITION_NOTE, tradeoff_figure, with_selected_ratio
 from fairgen_core.cli import main
+from fairgen_core.results.charts import ONE_REPETITION_NOTE, tradeoff_figure, with_selected_ratio
 from fairgen_core.runs import SWEEP, RunDir
 from fairgen_core.tasks import task_status
 from tests.app.conftest import APP, open_run_page

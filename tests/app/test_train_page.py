@@ -12,7 +12,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
-from fairgen_core.cleanup import RUNS_DIR_ENV
+from fairgen_core.config import RUNS_DIR_ENV
 from fairgen_core.jobs import JobState, TrainingJob
 from tests.app.conftest import APP
 

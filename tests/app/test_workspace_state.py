@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
-from fairgen_core.cleanup import RUNS_DIR_ENV
+from fairgen_core.config import RUNS_DIR_ENV
 from tests.app.conftest import fresh_app
 
 WORKSPACE = "0123456789abcdef"

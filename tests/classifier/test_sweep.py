@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgen_core.classifier import SWEEP_METRICS, ClassifierConfig, ratio_sweep
-from fairgen_core.classifier.sweep import DOWNSAMPLED, TABLE_METRICS, TRANSFER_CHOSEN_RATIO
+from fairgen_core.classifier import ClassifierConfig, ratio_sweep
 from fairgen_core.classifier.training import downsampled_rows
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import get_builtin
@@ -15,6 +14,7 @@ from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import fit_generator
+from fairgen_core.results.table import DOWNSAMPLED, SWEEP_METRICS, TABLE_METRICS, TRANSFER_CHOSEN_RATIO
 
 CONFIG = ClassifierConfig(hidden_dim=32, batch_size=64, max_epochs=8, patience=3, pretrain_rows_per_domain=300,
                           device="cpu")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fairgen_core.charts import METRIC_TITLES, TRANSFER, summarise
 from fairgen_core.cli import main as cli
+from fairgen_core.results.table import METRIC_TITLES, TRANSFER, summarise
 from fairgen_core.runs import SWEEP, RunDir
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import open_page, screenshot, wait_idle

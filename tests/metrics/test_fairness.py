@@ -1,5 +1,5 @@
 """Group fairness metrics: aif360's ClassificationMetric as the oracle on real data and edge cases,
-hand-computed confusion tables and intersectional gaps, bootstrap intervals, repetitions, bad inputs."""
+hand-computed confusion tables and intersectional gaps, bootstrap intervals, bad inputs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from fairgen_core.metrics import (
     bootstrap_intervals,
     fairness_report,
     group_confusion,
-    summarise_repetitions,
 )
 
 # aif360 divides by zero for undefined rates (numpy RuntimeWarning raised inside aif360's own code).
@@ -331,34 +330,6 @@ def test_bootstrap_skips_resamples_where_a_metric_is_undefined() -> None:
     assert intervals[["lower", "upper"]].notna().all().all()
 
 
-# -- repetitions -----------------------------------------------------------------------------------
-def test_summarise_repetitions() -> None:
-    values = pd.DataFrame({
-        "repetition": [0, 0, 1, 1, 2, 2],
-        "metric": ["ba", "eo", "ba", "eo", "ba", "eo"],
-        "value": [0.70, 0.10, 0.80, np.nan, 0.75, 0.30],
-    })
-    summary = summarise_repetitions(values)
-    assert list(summary.index) == ["ba", "eo"]
-    assert summary.loc["ba", "mean"] == pytest.approx(0.75)
-    assert summary.loc["ba", "std"] == pytest.approx(0.05)  # sample std of 0.70, 0.80, 0.75
-    assert summary.loc["eo", "mean"] == pytest.approx(0.20)  # NaN left out
-    assert summary["n"].tolist() == [3, 2]
-    assert summary.loc["ba", "text"] == "0.750 ± 0.050"
-
-
-def test_summarise_reports_over_splits() -> None:
-    runs = []
-    for seed in range(3):
-        y, p, g = _biased(200, seed=seed)
-        runs.append(fairness_report(y, p, g, NAMES).tidy().assign(repetition=seed))
-    stacked = pd.concat(runs, ignore_index=True)
-    summary = summarise_repetitions(stacked)
-    expected = stacked.groupby("metric")["value"].agg(["mean", "std"])
-    assert summary.loc[expected.index, "mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy())
-    assert summary.loc[expected.index, "std"].to_numpy() == pytest.approx(expected["std"].to_numpy())
-
-
 # -- bad inputs ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("y", "p", "g", "names", "match"),
@@ -391,7 +362,3 @@ def test_bad_options_raise_clear_errors() -> None:
         bootstrap_intervals(y2, p2, g2, NAMES, n_boot=0)
     with pytest.raises(FairGenError, match=r"level must lie strictly between 0 and 1"):
         bootstrap_intervals(y2, p2, g2, NAMES, level=95)
-    with pytest.raises(FairGenError, match=r"lacks the column\(s\) 'value'.*tidy table"):
-        summarise_repetitions(pd.DataFrame({"metric": ["ba"], "score": [0.5]}))
-    with pytest.raises(FairGenError, match=r"must hold numbers; found 'high'"):
-        summarise_repetitions(pd.DataFrame({"metric": ["ba"], "value": ["high"]}))

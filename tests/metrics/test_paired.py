@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from fairgen_core.errors import FairGenError
-from fairgen_core.metrics.paired import HIGHER_IS_BETTER, PAIRED_COLUMNS, paired_differences, verdict
+from fairgen_core.metrics.paired import PAIRED_COLUMNS, paired_differences, verdict
+from fairgen_core.results.table import HIGHER_IS_BETTER
 
 NAN = float("nan")
 GAP = "abs_equal_opportunity_difference"

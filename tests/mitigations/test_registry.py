@@ -9,14 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgen_core.classifier import SWEEP_METRICS, ClassifierConfig
+from fairgen_core.classifier import ClassifierConfig
 from fairgen_core.classifier.selection import Candidate
-from fairgen_core.classifier.sweep import TABLE_METRICS
 from fairgen_core.data.splits import Split
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import FairGenerator
 from fairgen_core.mitigations import (
-    COMPARE_COLUMNS,
     METHODS,
     DisparateImpactRemoverMethod,
     Laftr,
@@ -27,6 +25,7 @@ from fairgen_core.mitigations import (
     results_table,
     run_method,
 )
+from fairgen_core.results.table import COLUMNS, SWEEP_METRICS, TABLE_METRICS
 from tests.mitigations.synthetic import leaky
 
 CONFIG = ClassifierConfig(hidden_dim=32, batch_size=64, max_epochs=15, patience=3, device="cpu")
@@ -115,7 +114,7 @@ def test_a_failing_method_is_reported_not_raised(german: MethodData) -> None:
 
 def test_compare_methods_gives_the_sweep_layout(german_run: tuple[FairGenerator, pd.DataFrame, Split]) -> None:
     table = compare_methods(*german_run, methods=("baseline", Laftr(gamma=2.0)), config=CONFIG, repetitions=2)
-    assert tuple(table.columns) == COMPARE_COLUMNS
+    assert tuple(table.columns) == COLUMNS
     assert len(table) == 2 * 2 * len(TABLE_METRICS)
     assert table["method"].unique().tolist() == ["baseline", "laftr"]
     assert table["ratio"].isna().all()

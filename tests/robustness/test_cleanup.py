@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from fairgen_core import cleanup
-from fairgen_core.cleanup import SESSION_FOLDER, PruneReport, RetentionPolicy, default_runs_base, prune_runs
+from fairgen_core.cleanup import SESSION_FOLDER, PruneReport, RetentionPolicy, prune_runs
 from fairgen_core.cli import main
+from fairgen_core.config import default_runs_base
 from fairgen_core.errors import FairGenError
 from fairgen_core.jobs import JobState, JobStatus, write_status
 

@@ -34,8 +34,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_upload
 from fairgen_core import jobs
-from fairgen_core.cleanup import RUNS_DIR_ENV
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import RUNS_DIR_ENV, GeneratorConfig
 from fairgen_core.data.io import ReadLimits, read_csv
 from fairgen_core.data.schema import Schema
 from fairgen_core.data.sources import DataSource, open_data

@@ -16,13 +16,13 @@ import pytest
 import torch
 
 from fairgen_core import jobs, worker
-from fairgen_core.cli import ProgressBar
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
 from fairgen_core.errors import FairGenError, TrainingDivergedError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, losses, training
 from fairgen_core.jobs import JobState, TrainingJob, start_training
+from fairgen_core.progress import ProgressBar
 from fairgen_core.runs import RunDir
 from tests.app.conftest import fresh_app, open_run_page
 

@@ -17,18 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fairgen_core.errors import FairGenError
-from fairgen_core.metrics.paired import HIGHER_IS_BETTER, LOWER_IS_FAIRER_PREFIXES
+from fairgen_core.results.table import BASELINE, HIGHER_IS_BETTER, METRIC_TITLES, TRANSFER, has_direction, summarise
 
-METRIC_TITLES: dict[str, str] = {
-    "balanced_accuracy": "Balanced accuracy ↑",
-    "abs_equal_opportunity_difference": "|Equal opportunity diff.| ↓",
-    "average_abs_odds_difference": "|Average odds diff.| ↓",
-    "abs_balanced_accuracy_difference": "|Balanced accuracy diff.| ↓",
-    "abs_statistical_parity_difference": "|Statistical parity diff.| ↓",
-}
-FAIRNESS_METRICS: tuple[str, ...] = tuple(m for m in METRIC_TITLES if m != "balanced_accuracy")
-TRANSFER, NO_TL = "transfer", "no TL"
-BASELINE = "baseline"
 #: Curves of at most this many points are drawn with markers: a line through a single point is invisible.
 MARKER_POINTS = 60
 #: What each generator loss term of the training log measures (see ``fairgen_core.generator.training``).
@@ -49,57 +39,6 @@ LOSS_TITLES: dict[str, str] = {
 MIN_SPAN = 0.1
 #: What a trade-off chart of a single repetition says about its missing bands.
 ONE_REPETITION_NOTE = "1 repetition: no error bars (the ±1 std bands need 2 or more repetitions)"
-_REQUIRED = ("method", "ratio", "metric", "value")
-
-
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean, sample standard deviation and count of every (method, ratio, metric) over repetitions.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Tidy results with columns ``method``, ``ratio`` (NaN where it does not apply), ``metric``, ``value``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``method``, ``ratio``, ``metric``, ``mean``, ``std`` (0 for a single repetition) and ``n``;
-        ``selection`` first when the table has that column (each rule is summarised on its own).
-
-    Raises
-    ------
-    FairGenError
-        If a required column is missing.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"method": ["a", "a"], "ratio": [0.5, 0.5], "metric": ["m", "m"], "value": [1.0, 3.0]})
-    >>> summarise(t)[["mean", "n"]].values.tolist()
-    [[2.0, 2.0]]
-    """
-    missing = [c for c in _REQUIRED if c not in table.columns]
-    if missing:
-        raise FairGenError(f"the results table lacks column(s) {missing}: it needs {list(_REQUIRED)}.")
-    values = table.dropna(subset=["value"]).assign(ratio=lambda t: t["ratio"].fillna(-1.0))
-    keys = [*(["selection"] if "selection" in table.columns else []), "method", "ratio", "metric"]
-    grouped = values.groupby(keys, sort=False)["value"]
-    summary = grouped.agg(["mean", "std", "count"]).reset_index().rename(columns={"count": "n"})
-    summary["std"] = summary["std"].fillna(0.0)
-    summary["ratio"] = summary["ratio"].where(summary["ratio"] >= 0)
-    return summary
-
-
-def has_direction(metric: str) -> bool:
-    """Whether a metric has a better direction: the balanced accuracy (higher) or an absolute gap (lower).
-
-    Examples
-    --------
-    >>> has_direction("balanced_accuracy"), has_direction("abs_equal_opportunity_difference")
-    (True, True)
-    >>> has_direction("statistical_parity_difference")
-    False
-    """
-    return metric in HIGHER_IS_BETTER or metric.startswith(LOWER_IS_FAIRER_PREFIXES)
 
 
 def _metrics_present(summary: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
@@ -147,7 +86,8 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
         row, col = index // columns + 1, index % columns + 1
         first = index == 0
         points = sweep[sweep["metric"] == metric]
-        x, mean, std = points["ratio"].to_numpy(), points["mean"].to_numpy(), points["std"].to_numpy()
+        x, mean = points["ratio"].to_numpy(), points["mean"].to_numpy()
+        std = np.nan_to_num(points["std"].to_numpy())  # one repetition: no spread, the band collapses to the mean
         fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                                  fill="toself", fillcolor="rgba(99,110,250,0.18)", line={"width": 0},
                                  hoverinfo="skip", showlegend=False), row=row, col=col)
@@ -286,7 +226,7 @@ def pareto_figure(table: pd.DataFrame, *, unfairness: str = "abs_equal_opportuni
     summary = summary.assign(label=np.where(summary["ratio"].notna(),
                                             summary["method"] + " r=" + summary["ratio"].round(2).astype(str),
                                             summary["method"]))
-    wide = summary.pivot_table(index="label", columns="metric", values=["mean", "std"], sort=False)
+    wide = summary.pivot_table(index="label", columns="metric", values=["mean", "std"], sort=False, dropna=False)
     points = pd.DataFrame({"balanced_accuracy": wide[("mean", "balanced_accuracy")],
                            unfairness: wide[("mean", unfairness)],
                            "acc_std": wide[("std", "balanced_accuracy")], "gap_std": wide[("std", unfairness)]})
