@@ -55,3 +55,13 @@ def test_several_repetitions_have_bands_and_no_note_and_wide_data_keep_their_spa
 @pytest.mark.parametrize(("values", "expected"), [([0.99, 1.0], [0.9, 1.0]), ([0.0, 0.01], [0.0, 0.1])])
 def test_a_widened_accuracy_axis_stays_within_zero_and_one(values: list[float], expected: list[float]) -> None:
     assert axis_range(pd.Series(values).to_numpy(), from_zero=False) == pytest.approx(expected)
+
+
+def test_only_the_lowest_panel_of_each_column_has_an_x_axis_title() -> None:
+    """Five panels in a 3 × 2 grid: an axis title above another panel's title would overlap it."""
+    metrics = ["balanced_accuracy", "abs_equal_opportunity_difference", "average_abs_odds_difference",
+               "abs_balanced_accuracy_difference", "abs_statistical_parity_difference"]
+    figure = tradeoff_figure(_sweep({metric: [0.7, 0.71, 0.705, 0.702] for metric in metrics}, 2))
+    titled = [name for name in ("xaxis", "xaxis2", "xaxis3", "xaxis4", "xaxis5")
+              if figure.layout[name].title.text]
+    assert titled == ["xaxis3", "xaxis4", "xaxis5"]  # row 2, columns 1-2, and column 3 of row 1 (nothing below)

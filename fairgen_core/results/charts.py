@@ -106,7 +106,11 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
         if has_direction(metric):
             shown = np.concatenate([mean - std, mean + std, lines["mean"].to_numpy()])
             fig.update_yaxes(range=axis_range(shown, from_zero=metric not in HIGHER_IS_BETTER), row=row, col=col)
-    fig.update_xaxes(title_text="real share of fine-tuning batches", range=[-0.03, 1.03])
+    fig.update_xaxes(range=[-0.03, 1.03])
+    for index in range(len(metrics)):  # the axis title only under the lowest panel of each column: none collides
+        if index + columns >= len(metrics):  # with the title of the panel below it
+            fig.update_xaxes(title_text="real share of fine-tuning batches", row=index // columns + 1,
+                             col=index % columns + 1)
     fig.update_layout(height=330 * rows, margin={"t": 60, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": -0.12})
     if len(sweep) and int(sweep["n"].max()) < 2:
