@@ -26,6 +26,7 @@ housekeeping()
 PAGES = [
     st.Page(ROOT / "pages" / "data.py", title="Data", icon=":material/table:", default=True),
     st.Page(ROOT / "pages" / "audit.py", title="Data audit", icon=":material/search:"),
+    st.Page(ROOT / "pages" / "model_audit.py", title="Model audit", icon=":material/fact_check:"),
     st.Page(ROOT / "pages" / "train.py", title="Train generator", icon=":material/model_training:"),
     st.Page(ROOT / "pages" / "quality.py", title="Quality", icon=":material/science:"),
     st.Page(ROOT / "pages" / "classifier.py", title="Fair classifier & trade-off", icon=":material/balance:"),

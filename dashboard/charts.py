@@ -8,6 +8,9 @@ theming of a figure costs ~50 ms per redraw in the browser.
 
 from __future__ import annotations
 
+import copy
+from functools import cache
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -91,3 +94,44 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
     figure.update_yaxes(automargin=True, tickvals=list(matrix.index),
                         ticktext=[wrap_label(value, 16) for value in matrix.index])
     return figure
+
+
+#: The rates :func:`threshold_rates_figure` draws, with their axis names.
+THRESHOLD_RATES = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}
+
+
+def threshold_rates_figure(rates: pd.DataFrame) -> go.Figure:
+    """Selection rate, TPR and FPR of each group at the explored threshold(s), grouped bars, theme-neutral.
+
+    Built without plotly's validation on a layout styled once (~1 ms instead of ~15 ms per slider move).
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        :func:`~fairgen_core.model_audit.group_rates` (index: group names).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Styled by :func:`theme_neutral`, for ``st.plotly_chart(..., theme=None)`` (it is redrawn on every slider
+        move).
+    """
+    names = list(THRESHOLD_RATES.values())
+    bars = []
+    for group, row in rates.iterrows():
+        values = [float(row[rate]) for rate in THRESHOLD_RATES]
+        label = wrap_label(group, 40)
+        bars.append({"type": "bar", "x": names, "y": values, "name": label, "textposition": "outside",
+                     "text": [f"{v:.1%}" if v == v else "—" for v in values], "cliponaxis": False,
+                     "hovertemplate": f"{label}<br>%{{x}} %{{y:.3f}} (threshold {row['threshold']:g})<extra></extra>"})
+    return go.Figure({"data": bars, "layout": copy.deepcopy(_rates_layout())}, _validate=False)
+
+
+@cache
+def _rates_layout() -> dict:
+    """The layout of :func:`threshold_rates_figure`, validated and styled once."""
+    figure = go.Figure()
+    figure.update_layout(barmode="group", height=330, margin={"t": 40, "b": 30}, title="Per-group rates at the "
+                         "threshold(s) above", legend={"orientation": "h", "y": -0.15})
+    figure.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    return theme_neutral(figure).to_dict()["layout"]

@@ -30,6 +30,7 @@ UPLOAD_KEY = "fairgen.upload"
 _CHOICES = "fairgen.choices"
 _KEPT_UPLOAD = "fairgen.kept_upload"
 _KEPT_CURRENT = "fairgen.kept_current"
+_PREDICTIONS = "fairgen.predictions"
 _MISSING = object()
 _UPLOAD_BYTES, _UPLOAD_META, _CHOICES_FILE = "upload.bin", "upload.json", "choices.json"
 _CURRENT_FILE = "current.json"
@@ -77,6 +78,23 @@ def current_data() -> DataSource | None:
     """The table recorded by :func:`set_current_data` (in this session or, before a reload, in this workspace)."""
     _restore_current()
     return st.session_state.get(DATA_KEY)
+
+
+def predictions_upload(source_name: str) -> tuple[str, bytes] | None:
+    """The predictions CSV (name, bytes) uploaded on the Model audit page for this dataset, or None.
+
+    Kept for this browser session, so that the file survives page switches after the uploader empties.
+    """
+    return st.session_state.get(_PREDICTIONS, {}).get(source_name)
+
+
+def set_predictions_upload(source_name: str, upload: tuple[str, bytes] | None) -> None:
+    """Keep (or, with None, forget) the predictions CSV of this dataset for this browser session."""
+    kept = st.session_state.setdefault(_PREDICTIONS, {})
+    if upload is None:
+        kept.pop(source_name, None)
+    else:
+        kept[source_name] = upload
 
 
 def _keep_current(**fields: Any) -> None:

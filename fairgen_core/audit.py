@@ -212,14 +212,37 @@ class BaselineResult:
         return self.overall["balanced_accuracy"]
 
     def confusion_matrices(self) -> dict[str, pd.DataFrame]:
-        """Per group, its 2 × 2 confusion matrix of counts: index ``true`` and columns ``predicted``, both
-        labelled with :attr:`label_names` (unfavourable first)."""
-        counts = self.by_group[["tn", "fp", "fn", "tp"]].to_numpy(np.int64).reshape(-1, 2, 2)
-        return {
-            str(group): pd.DataFrame(matrix, index=pd.Index(self.label_names, name="true"),
-                                     columns=pd.Index(self.label_names, name="predicted"))
-            for group, matrix in zip(self.by_group.index, counts)
-        }
+        """Per group, its 2 × 2 confusion matrix of counts (see :func:`confusion_matrices`)."""
+        return confusion_matrices(self.by_group, self.label_names)
+
+
+def confusion_matrices(counts: pd.DataFrame, label_names: tuple[str, str]) -> dict[str, pd.DataFrame]:
+    """Per group, its 2 × 2 confusion matrix of counts: index ``true`` and columns ``predicted``.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per group, indexed by the group's name, with columns ``tn``, ``fp``, ``fn``, ``tp``.
+    label_names : tuple of str
+        Names of the (unfavourable, favourable) labels, which label both axes (unfavourable first).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The matrices by group name, in the order of ``counts``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"tn": [5], "fp": [1], "fn": [2], "tp": [7]}, index=["sex=f"])
+    >>> confusion_matrices(table, ("bad", "good"))["sex=f"].to_numpy().tolist()
+    [[5, 1], [2, 7]]
+    """
+    cells = counts[["tn", "fp", "fn", "tp"]].to_numpy(np.int64).reshape(-1, 2, 2)
+    return {
+        str(group): pd.DataFrame(matrix, index=pd.Index(label_names, name="true"),
+                                 columns=pd.Index(label_names, name="predicted"))
+        for group, matrix in zip(counts.index, cells)
+    }
 
 
 @dataclass(frozen=True, eq=False)

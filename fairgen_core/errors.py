@@ -37,3 +37,7 @@ class DatasetUnavailableError(FairGenError):
 
 class TrainingDivergedError(FairGenError):
     """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+
+
+class PredictionError(FairGenError):
+    """A model's predictions or scores cannot be audited (missing, non-numeric, out of range, misaligned)."""

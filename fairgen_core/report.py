@@ -26,12 +26,34 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from fairgen_core.audit import BASELINE_RATE_COLUMNS, AuditConfig, BaselineResult, DataAudit, Imbalance, audit_data
-from fairgen_core.data.spec import DatasetSpec, assign_domains, domain_table
+from fairgen_core.audit import (
+    BASELINE_RATE_COLUMNS,
+    AuditConfig,
+    BaselineResult,
+    DataAudit,
+    Imbalance,
+    audit_data,
+    confusion_matrices,
+)
+from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains, domain_table
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
 from fairgen_core.metrics.translation import TranslationFidelity
+from fairgen_core.model_audit import (
+    CALIBRATION_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    DIFFERENCE_METRICS,
+    DISPARITY,
+    INSUFFICIENT,
+    PER_GROUP_COLUMNS,
+    WITHIN,
+    EqualisingThresholds,
+    ModelAudit,
+    ModelAuditConfig,
+    ModelInput,
+    equalising_thresholds,
+)
 from fairgen_core.results import charts
 from fairgen_core.results.table import (
     BASELINE,
@@ -44,7 +66,7 @@ from fairgen_core.results.table import (
     mean_std_column,
     summarise,
 )
-from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest
+from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest, frame_hash
 
 #: Columns of :func:`metrics_table`.
 METRIC_COLUMNS = ("section", "item", "metric", "value")
@@ -508,14 +530,18 @@ def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
         _section("methods", "Comparison methods", _methods_html(evidence, verdicts)),
         _section("manifest", "Run manifest", _manifest_html(manifest)),
     ]
-    contents = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title, _ in sections)
-    title = f"FairGen audit — {_e(manifest.data)}"
+    return _document(f"FairGen audit — {_e(manifest.data)}", f"from the run created {_e(manifest.created)}", sections)
+
+
+def _document(title: str, origin: str, sections: Sequence[tuple[str, str, str]]) -> str:
+    """A self-contained HTML page: ``title`` and ``origin`` (both escaped HTML), a table of contents, the sections."""
+    contents = "".join(f'<li><a href="#{anchor}">{heading}</a></li>' for anchor, heading, _ in sections)
     made = datetime.now(UTC).isoformat(timespec="seconds")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>'
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body><main>'
-        f"<h1>{title}</h1><p class=\"meta\">Report made {made} from the run created {_e(manifest.created)}.</p>"
+        f"<h1>{title}</h1><p class=\"meta\">Report made {made} {origin}.</p>"
         f"<nav><ol>{contents}</ol></nav>" + "".join(body for _, _, body in sections) + "</main></body></html>\n"
     )
 
@@ -526,7 +552,8 @@ main{max-width:1100px;margin:0 auto;padding:1.5rem}h1{margin-bottom:.2rem}h2{bor
 padding-bottom:.3rem;margin-top:2.2rem}.meta{color:#59636e}.verdict{background:#f6f8fa;border-left:4px solid #0969da;
 padding:.6rem .9rem}table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;
 padding:.25rem .55rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}
-.flag{color:#bc4c00;font-weight:600}
+.flag{color:#bc4c00;font-weight:600}tr.within td{background:#dafbe1}tr.disparity td{background:#ffebe9}
+tr.insufficient td{background:#fff8c5}
 """
 
 
@@ -554,16 +581,21 @@ def _fmt(value: object, digits: int = 3) -> str:
     return str(value)
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[bool] | None = None) -> str:
-    """An HTML table; every header and cell is escaped (numbers formatted by :func:`_fmt`)."""
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[bool] | None = None,
+           row_classes: Sequence[str] | None = None) -> str:
+    """An HTML table; every header and cell is escaped (numbers formatted by :func:`_fmt`).
+
+    ``row_classes`` (one CSS class per row, from a fixed set such as :data:`VERDICT_CLASSES`) tints rows.
+    """
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = []
-    for row in rows:
+    for number, row in enumerate(rows):
         cells = []
         for index, cell in enumerate(row):
             right = numeric[index] if numeric is not None else isinstance(cell, (int, float, np.number))
             cells.append(f'<td class="n">{_e(_fmt(cell))}</td>' if right else f"<td>{_e(_fmt(cell))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        opening = f'<tr class="{_e(row_classes[number])}">' if row_classes is not None else "<tr>"
+        body.append(opening + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -628,11 +660,15 @@ def _baseline_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
         [(group, int(row["n"]), *row[list(BASELINE_RATE_COLUMNS[1:])]) for group, row in baseline.by_group.iterrows()],
         numeric=[False, *[True] * len(BASELINE_RATE_COLUMNS)])
     body += "<h3>Confusion matrices (test rows; rows: true label, columns: predicted label)</h3>"
-    for group, matrix in baseline.confusion_matrices().items():
-        body += _table([group, *matrix.columns], [(f"true {label}", *map(int, counts))
-                                                   for label, counts in zip(matrix.index, matrix.to_numpy())],
-                       numeric=[False, True, True])
-    return body
+    return body + _confusion_html(baseline.confusion_matrices())
+
+
+def _confusion_html(matrices: Mapping[str, pd.DataFrame]) -> str:
+    """One small table per group: rows the true label, columns the predicted label (from ``confusion_matrices``)."""
+    return "".join(_table([group, *matrix.columns], [(f"true {label}", *map(int, counts))
+                                                     for label, counts in zip(matrix.index, matrix.to_numpy())],
+                          numeric=[False, True, True])
+                   for group, matrix in matrices.items())
 
 
 def _generator_html(evidence: RunEvidence) -> str:
@@ -821,3 +857,220 @@ def _manifest_html(manifest: RunManifest) -> str:
             ("rows: train / validation / test", f"{len(split.train):,} / {len(split.val):,} / {len(split.test):,}"),
             *[(f"version: {k}", v) for k, v in manifest.versions.items()]]
     return _facts(rows)
+
+
+# -- the audit of the user's own model (fairgen_core.model_audit) ---------------------------------------------
+#: CSS class of each verdict: it tints the row of a difference in the report.
+VERDICT_CLASSES = {WITHIN: "within", DISPARITY: "disparity", INSUFFICIENT: "insufficient"}
+MODEL_AUDIT_METHOD = (
+    "Each difference compares the unprivileged group (unprivileged on every sensitive attribute) with the "
+    "privileged group. Its interval is a percentile bootstrap stratified by group: each group keeps its size and "
+    "its confusion counts are redrawn from its observed shares. Verdict: within tolerance when the whole interval "
+    "lies within the tolerance, disparity when it lies wholly beyond, insufficient evidence when it spans a bound "
+    "or a compared group has too few rows in a denominator of the metric (the note says how many rows would help)."
+)
+
+
+def tolerance_text(metric: str, tolerance: float) -> str:
+    """How the tolerance of a difference reads: the four-fifths band for disparate impact, ± otherwise.
+
+    Examples
+    --------
+    >>> tolerance_text("disparate_impact", 0.8), tolerance_text("equal_opportunity_difference", 0.1)
+    ('0.8 to 1.25', '±0.1')
+    """
+    return f"{tolerance:g} to {1 / tolerance:g}" if metric == "disparate_impact" else f"±{tolerance:g}"
+
+
+def number_text(value: float) -> str:
+    """A metric value with three decimals, ``—`` when undefined (as the report's tables write it).
+
+    Examples
+    --------
+    >>> number_text(0.25), number_text(float("nan")), number_text(float("inf"))
+    ('0.250', '—', 'inf')
+    """
+    return _fmt(float(value))
+
+
+def interval_text(low: float, high: float) -> str:
+    """An interval as ``[low, high]`` with three decimals (``—`` for an undefined end).
+
+    Examples
+    --------
+    >>> interval_text(-0.2, 0.05), interval_text(float("nan"), float("nan"))
+    ('[-0.200, 0.050]', '[—, —]')
+    """
+    return f"[{number_text(low)}, {number_text(high)}]"
+
+
+def model_audit_html(audits: Sequence[ModelAudit], *, frame: pd.DataFrame, spec: DatasetSpec, data: str,
+                     config: ModelAuditConfig,
+                     models: Sequence[ModelInput] | None = None) -> str:
+    """The audit of the user's own model(s) as one self-contained HTML page (opens offline).
+
+    Sections: the inputs (dataset, its SHA-256, specification, models, bootstrap, tolerances), the models side
+    by side (each difference's value, interval and verdict), and per model its summary, the differences with
+    their intervals, tolerances, verdicts and notes (table and chart), the per-group rates and confusion
+    matrices, and for scores the TPR-equalising group thresholds with their cost and the reliability curves.
+
+    Parameters
+    ----------
+    audits : sequence of ModelAudit
+        From :func:`~fairgen_core.model_audit.audit_models`, on ``frame`` with ``spec`` and ``config``.
+    frame : pandas.DataFrame
+        The audited data (its hash and label names are reported).
+    spec : DatasetSpec
+        Label, favourable values and sensitive attributes.
+    data : str
+        The dataset's name (e.g. the file name).
+    config : ModelAuditConfig
+        The configuration the audits used (threshold, bootstrap, seed, tolerances).
+    models : sequence of ModelInput, optional
+        The audited models' values: with them, each score model's section adds the TPR-equalising thresholds
+        (:func:`~fairgen_core.model_audit.equalising_thresholds` from ``config.threshold``).
+
+    Returns
+    -------
+    str
+        The HTML document. Every user-provided string (dataset, columns, values, group and model names) is escaped.
+    """
+    assignment = assign_domains(frame, spec)
+    equalising = _equalising(assignment, models or (), config.threshold)
+    sections = [_section("inputs", "Inputs", _model_inputs_html(audits, frame, spec, data, config))]
+    if len(audits) > 1:
+        sections.append(_section("side-by-side", "Models side by side", _models_side_by_side_html(audits)))
+    for number, audit in enumerate(audits, start=1):
+        sections.append(_section(f"model-{number}", _e(f"Model '{audit.model}' ({audit.decision_rule})"),
+                                 _model_audit_section_html(audit, assignment.label_names, equalising.get(audit.model),
+                                                           number)))
+    return _document(f"FairGen model audit — {_e(data)}", "by python -m fairgen_core audit or the Model audit page",
+                     sections)
+
+
+def model_audit_tables(audits: Sequence[ModelAudit]) -> dict[str, pd.DataFrame]:
+    """The audits' tables stacked over models, each with a leading ``model`` column (for CSV downloads).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``differences`` (:data:`~fairgen_core.model_audit.DIFFERENCE_COLUMNS`), ``per_group`` (with ``brier``
+        where a model gave scores) and ``calibration`` (score models only; empty otherwise).
+    """
+    def stacked(tables: list[tuple[str, pd.DataFrame]], columns: Sequence[str]) -> pd.DataFrame:
+        if not tables:
+            return pd.DataFrame(columns=["model", *columns])
+        return pd.concat([table.assign(model=name)[["model", *table.columns]] for name, table in tables],
+                         ignore_index=True)
+
+    return {
+        "differences": stacked([(a.model, a.differences) for a in audits], DIFFERENCE_COLUMNS),
+        "per_group": stacked([(a.model, a.per_group) for a in audits], PER_GROUP_COLUMNS),
+        "calibration": stacked([(a.model, a.calibration) for a in audits if a.calibration is not None],
+                               CALIBRATION_COLUMNS),
+    }
+
+
+def model_audit_json(audits: Sequence[ModelAudit], *, frame: pd.DataFrame, spec: DatasetSpec, data: str,
+                     config: ModelAuditConfig) -> dict[str, Any]:
+    """The inputs of :func:`model_audit_html` and every audit's :meth:`~fairgen_core.model_audit.ModelAudit.to_dict`.
+
+    Returns
+    -------
+    dict
+        ``inputs`` (dataset, data hash, rows, label, favourable, sensitive, bootstrap, confidence, seed,
+        tolerances) and ``models`` (one dict per audit); strict JSON (non-finite numbers are None).
+    """
+    tolerances = config.tolerances
+    return {
+        "inputs": {
+            "dataset": data, "data_sha256": frame_hash(frame), "rows": len(frame), "label": spec.label,
+            "favourable": [str(v) for v in spec.favourable], "sensitive": [a.describe() for a in spec.sensitive],
+            "bootstrap": config.bootstrap, "confidence": config.confidence, "seed": config.seed,
+            "tolerances": {name: getattr(tolerances, name) for name in tolerances.__dataclass_fields__},
+        },
+        "models": [audit.to_dict() for audit in audits],
+    }
+
+
+def _equalising(assignment: DomainAssignment, models: Sequence[ModelInput], threshold: float
+                ) -> dict[str, EqualisingThresholds]:
+    """The TPR-equalising thresholds of each score model, on the rows with a label and every sensitive value."""
+    valid = assignment.valid
+    return {model.name: equalising_thresholds(assignment.label[valid], np.asarray(model.values)[valid],
+                                              assignment.group[valid], threshold=threshold)
+            for model in models if model.is_score}
+
+
+def _model_inputs_html(audits: Sequence[ModelAudit], frame: pd.DataFrame, spec: DatasetSpec, data: str,
+                       config: ModelAuditConfig) -> str:
+    tolerances = config.tolerances
+    first = audits[0] if audits else None
+    facts = _facts([
+        ("Dataset", data), ("Data SHA-256", frame_hash(frame)), ("Rows", len(frame)),
+        ("Rows audited (label and every sensitive value present)", first.n_rows if first else "—"),
+        ("Label", spec.label), ("Favourable values", ", ".join(map(str, spec.favourable))),
+        ("Sensitive attributes (privileged)", "; ".join(a.describe() for a in spec.sensitive)),
+        ("Compared groups", f"{first.unprivileged} (unprivileged) vs {first.privileged} (privileged)" if first
+         else "—"),
+        ("Models", "; ".join(f"{a.model} ({a.decision_rule})" for a in audits)),
+        ("Bootstrap", f"{config.bootstrap:,} resamples, seed {config.seed}, {config.confidence:.0%} intervals"),
+        *[(f"Tolerance: {name.replace('_', ' ')}", tolerance_text(metric, tolerances.for_metric(metric)))
+          for metric, name in (("statistical_parity_difference", "statistical_parity"),
+                               ("disparate_impact", "disparate_impact"),
+                               ("equal_opportunity_difference", "equal_opportunity"),
+                               ("average_abs_odds_difference", "average_odds"),
+                               ("predictive_parity_difference", "predictive_parity"))],
+        ("Fewest cases per compared group and denominator", tolerances.min_positives),
+    ])
+    return facts + f"<p>{_e(MODEL_AUDIT_METHOD)}</p>"
+
+
+def _models_side_by_side_html(audits: Sequence[ModelAudit]) -> str:
+    metrics = list(DIFFERENCE_METRICS)
+    rows = []
+    for audit in audits:
+        by_metric = audit.differences.set_index("metric")
+        rows.append((audit.model, *[f"{number_text(r.value)} {interval_text(r.ci_low, r.ci_high)}: {r.verdict}"
+                                    for r in (by_metric.loc[m] for m in metrics)]))
+    header = ["model", *[DIFFERENCE_METRICS[m].split(" (")[0] for m in metrics]]
+    return _table(header, rows, numeric=[False] * len(header))
+
+
+def _model_audit_section_html(audit: ModelAudit, label_names: tuple[str, str],
+                              equalising: EqualisingThresholds | None, number: int) -> str:
+    level = f"{audit.confidence:.0%}"
+    differences = audit.differences
+    body = _p(audit.summary())
+    body += f"<h3>{_e(f'Differences: {audit.unprivileged} (unprivileged) vs {audit.privileged} (privileged)')}</h3>"
+    body += _table(["metric", "value", f"{level} interval", "tolerance", "verdict", "note"],
+                   [(DIFFERENCE_METRICS.get(r.metric, r.metric), r.value, interval_text(r.ci_low, r.ci_high),
+                     tolerance_text(r.metric, r.tolerance), r.verdict, r.note)
+                    for r in differences.itertuples(index=False)],
+                   numeric=[False, True, True, True, False, False],
+                   row_classes=[VERDICT_CLASSES.get(v, "") for v in differences["verdict"]])
+    body += _chart(charts.difference_intervals_figure(differences, confidence=audit.confidence), f"m{number}-diff")
+    per_group = audit.per_group
+    columns = [c for c in per_group.columns if c not in ("tp", "fp", "tn", "fn")]
+    body += "<h3>Per group</h3>" + _table(columns, per_group[columns].itertuples(index=False, name=None),
+                                          numeric=[False, *[True] * (len(columns) - 1)])
+    body += "<h3>Confusion matrices (rows: true label, columns: decision)</h3>"
+    body += _confusion_html(confusion_matrices(per_group.set_index("group"), label_names))
+    if equalising is not None:
+        body += "<h3>Thresholds that equalise the TPR (post-processing anchor)</h3>" + _p(equalising_text(equalising))
+        body += _table(["group", "threshold", "TPR"],
+                       [(name, threshold, tpr) for name, threshold, tpr in
+                        zip(per_group["group"], equalising.thresholds, equalising.tpr)],
+                       numeric=[False, True, True])
+    if audit.calibration is not None and len(audit.calibration):
+        body += "<h3>Calibration (Brier score per group in the table above)</h3>"
+        body += _chart(charts.reliability_figure(audit.calibration), f"m{number}-calibration")
+    return body
+
+
+def equalising_text(result: EqualisingThresholds) -> str:
+    """The TPR-equalising group thresholds' cost in balanced accuracy, in words (report and Model audit page)."""
+    change = "costs" if result.cost > 0 else "gains"
+    return (f"At the single threshold {result.threshold:g} the overall TPR is {_fmt(result.target_tpr)}. Group "
+            f"thresholds bringing every group's TPR close to it {change} {abs(result.cost):.3f} of balanced "
+            f"accuracy ({_fmt(result.balanced_accuracy_single)} → {_fmt(result.balanced_accuracy_equalised)}).")

@@ -227,8 +227,11 @@ def matches_values(series: pd.Series, values: Sequence[object]) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         targets = [float(v) for v in values if _as_float(v) is not None]
         return series.isin(targets).to_numpy()
-    text = series.astype(object).where(series.notna(), None).map(lambda v: None if v is None else str(v))
-    return text.isin([str(v) for v in values]).to_numpy()
+    # Compare the distinct values as text, then spread to the rows: a million rows take milliseconds, not seconds.
+    codes, uniques = pd.factorize(series)
+    wanted = {str(v) for v in values}
+    hits = np.array([str(u) in wanted for u in uniques] + [False])  # the last entry: code -1, a missing value
+    return hits[codes]
 
 
 def infer_favourable(series: pd.Series, label: str) -> tuple[object, ...]:

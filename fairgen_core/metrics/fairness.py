@@ -153,8 +153,8 @@ def group_confusion(
     b       1   1   0   0  1.0  1.0
     """
     y, p, g, names = _validate(y_true, y_pred, groups, group_names, min_groups=1)
-    counts = _cell_counts(y, p, g, len(names))
-    rates = _rates(counts)
+    counts = cell_counts(y, p, g, len(names))
+    rates = confusion_rates(counts)
     table = pd.DataFrame(
         {
             "tp": counts[:, 1, 1], "fp": counts[:, 0, 1], "tn": counts[:, 0, 0], "fn": counts[:, 1, 0],
@@ -223,10 +223,10 @@ def fairness_report(
             )
         if isinstance(privileged, bool) or not isinstance(privileged, int | np.integer) or privileged not in (0, 1):
             raise FairGenError(f"'privileged' must be the group index 0 or 1, not {privileged!r}.")
-    counts = _cell_counts(y, p, g, n_groups)
+    counts = cell_counts(y, p, g, n_groups)
     by_group = group_confusion(y, p, g, names)
-    rates = _rates(counts)
-    overall_rates = _rates(counts.sum(axis=0, keepdims=True))
+    rates = confusion_rates(counts)
+    overall_rates = confusion_rates(counts.sum(axis=0, keepdims=True))
     overall = {
         "balanced_accuracy": overall_rates["balanced_accuracy"][0],
         "accuracy": overall_rates["accuracy"][0],
@@ -321,7 +321,7 @@ def bootstrap_intervals(
     if not 0 < level < 1:
         raise FairGenError(f"level must lie strictly between 0 and 1 (e.g. 0.95 for 95 %), not {level!r}.")
     n_groups = len(names)
-    counts = _cell_counts(y, p, g, n_groups)
+    counts = cell_counts(y, p, g, n_groups)
     estimate = _headline(counts[None], n_groups)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(y), counts.ravel() / len(y), size=int(n_boot)).reshape(-1, n_groups, 2, 2)
@@ -406,8 +406,28 @@ def _binary(values: object, name: str, what: str) -> np.ndarray:
     )
 
 
-def _cell_counts(y: np.ndarray, p: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
-    """Counts of every (group, label, prediction) cell, shape ``(n_groups, 2, 2)``."""
+def cell_counts(y: np.ndarray, p: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
+    """Counts of every (group, label, prediction) cell.
+
+    Parameters
+    ----------
+    y, p : numpy.ndarray of int
+        Binary labels and predictions (0/1), one per row.
+    g : numpy.ndarray of int
+        Group index per row, ``0 .. n_groups - 1``.
+    n_groups : int
+        Number of groups.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_groups, 2, 2)``, indexed ``[group, label, prediction]``.
+
+    Examples
+    --------
+    >>> cell_counts(np.array([1, 0, 1]), np.array([1, 1, 0]), np.array([0, 0, 1]), 2)[0].tolist()
+    [[0, 1], [0, 1]]
+    """
     return np.bincount(4 * g + 2 * y + p, minlength=4 * n_groups).reshape(n_groups, 2, 2)
 
 
@@ -423,8 +443,21 @@ def _ratio_scalar(numerator: float, denominator: float) -> float:
     return float("inf") if denominator == 0 else float(numerator / denominator)
 
 
-def _rates(counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-group rates from counts of shape ``(..., n_groups, 2, 2)`` indexed ``[group, label, prediction]``."""
+def confusion_rates(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-group rates from cell counts (vectorised over any leading axes, e.g. bootstrap draws).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Shape ``(..., n_groups, 2, 2)``, indexed ``[group, label, prediction]`` (see :func:`cell_counts`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``tpr``, ``fpr``, ``tnr``, ``fnr``, ``selection_rate``, ``base_rate``, ``accuracy``,
+        ``balanced_accuracy`` and ``precision`` (TP / (TP + FP)), each of shape ``(..., n_groups)``; NaN
+        where the denominator is 0.
+    """
     tn, fp, fn, tp = counts[..., 0, 0], counts[..., 0, 1], counts[..., 1, 0], counts[..., 1, 1]
     positives, negatives = tp + fn, tn + fp
     n = positives + negatives
@@ -438,6 +471,7 @@ def _rates(counts: np.ndarray) -> dict[str, np.ndarray]:
         "base_rate": _ratio(positives, n),
         "accuracy": _ratio(tp + tn, n),
         "balanced_accuracy": (tpr + tnr) / 2,
+        "precision": _ratio(tp, tp + fp),
     }
 
 
@@ -467,7 +501,7 @@ def _largest_gaps(rates: dict[str, np.ndarray], n_groups: int) -> tuple[dict[str
 
 def _headline(counts: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
     """Overall balanced accuracy and the absolute metrics for a stack of count tables ``(B, G, 2, 2)``."""
-    overall = _rates(counts.sum(axis=1))
-    gaps, _ = _largest_gaps(_rates(counts), n_groups)
+    overall = confusion_rates(counts.sum(axis=1))
+    gaps, _ = _largest_gaps(confusion_rates(counts), n_groups)
     return {"balanced_accuracy": overall["balanced_accuracy"],
             **{name: gaps[metric] for name, metric in ABSOLUTE_METRICS.items()}}

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fairgen_core.errors import FairGenError
+from fairgen_core.model_audit import DIFFERENCE_METRICS, DISPARITY, INSUFFICIENT, WITHIN
 from fairgen_core.results.table import BASELINE, HIGHER_IS_BETTER, METRIC_TITLES, TRANSFER, has_direction, summarise
 
 #: Curves of at most this many points are drawn with markers: a line through a single point is invisible.
@@ -349,4 +350,87 @@ def loss_figure(frame: pd.DataFrame, x: str, title: str, *, columns: int = 4) ->
     figure.update_xaxes(title_text=x, title_standoff=4)
     figure.update_yaxes(title_text="loss", title_standoff=4)
     figure.update_layout(title=title, height=area + 160, margin={"t": 110, "b": 50})
+    return figure
+
+
+# -- the audit of the user's own model (fairgen_core.model_audit) ---------------------------------------------
+#: Colour of each verdict of :data:`fairgen_core.model_audit.VERDICTS`, readable on light and dark backgrounds.
+VERDICT_COLOURS = {WITHIN: "#2da44e", DISPARITY: "#cf222e", INSUFFICIENT: "#bf8700"}
+
+
+def difference_intervals_figure(differences: pd.DataFrame, *, confidence: float = 0.95) -> go.Figure:
+    """Each difference of a model audit with its bootstrap interval, its tolerance and its verdict's colour.
+
+    Two panels: the four differences (0 is parity, the tolerance at ±t) and disparate impact (1 is parity, the
+    four-fifths band from t to 1/t). Undefined or infinite values are left out of the plot.
+
+    Parameters
+    ----------
+    differences : pandas.DataFrame
+        :attr:`ModelAudit.differences <fairgen_core.model_audit.ModelAudit>`.
+    confidence : float
+        Coverage of the intervals, for the hover text.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    figure = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.14,
+                           subplot_titles=("difference (unprivileged − privileged)", "disparate impact (ratio)"))
+    ratio = differences["metric"] == "disparate_impact"
+    for column, rows, parity in ((1, differences[~ratio], 0.0), (2, differences[ratio], 1.0)):
+        labels = [wrap_label(DIFFERENCE_METRICS.get(m, m).split(" (")[0], 22) for m in rows["metric"]]
+        value, low, high = (rows[c].to_numpy(dtype=float) for c in ("value", "ci_low", "ci_high"))
+        shown = np.isfinite(value)
+        value = np.where(shown, value, np.nan)
+        figure.add_trace(go.Scatter(
+            x=value, y=labels, mode="markers", showlegend=False,
+            marker={"size": 11, "color": [VERDICT_COLOURS.get(v, "#808495") for v in rows["verdict"]]},
+            error_x={"type": "data", "symmetric": False, "thickness": 2, "color": "#808495",
+                     "array": np.where(np.isfinite(high), high - value, np.nan),
+                     "arrayminus": np.where(np.isfinite(low), value - low, np.nan)},
+            customdata=np.column_stack([low, high, rows["verdict"].to_numpy(dtype=object)]),
+            hovertemplate=f"%{{y}}: %{{x:.3f}}<br>{confidence:.0%} interval %{{customdata[0]:.3f}} to "
+                          "%{customdata[1]:.3f}<br>%{customdata[2]}<extra></extra>"), row=1, col=column)
+        tolerance = rows["tolerance"].to_numpy(dtype=float)
+        bounds = (tolerance, 1 / tolerance) if parity else (-tolerance, tolerance)
+        figure.add_trace(go.Scatter(
+            x=np.concatenate(bounds), y=labels * 2, mode="markers", showlegend=False, hoverinfo="skip",
+            marker={"symbol": "line-ns-open", "size": 18, "color": "#808495", "line": {"width": 2}}),
+            row=1, col=column)
+        figure.add_vline(x=parity, line={"color": "#808495", "dash": "dot", "width": 1}, row=1, col=column)
+    figure.update_yaxes(automargin=True, autorange="reversed")
+    figure.update_layout(height=320, margin={"t": 50, "b": 30},
+                         title={"text": "Grey ticks: tolerance · colour: verdict (green within tolerance, red "
+                                        "disparity, amber insufficient evidence)", "font": {"size": 12}})
+    return figure
+
+
+def reliability_figure(calibration: pd.DataFrame) -> go.Figure:
+    """The reliability curve of each group: observed favourable rate against mean score, per score bin.
+
+    Parameters
+    ----------
+    calibration : pandas.DataFrame
+        :attr:`ModelAudit.calibration <fairgen_core.model_audit.ModelAudit>` (``group``, ``mean_score``,
+        ``observed_rate``, ``n`` per non-empty bin).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One line per group and the diagonal of perfect calibration.
+    """
+    figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                                  line={"color": "#808495", "dash": "dot"}, hoverinfo="skip"))
+    for group, rows in calibration.groupby("group", sort=False):
+        name = html.escape(str(group), quote=False)
+        figure.add_trace(go.Scatter(
+            x=rows["mean_score"], y=rows["observed_rate"], mode="lines+markers", name=name, customdata=rows["n"],
+            hovertemplate=f"{name}<br>mean score %{{x:.3f}}<br>observed rate %{{y:.3f}}<br>%{{customdata:,}} rows"
+                          "<extra></extra>"))
+    figure.update_layout(height=380, margin={"t": 50, "b": 40}, title="Reliability curve per group",
+                         xaxis_title="mean score in the bin", yaxis_title="observed favourable rate",
+                         legend={"orientation": "h", "y": -0.2})
+    figure.update_xaxes(range=[0, 1])
+    figure.update_yaxes(range=[0, 1])
     return figure

@@ -92,6 +92,16 @@ def set_number(page: Page, label: str, value: float | int) -> None:
     wait_idle(page)
 
 
+def download(page: Page, button: str, folder: Path, timeout_ms: int = 120_000) -> tuple[str, bytes]:
+    """Click the download button labelled ``button``; the file's suggested name and its bytes."""
+    with page.expect_download(timeout=timeout_ms) as started:
+        page.get_by_role("button", name=button).click()
+    file = started.value
+    target = folder / file.suggested_filename
+    file.save_as(target)
+    return file.suggested_filename, target.read_bytes()
+
+
 def upload(page: Page, path: Path) -> None:
     """On the Data page: choose 'Upload a CSV' and give ``path`` to the file input."""
     page.get_by_text("Upload a CSV", exact=True).click()

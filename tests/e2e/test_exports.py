@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,19 +10,17 @@ import pytest
 from fairgen_core.data.io import read_csv
 from fairgen_core.data.spec import assign_domains
 from tests.e2e.conftest import open_page, screenshot, shared_file, wait_idle
-from tests.e2e.helpers import GERMAN_LABEL, GERMAN_SENSITIVE, attach_run, german_spec, set_number, wait_text
+from tests.e2e.helpers import (
+    GERMAN_LABEL,
+    GERMAN_SENSITIVE,
+    attach_run,
+    download,
+    german_spec,
+    set_number,
+    wait_text,
+)
 
 ROWS = 400
-
-
-def download(page, button: str, folder: Path, timeout_ms: int = 120_000) -> tuple[str, bytes]:
-    """Click the download button labelled ``button``; the file's suggested name and its bytes."""
-    with page.expect_download(timeout=timeout_ms) as started:
-        page.get_by_role("button", name=button).click()
-    file = started.value
-    target = folder / file.suggested_filename
-    file.save_as(target)
-    return file.suggested_filename, target.read_bytes()
 
 
 @pytest.fixture(scope="module")
