@@ -24,7 +24,7 @@ from fairgen_core.generator.evaluation import (
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.jobs import JobState, RunSummary, list_runs
 from fairgen_core.metrics.translation import TranslationFidelity
-from fairgen_core.runs import MANIFEST, RunDir
+from fairgen_core.runs import MANIFEST, RunDir, RunManifest
 
 TRAIN_PAGE = "../pages/train.py"  # relative to the entry point, dashboard/app.py
 
@@ -97,6 +97,19 @@ def _translation(run: str, model_mtime: float, manifest_mtime: float, pairs: str
 def _samples(run: str, model_mtime: float, manifest_mtime: float, seed: int) -> QualitySamples:
     return quality_samples(_model(run, model_mtime), _data(run, manifest_mtime).frame,
                            RunDir(run).read_manifest().split, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _manifest(run: str, manifest_mtime: float) -> RunManifest:
+    return RunDir(run).read_manifest()
+
+
+def run_manifest(run: RunDir) -> RunManifest | None:
+    """The run's manifest (cached), or None when the folder has none or it cannot be read."""
+    try:
+        return _manifest(str(run.path), _mtime(run.path / MANIFEST))
+    except FairGenError:
+        return None
 
 
 def run_data(run: RunDir) -> DataSource | None:

@@ -40,4 +40,17 @@ class TrainingDivergedError(FairGenError):
 
 
 class PredictionError(FairGenError):
-    """A model's predictions or scores cannot be audited (missing, non-numeric, out of range, misaligned)."""
+    """A model's predictions or scores cannot be audited (missing, non-numeric, out of range, misaligned).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and how to fix it, in words that name no front end's controls.
+    remedy : str, optional
+        A setting the user can switch on to fix it (one of ``fairgen_core.model_audit.REMEDIES``), so that the
+        CLI and the dashboard can each point to their own flag or control; None when the fix lies in the data.
+    """
+
+    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        super().__init__(message)
+        self.remedy = remedy

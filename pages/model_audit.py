@@ -13,17 +13,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, run_cache, state
 from dashboard.loading import load_predictions
 from fairgen_core.audit import confusion_matrices
+from fairgen_core.classifier.selection import RULE_DESCRIPTIONS
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, assign_domains
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import FairGenError, PredictionError
 from fairgen_core.export import csv_bytes, safe_file_name
+from fairgen_core.jobs import list_runs
 from fairgen_core.model_audit import (
     DIFFERENCE_METRICS,
     DISPARITY,
     INSUFFICIENT,
+    MARK_AS_SCORES,
+    MATCH_BY_KEY,
+    RESCALE_SCORES,
     VERDICTS,
     WITHIN,
     EqualisingThresholds,
@@ -32,9 +37,12 @@ from fairgen_core.model_audit import (
     ModelInput,
     Tolerances,
     audit_model,
+    comparison_table,
     equalising_thresholds,
+    fairgen_results,
     group_rates,
     join_predictions,
+    metrics_on_rows,
     model_inputs,
 )
 from fairgen_core.report import (
@@ -46,8 +54,14 @@ from fairgen_core.report import (
     number_text,
     tolerance_text,
 )
-from fairgen_core.results.charts import VERDICT_COLOURS, difference_intervals_figure, reliability_figure
-from fairgen_core.runs import frame_hash
+from fairgen_core.results.charts import (
+    VERDICT_COLOURS,
+    difference_intervals_figure,
+    model_comparison_figure,
+    reliability_figure,
+)
+from fairgen_core.results.table import TRANSFER_CHOSEN_RATIO
+from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest, frame_hash
 
 DataKey = tuple[str, str, str]
 ROW_ORDER = "row order (same number of rows)"
@@ -65,6 +79,13 @@ TOLERANCE_FIELDS = (
     ("predictive_parity", "Predictive parity: largest |precision difference|", "default 0.1"),
 )
 RATE_FORMAT = st.column_config.NumberColumn(format="%.3f")
+#: Where on this page is the setting that fixes a refused input (the error's ``remedy``).
+REMEDY_HINTS = {
+    MARK_AS_SCORES: "Scores or probabilities: turn on **These are scores** above and choose the threshold.",
+    RESCALE_SCORES: "Scores on another scale: turn on **Rescale scores outside [0, 1]** above.",
+    MATCH_BY_KEY: "Or match the rows by a column present in both files: choose it under **Match its rows to the "
+                  "data by** above.",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +149,15 @@ def cached_join(key: DataKey, digest: str, join_key: str | None, _frame: pd.Data
     return join_predictions(_frame, _predictions, key=join_key)
 
 
+@st.cache_data(max_entries=32, show_spinner="Scoring the model on the run's test rows…")
+def cached_on_test_rows(key: DataKey, run: str, created: str, name: str, values: np.ndarray, is_score: bool,
+                        config: ModelAuditConfig, _frame: pd.DataFrame, _manifest: RunManifest) -> pd.DataFrame:
+    """:func:`~fairgen_core.model_audit.metrics_on_rows` of one model on a run's test rows with the run's groups,
+    cached by data, run (folder and creation time), model values and config."""
+    return metrics_on_rows(_frame, _manifest.spec, ModelInput(name, values, is_score=is_score), _manifest.split.test,
+                           config)
+
+
 def candidate_columns(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
     """Numeric (or true/false) columns that could hold a model's output: not the label, not a sensitive column."""
     excluded = {spec.label, *spec.sensitive_columns}
@@ -172,6 +202,7 @@ def predictions_file(source: DataSource, key: DataKey) -> pd.DataFrame | None:
                                  source.frame, table)
         except FairGenError as error:
             st.error(str(error))
+            show_hints([error])
             return None
     clashing = {c: f"{c} (predictions file)" for c in joined.columns if c in source.frame.columns}
     return joined.rename(columns=clashing)
@@ -226,17 +257,23 @@ def choose_config(source: DataSource, scores: bool) -> ModelAuditConfig | None:
 def checked_models(source: DataSource, extra: pd.DataFrame | None, columns: list[str], scores: bool, rescale: bool
                    ) -> list[ModelInput]:
     """The chosen columns as models; each column that cannot be audited gets its own message, the others go on."""
-    models, refused = [], False
+    models, refused = [], []
     for column in columns:
         frame = extra if extra is not None and column in extra.columns else source.frame
         try:
             models += model_inputs(frame, [column], scores=scores, rescale=rescale)
         except FairGenError as error:
             st.error(f"Not audited: {error}", icon=":material/block:")
-            refused = True
-    if refused and not scores:
-        st.caption("Scores or probabilities: turn on **These are scores** above and choose the threshold.")
+            refused.append(error)
+    show_hints(refused)
     return models
+
+
+def show_hints(errors: list[FairGenError]) -> None:
+    """Where on this page the settings are that fix ``errors`` (each hint once)."""
+    remedies = [error.remedy for error in errors if isinstance(error, PredictionError)]
+    for remedy in dict.fromkeys(r for r in remedies if r in REMEDY_HINTS):
+        st.caption(REMEDY_HINTS[remedy])
 
 
 def verdict_counts(audit: ModelAudit) -> str:
@@ -342,6 +379,57 @@ def show_scores(audit: ModelAudit, model: ModelInput, rows: AuditRows, key: Data
             f"{g} {b:.3f}" for g, b in zip(audit.per_group["group"], audit.per_group["brier"])) + ".")
 
 
+def comparison_run(data_hash: str) -> RunDir | None:
+    """The current run when it was trained on this data, else this workspace's newest run that was; None without."""
+    paths = [state.current_run(), *(summary.job.path for summary in list_runs(state.runs_root()))]
+    for path in dict.fromkeys(p for p in paths if p is not None):
+        manifest = run_cache.run_manifest(RunDir(path))
+        if manifest is not None and manifest.data_sha256 == data_hash:
+            return RunDir(path)
+    return None
+
+
+def show_comparison(models: list[ModelInput], source: DataSource, config: ModelAuditConfig, key: DataKey) -> None:
+    """Every audited model next to the run's fair classifier and comparison methods, on the run's test rows."""
+    st.header("Next to FairGen's classifiers", divider="gray")
+    run = comparison_run(key[1])
+    methods = run_cache.run_table(run, METHODS) if run is not None else None
+    if run is None or methods is None:
+        where = "" if run is None else f"Run **{run.path.name}** was trained on this data but has no comparison yet. "
+        st.info(f"{where}To see your model next to FairGen's fair classifier and the comparison methods on the same "
+                "test rows, train a generator on this data on the **Train generator** page, then run the methods on "
+                "the **Compare methods** page (and the trade-off on the **Fair classifier** page to add FairGen's "
+                "fair classifier).")
+        return
+    manifest = run_cache.run_manifest(run)
+    results = fairgen_results(methods, run_cache.run_table(run, SWEEP))
+    rules = list(pd.unique(results["selection"].dropna())) if "selection" in results.columns else []
+    rule = rules[0] if rules else None
+    if len(rules) > 1:
+        rule = st.radio("Selection rule of FairGen's methods", rules, horizontal=True, format_func=str.capitalize,
+                        key="model_audit.comparison.rule")
+    try:
+        yours = pd.concat([cached_on_test_rows(key, str(run.path), manifest.created, m.name, m.values, m.is_score,
+                                               config, source.frame, manifest) for m in models], ignore_index=True)
+        table = comparison_table(yours, results, selection=rule, confidence=config.confidence)
+    except FairGenError as error:
+        st.error(str(error))
+        return
+    st.plotly_chart(model_comparison_figure(table, confidence=config.confidence), theme="streamlit",
+                    key="model_audit.comparison")
+    repetitions = int(methods["repetition"].nunique())
+    ours = (f" **{TRANSFER_CHOSEN_RATIO}** is FairGen's fair classifier (real:synthetic ratio chosen on validation)."
+            if (table["method"] == TRANSFER_CHOSEN_RATIO).any() else
+            " Compute the trade-off on the **Fair classifier** page to add FairGen's fair classifier.")
+    st.caption(
+        f"Run **{run.path.name}**: each method was trained {repetitions} time(s), with another seed each time, on "
+        f"the run's split, and measured on its {len(manifest.split.test):,} test rows; your model is scored on the "
+        f"same test rows, with the run's groups ({', '.join(a.describe() for a in manifest.spec.sensitive)}). "
+        f"Bars: {config.confidence:.0%} intervals — for your model a bootstrap over those rows, for a method its "
+        "mean over the repetitions (none with one repetition)."
+        + (f" Methods chose by the rule **{rule}** ({RULE_DESCRIPTIONS.get(rule, rule)})." if rule else "") + ours)
+
+
 def downloads(audits: list[ModelAudit], models: list[ModelInput], source: DataSource, spec: DatasetSpec,
               config: ModelAuditConfig) -> None:
     """The HTML report, the differences and per-group tables as CSV, and everything as JSON (built on click)."""
@@ -419,4 +507,5 @@ show_differences(audit)
 show_groups(audit, rows)
 if model.is_score:
     show_scores(audit, model, rows, key, config.threshold)
+show_comparison(models, source, config, key)
 downloads(audits, models, source, spec, config)

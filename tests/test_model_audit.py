@@ -17,6 +17,9 @@ from fairgen_core.model_audit import (
     DIFFERENCE_METRICS,
     DISPARITY,
     INSUFFICIENT,
+    MARK_AS_SCORES,
+    MATCH_BY_KEY,
+    RESCALE_SCORES,
     WITHIN,
     ModelAudit,
     ModelAuditConfig,
@@ -362,24 +365,45 @@ def test_equalising_thresholds_close_the_tpr_gap_and_report_the_cost() -> None:
         ("one", False, r"predictions column 'one' holds a single value \(1\) in all 6 rows: .*Check that this is the "
                        "model's output column"),
         ("wide", True, r"scores column 'wide' has values outside \[0, 1\] \(from -2 to 4; at rows 1, 6 \(row 1 = the "
-                       r"first data row\)\): .*--rescale-scores"),
+                       r"first data row\)\): .*or rescale the scores to \[0, 1\] with FairGen \(min–max"),
         ("holes", True, r"predictions column 'holes' has 2 missing value\(s\), at rows 2, 4 .*Fill them in"),
         ("text", True, r"predictions column 'text' has non-numeric value\(s\) such as 'high', at row 3 .*give scores "
                        r"as numbers in \[0, 1\]"),
         ("yes_no", False, "holds the values 'no' and 'yes', not 0/1: map the favourable decision to 1"),
         ("one_two", False, "holds the values 1 and 2, not 0/1: map the favourable decision to 1"),
-        ("wide", False, r"holds 6 distinct values .*audit them as scores \(--scores"),
+        ("wide", False, r"holds 6 distinct values .*mark the column as scores and choose a threshold"),
         ("scor", True, "predictions column 'scor' is not in the data: did you mean 'score'"),
     ],
 )
 def test_bad_prediction_columns_get_a_message_naming_the_column(column: str, scores: bool, message: str) -> None:
-    frame = pd.DataFrame({
+    with pytest.raises((PredictionError, SpecError), match=message) as raised:
+        model_inputs(_bad_columns(), [column], scores=scores)
+    assert "--" not in str(raised.value)  # no front end's flags: the CLI and the page add their own hints
+
+
+def _bad_columns() -> pd.DataFrame:
+    return pd.DataFrame({
         "one": [1] * 6, "wide": [-2.0, 0.1, 0.5, 0.7, 0.9, 4.0], "holes": [0.1, None, 0.3, None, 0.5, 0.6],
         "text": ["0.1", "0.2", "high", "0.4", "0.5", "0.6"], "yes_no": ["yes", "no"] * 3, "one_two": [1, 2] * 3,
         "score": [0.1] * 6,
     })
-    with pytest.raises((PredictionError, SpecError), match=message):
-        model_inputs(frame, [column], scores=scores)
+
+
+@pytest.mark.parametrize(
+    ("column", "scores", "remedy"),
+    [("wide", False, MARK_AS_SCORES), ("one_two", False, MARK_AS_SCORES), ("wide", True, RESCALE_SCORES),
+     ("holes", True, None), ("one", False, None), ("yes_no", False, None)],
+)
+def test_a_refused_column_names_the_setting_that_fixes_it(column: str, scores: bool, remedy: str | None) -> None:
+    with pytest.raises(PredictionError) as raised:
+        model_inputs(_bad_columns(), [column], scores=scores)
+    assert raised.value.remedy == remedy
+
+
+def test_predictions_with_other_row_counts_point_to_a_key() -> None:
+    with pytest.raises(PredictionError, match="Match them by a key column present in both files") as raised:
+        join_predictions(pd.DataFrame({"y": [0, 1, 1]}), pd.DataFrame({"p": [0, 1]}))
+    assert raised.value.remedy == MATCH_BY_KEY and "--" not in str(raised.value)
 
 
 def test_rescaling_keeps_the_order_of_scores_outside_zero_one() -> None:

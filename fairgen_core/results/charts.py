@@ -17,7 +17,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fairgen_core.errors import FairGenError
-from fairgen_core.model_audit import DIFFERENCE_METRICS, DISPARITY, INSUFFICIENT, WITHIN
+from fairgen_core.model_audit import (
+    COMPARED_METRICS,
+    DIFFERENCE_METRICS,
+    DISPARITY,
+    FAIRGEN_RUN,
+    INSUFFICIENT,
+    WITHIN,
+    YOUR_MODEL,
+)
 from fairgen_core.results.table import BASELINE, HIGHER_IS_BETTER, METRIC_TITLES, TRANSFER, has_direction, summarise
 
 #: Curves of at most this many points are drawn with markers: a line through a single point is invisible.
@@ -433,4 +441,54 @@ def reliability_figure(calibration: pd.DataFrame) -> go.Figure:
                          legend={"orientation": "h", "y": -0.2})
     figure.update_xaxes(range=[0, 1])
     figure.update_yaxes(range=[0, 1])
+    return figure
+
+
+#: Colour of each source of a model comparison (:func:`model_comparison_figure`).
+SOURCE_COLOURS = {YOUR_MODEL: "#8250df", FAIRGEN_RUN: "#0969da"}
+
+
+def model_comparison_figure(table: pd.DataFrame, *, confidence: float = 0.95) -> go.Figure:
+    """The user's model(s) next to a run's methods: each metric's value with its interval, one panel per metric.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`~fairgen_core.model_audit.compare.comparison_table`: the user's models (interval: bootstrap over the
+        test rows) and the run's methods (mean over repetitions; interval: Student-t over repetitions, none for a
+        single repetition).
+    confidence : float
+        Coverage of the intervals, for the hover text.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A panel per metric of :data:`~fairgen_core.model_audit.compare.COMPARED_METRICS` titled with its better
+        direction, a row per model or method (the user's first), a dot per value and a bar per interval.
+    """
+    figure = make_subplots(rows=1, cols=len(COMPARED_METRICS), shared_yaxes=True, horizontal_spacing=0.05,
+                           subplot_titles=[METRIC_TITLES[m] for m in COMPARED_METRICS])
+    labels = [wrap_label(f"{method} (your model)" if source == YOUR_MODEL else method, 28)
+              for method, source in zip(table["method"], table["source"])]
+    table = table.assign(label=labels)
+    for column, metric in enumerate(COMPARED_METRICS, start=1):
+        for source, colour in SOURCE_COLOURS.items():
+            rows = table[(table["metric"] == metric) & (table["source"] == source)]
+            value, low, high = (rows[c].to_numpy(dtype=float) for c in ("value", "ci_low", "ci_high"))
+            unit = "test rows" if source == YOUR_MODEL else "repetitions"
+            hover = [f"{html.escape(str(m), quote=False)}: {v:.3f}<br>" + (
+                f"{confidence:.0%} interval {lo:.3f} to {hi:.3f}" if np.isfinite(lo) and np.isfinite(hi)
+                else "no interval") + f"<br>{n:,} {unit}"
+                for m, v, lo, hi, n in zip(rows["method"], value, low, high, rows["n"])]
+            figure.add_trace(go.Scatter(
+                x=value, y=rows["label"], mode="markers", name=source, legendgroup=source, showlegend=column == 1,
+                marker={"size": 11, "color": colour},
+                error_x={"type": "data", "symmetric": False, "thickness": 2, "color": colour,
+                         "array": np.where(np.isfinite(high), high - value, np.nan),
+                         "arrayminus": np.where(np.isfinite(low), value - low, np.nan)},
+                text=hover, hovertemplate="%{text}<extra></extra>"), row=1, col=column)
+    figure.update_yaxes(automargin=True, autorange="reversed", categoryorder="array",
+                        categoryarray=list(dict.fromkeys(labels)))
+    figure.update_layout(height=140 + 30 * len(set(labels)), margin={"t": 50, "b": 30},
+                         legend={"orientation": "h", "y": -0.15})
     return figure

@@ -99,6 +99,7 @@ def test_a_bad_column_gets_a_message_and_the_others_are_audited(app: AppTest) ->
     app.multiselect(key=f"model_audit.{FILE}.columns").set_value(["decision", "age"]).run()
     assert not app.exception, app.exception
     assert len(app.error) == 1 and "'age'" in app.error[0].value and "distinct values" in app.error[0].value
+    assert "--" not in app.error[0].value and any("**These are scores**" in c.value for c in app.caption)
     assert app.header[0].value == "Model 'decision'"  # the good column is still audited
 
 
@@ -108,6 +109,7 @@ def test_a_predictions_file_with_other_row_counts_says_both_counts(app: AppTest)
     app.file_uploader(key=f"model_audit.{FILE}.upload").set_value(("preds.csv", short.encode(), "text/csv")).run()
     assert not app.exception, app.exception
     assert any(f"{ROWS - 1:,} rows" in e.value and f"{ROWS:,}" in e.value for e in app.error)
+    assert any("**Match its rows to the data by**" in c.value for c in app.caption)  # the page's own hint
     assert app.multiselect(key=f"model_audit.{FILE}.columns").value == ["decision"]  # nothing lost
     good = "model_b\n" + "\n".join(str(i % 2) for i in range(ROWS)) + "\n"
     app.file_uploader(key=f"model_audit.{FILE}.upload").set_value(("preds.csv", good.encode(), "text/csv")).run()
