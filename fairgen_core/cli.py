@@ -28,7 +28,7 @@ from fairgen_core.cleanup import (
 )
 from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig, default_runs_base
 from fairgen_core.data.datasets import BUILTIN_DATASETS
-from fairgen_core.data.io import ReadLimits
+from fairgen_core.data.io import ReadLimits, read_csv
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import (
     DatasetSpec,
@@ -40,13 +40,31 @@ from fairgen_core.data.spec import (
     validate_spec,
 )
 from fairgen_core.data.splits import default_split
-from fairgen_core.devices import resolve_device
-from fairgen_core.errors import FairGenError, SpecError
+from fairgen_core.devices import apply_thread_budget, resolve_device
+from fairgen_core.errors import FairGenError, PredictionError, SpecError
 from fairgen_core.export import csv_bytes, write_csv
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
 from fairgen_core.generator.evaluation import assess_quality, assess_translation, default_sigma
+from fairgen_core.model_audit import (
+    MARK_AS_SCORES,
+    MATCH_BY_KEY,
+    RESCALE_SCORES,
+    ModelAudit,
+    ModelAuditConfig,
+    audit_models,
+    join_predictions,
+    model_inputs,
+)
 from fairgen_core.progress import ProgressBar
-from fairgen_core.report import build_report, metrics_json, metrics_table
+from fairgen_core.report import (
+    build_report,
+    interval_text,
+    metrics_json,
+    metrics_table,
+    model_audit_html,
+    model_audit_json,
+    tolerance_text,
+)
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
 from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
 from fairgen_core.tasks import TaskProgress
@@ -116,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_parser(commands)
     _add_run_table_parsers(commands)
     _add_report_parser(commands)
+    _add_audit_parser(commands)
     _add_prune_parser(commands)
     return parser
 
@@ -147,6 +166,33 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--sigma", type=float, help="noise of the FID baseline (default as for `quality`)")
     report.add_argument("--seed", type=int, default=0)
     report.set_defaults(handler=_report)
+
+
+def _add_audit_parser(commands: argparse._SubParsersAction) -> None:
+    audit = commands.add_parser(
+        "audit", help="audit your own model's decisions or scores for group fairness",
+        description="Per-group rates of the model's predictions and the unprivileged-vs-privileged differences "
+        "(statistical parity, disparate impact, equal opportunity, average odds, predictive parity), each with "
+        "a bootstrap interval and a verdict: within tolerance, disparity or insufficient evidence.")
+    _add_data_arguments(audit)
+    audit.add_argument("--predictions", nargs="+", metavar="COL",
+                       help="one column per model (of the data, or of --predictions-file: default all its columns)")
+    audit.add_argument("--predictions-file", metavar="FILE.csv", help="a second CSV holding the predictions")
+    audit.add_argument("--key", metavar="COL", help="column joining --predictions-file to the data (default: row "
+                       "order, same number of rows)")
+    audit.add_argument("--scores", action="store_true", help="the columns are scores in [0, 1], not 0/1 decisions")
+    audit.add_argument("--rescale-scores", action="store_true",
+                       help="min–max scale scores outside [0, 1] to [0, 1] (order kept)")
+    defaults = ModelAuditConfig()
+    audit.add_argument("--threshold", type=float, default=defaults.threshold,
+                       help=f"decision = score >= T (default {defaults.threshold})")
+    audit.add_argument("--group-thresholds", type=float, nargs="+", metavar="T",
+                       help="one threshold per group, in the order `inspect` lists the groups")
+    audit.add_argument("--bootstrap", type=int, default=defaults.bootstrap, help="resamples (default 1000)")
+    audit.add_argument("--seed", type=int, default=defaults.seed)
+    audit.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    audit.add_argument("--out", metavar="FILE.html", help="also write the self-contained HTML audit report")
+    audit.set_defaults(handler=_audit)
 
 
 def _add_run_table_parsers(commands: argparse._SubParsersAction) -> None:
@@ -323,6 +369,7 @@ def _format_domain_table(table: pd.DataFrame, label_names: tuple[str, str]) -> s
 
 
 def _fit(args: argparse.Namespace) -> int:
+    apply_thread_budget()
     source = _open(args)
     spec = _spec_from_args(args, source)
     for warning in validate_spec(source.frame, source.schema, spec):
@@ -441,6 +488,7 @@ def _run_table(args: argparse.Namespace, name: str, compute) -> int:
 
     Progress (a line per finished cell, and the run folder's ``NAME.progress.json``) goes to :class:`TaskProgress`.
     """
+    apply_thread_budget()
     run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
     manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path, device=args.device)
@@ -554,3 +602,85 @@ def _report(args: argparse.Namespace) -> int:
                                           ensure_ascii=False), encoding="utf-8")
     print(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+#: The ``audit`` flag that switches on each setting a refused prediction column or file names as its fix.
+AUDIT_REMEDY_FLAGS = {MARK_AS_SCORES: "add --scores (and --threshold T)", RESCALE_SCORES: "add --rescale-scores",
+                      MATCH_BY_KEY: "add --key COLUMN"}
+
+
+def _audit(args: argparse.Namespace) -> int:
+    source = _open(args)
+    spec = _spec_from_args(args, source)
+    warnings = validate_spec(source.frame, source.schema, spec)
+    if not args.scores and (args.group_thresholds or args.rescale_scores):
+        raise FairGenError("--group-thresholds and --rescale-scores apply to scores: add --scores.")
+    try:
+        models = model_inputs(*_prediction_columns(args, source), scores=args.scores, rescale=args.rescale_scores)
+    except PredictionError as error:
+        flag = AUDIT_REMEDY_FLAGS.get(error.remedy)
+        if flag is None:
+            raise
+        raise PredictionError(f"{error} On the command line: {flag}.", remedy=error.remedy) from error
+    config = ModelAuditConfig(threshold=args.threshold, bootstrap=args.bootstrap, seed=args.seed,
+                              group_thresholds=tuple(args.group_thresholds) if args.group_thresholds else None)
+    audits = audit_models(source.frame, spec, models, config)
+    described = {"frame": source.frame, "spec": spec, "data": source.name, "config": config}
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(model_audit_html(audits, models=models, **described), encoding="utf-8")
+    if args.json:
+        print(json.dumps({**model_audit_json(audits, **described), "warnings": list(warnings)}, indent=2,
+                         ensure_ascii=False))
+    else:
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{source.name}: label {spec.label} (favourable: {', '.join(map(str, spec.favourable))}); "
+              "sensitive: " + "; ".join(a.describe() for a in spec.sensitive))
+        for audit in audits:
+            print("\n" + _format_model_audit(audit))
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _prediction_columns(args: argparse.Namespace, source: DataSource) -> tuple[pd.DataFrame, list[str]]:
+    """The table holding the predictions (aligned with the data's rows) and the columns to audit."""
+    if args.predictions_file is None:
+        if args.key:
+            raise FairGenError("--key joins a --predictions-file to the data: give the file too, or drop --key.")
+        if not args.predictions:
+            raise FairGenError("choose the model's column(s) with --predictions COL [COL ...], or give a "
+                               "--predictions-file.")
+        return source.frame, list(args.predictions)
+    table = read_csv(args.predictions_file, limits=ReadLimits(max_bytes=int(args.max_mb * 1e6))).frame
+    aligned = join_predictions(source.frame, table, key=args.key)
+    return aligned, list(args.predictions or aligned.columns)
+
+
+def _format_model_audit(audit: ModelAudit) -> str:
+    """A model's audit as plain-text tables and its summary."""
+    groups = audit.per_group.rename(columns={"selection_rate": "selected", "balanced_accuracy": "bal. acc."})
+    shown = ["group", "n", "positives", "selected", "tpr", "fpr", "fnr", "precision", "bal. acc."]
+    shown += ["brier"] if "brier" in groups else []
+    level = f"{audit.confidence:.0%}"
+    differences = pd.DataFrame({
+        "metric": audit.differences["metric"],
+        "value": audit.differences["value"].map("{:.3f}".format),
+        f"{level} interval": list(map(interval_text, audit.differences["ci_low"], audit.differences["ci_high"])),
+        "tolerance": list(map(tolerance_text, audit.differences["metric"], audit.differences["tolerance"])),
+        "verdict": audit.differences["verdict"],
+    })
+    notes = [f"  {row.metric}: {row.note}" for row in audit.differences.itertuples() if row.note]
+    return "\n".join([
+        f"Model '{audit.model}' ({audit.decision_rule}), {audit.n_rows:,} rows: '{audit.unprivileged}' "
+        f"(unprivileged) vs '{audit.privileged}' (privileged)",
+        groups[shown].to_string(index=False, float_format="{:.3f}".format),
+        "",
+        differences.to_string(index=False),
+        *(["notes:", *notes] if notes else []),
+        "",
+        audit.summary(),
+    ])
+

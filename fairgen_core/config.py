@@ -19,6 +19,13 @@ PairProtocol = Literal["counterfactual", "paper"]
 PAIR_PROTOCOLS: tuple[str, ...] = ("counterfactual", "paper")
 #: The environment variable naming the runs base (:func:`default_runs_base`).
 RUNS_DIR_ENV = "FAIRGEN_RUNS_DIR"
+#: Trainings (``fairgen_core.jobs``) and analyses (``fairgen_core.tasks``) that run at once per server.
+MAX_JOBS_ENV = "FAIRGEN_MAX_JOBS"
+MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
+#: CPU threads per training, analysis or experiment cell (:func:`thread_budget`).
+THREADS_ENV = "FAIRGEN_THREADS"
+#: The thread settings of the OpenMP and BLAS libraries under torch and NumPy, read when they are loaded.
+THREAD_LIBRARY_ENVS: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def default_runs_base() -> Path:
@@ -30,6 +37,79 @@ def default_runs_base() -> Path:
         The base folder (it need not exist yet).
     """
     return Path(os.environ.get(RUNS_DIR_ENV) or Path.home() / ".fairgen" / "runs")
+
+
+def _whole_number_from_env(variable: str, default: str) -> int | None:
+    """``$variable`` as a whole number ≥ 1; None when unset or blank (``default`` only words the message)."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise FairGenError(f"{variable} must be a whole number ≥ 1, got '{text}': fix the environment "
+                           f"variable or unset it (default {default}).")
+    return int(text)
+
+
+def slots_from_env(variable: str) -> int:
+    """How many slots an environment variable allows (default 1), e.g. ``$FAIRGEN_MAX_JOBS`` workers per queue.
+
+    Raises
+    ------
+    FairGenError
+        If the variable is set to anything but a whole number ≥ 1.
+    """
+    return _whole_number_from_env(variable, "1") or 1
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def thread_budget(concurrent: int | None = None) -> int:
+    """CPU threads one training or analysis process may use: ``$FAIRGEN_THREADS``, else a fair share of the cores.
+
+    Parameters
+    ----------
+    concurrent : int, optional
+        Processes that may compute at once (default: ``$FAIRGEN_MAX_JOBS`` trainings plus
+        ``$FAIRGEN_MAX_ANALYSES`` analyses, 1 + 1 when unset; an experiment gives its ``--jobs``).
+
+    Returns
+    -------
+    int
+        ``$FAIRGEN_THREADS`` when set, else ``max(1, available cores // concurrent)``.
+
+    Raises
+    ------
+    FairGenError
+        If ``$FAIRGEN_THREADS`` (or a slot variable it is derived from) is not a whole number ≥ 1.
+
+    Examples
+    --------
+    >>> thread_budget(concurrent=10**6)  # more processes than cores: one thread each (unless $FAIRGEN_THREADS)
+    1
+    """
+    threads = _whole_number_from_env(THREADS_ENV, "the available cores divided by the concurrent slots")
+    if threads is not None:
+        return threads
+    if concurrent is None:
+        concurrent = slots_from_env(MAX_JOBS_ENV) + slots_from_env(MAX_ANALYSES_ENV)
+    return max(1, available_cores() // max(1, concurrent))
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment variables giving a child process ``threads`` threads before it imports NumPy or torch.
+
+    Examples
+    --------
+    >>> thread_env(2)[THREADS_ENV], thread_env(2)["OMP_NUM_THREADS"]
+    ('2', '2')
+    """
+    return {name: str(threads) for name in (THREADS_ENV, *THREAD_LIBRARY_ENVS)}
 
 
 def check_pairs(pairs: str) -> str:

@@ -1,4 +1,5 @@
-"""Where tensors run and what software ran: the device choice and the library versions a run records."""
+"""Where tensors run and what software ran: the device choice, the CPU thread budget and the library versions a
+run records."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import platform
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 
+from fairgen_core.config import thread_budget
 from fairgen_core.errors import FairGenError
 
 
@@ -39,6 +42,36 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(choice)
+
+
+def apply_thread_budget(threads: int | None = None) -> int:
+    """Limit this process to its share of the CPU cores: torch's intra-op threads and the loaded OpenMP/BLAS pools.
+
+    Concurrent trainings and analyses then share the cores instead of spinning against each other. Processes
+    started by :func:`fairgen_core.jobs.launch` get the same budget in their environment
+    (:func:`~fairgen_core.config.thread_env`) before they load NumPy or torch.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Default :func:`~fairgen_core.config.thread_budget` (``$FAIRGEN_THREADS``, else a fair share).
+
+    Returns
+    -------
+    int
+        The threads now allowed.
+
+    Raises
+    ------
+    FairGenError
+        If ``threads`` is below 1 or ``$FAIRGEN_THREADS`` is not a whole number ≥ 1.
+    """
+    threads = thread_budget() if threads is None else threads
+    if threads < 1:
+        raise FairGenError(f"the thread budget must be at least 1, got {threads}.")
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+    return threads
 
 
 def describe_auto_device() -> str:

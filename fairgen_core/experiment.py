@@ -20,7 +20,6 @@ skipped when the same experiment is run again, so an interrupted run resumes whe
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -31,14 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
 from fairgen_core.classifier.selection import SELECTION_RULES, check_selection
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS, ratio_sweep
-from fairgen_core.config import ClassifierConfig, GeneratorConfig, _Serialisable
+from fairgen_core.config import ClassifierConfig, GeneratorConfig, _Serialisable, thread_budget
 from fairgen_core.data.spec import DatasetSpec, spec_to_dict
 from fairgen_core.data.splits import Split, default_split
-from fairgen_core.devices import library_versions
+from fairgen_core.devices import apply_thread_budget, library_versions
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.evaluation import assess_translation
 from fairgen_core.generator.model import FairGenerator
@@ -154,7 +152,7 @@ def _cell_output(task_out: Path, stage: str, repetition: int) -> Path:
 
 def _run_cell(task: _Task) -> float:
     """Compute one cell and write its output; returns the seconds it took."""
-    torch.set_num_threads(task.threads)
+    apply_thread_budget(task.threads)
     started = time.perf_counter()
     seed = task.experiment.seed + task.repetition
     split = default_split(task.frame, task.spec, seed=task.experiment.seed, repetition=task.repetition)
@@ -232,7 +230,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     experiment, generator, classifier
         Protocol, generator and classifier settings (each repetition offsets the seeds by its index).
     jobs : int
-        Cells run in parallel in worker processes (1: in this process); the CPU threads are shared among them.
+        Cells run in parallel in worker processes (1: in this process); each gets ``$FAIRGEN_THREADS`` threads,
+        else the available cores divided by ``jobs`` (:func:`~fairgen_core.config.thread_budget`).
     progress : callable, optional
         Called with a :class:`CellDone` after every cell.
 
@@ -252,7 +251,7 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     fingerprint = _fingerprint(frame, spec, experiment, generator, classifier)
     _check_out(out, fingerprint)
     out.mkdir(parents=True, exist_ok=True)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = thread_budget(jobs)
     total = experiment.repetitions * (3 if experiment.methods else 2)
     timings: dict[str, float] = {}
     finished = 0

@@ -39,7 +39,14 @@ from typing import IO, Any
 
 import pandas as pd
 
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import (
+    MAX_ANALYSES_ENV,
+    MAX_JOBS_ENV,
+    GeneratorConfig,
+    slots_from_env,
+    thread_budget,
+    thread_env,
+)
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.schema import Schema
 from fairgen_core.data.sources import DataSource
@@ -52,7 +59,6 @@ from fairgen_core.generator.training import EpochReport
 from fairgen_core.runs import MANIFEST, RunDir, frame_hash, new_manifest
 
 JOB, STATUS, STOP, DATA, LOG = "job.json", "status.json", "STOP", "data.csv", "worker.log"
-MAX_JOBS_ENV = "FAIRGEN_MAX_JOBS"
 QUEUE_FOLDER = ".fairgen-queue"
 HEARTBEAT_S = 2.0
 STALE_S = 60.0
@@ -232,21 +238,6 @@ def process_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
-def slots_from_env(variable: str) -> int:
-    """How many slots an environment variable allows (default 1), e.g. ``$FAIRGEN_MAX_JOBS`` workers per queue.
-
-    Raises
-    ------
-    FairGenError
-        If the variable is set to anything but a whole number ≥ 1.
-    """
-    text = os.environ.get(variable, "").strip() or "1"
-    if not text.isdigit() or int(text) < 1:
-        raise FairGenError(f"{variable} must be a whole number ≥ 1, got '{text}': fix the environment "
-                           "variable or unset it (default 1).")
-    return int(text)
-
-
 def take_slot(folder: Path, slots: int) -> IO[bytes] | None:
     """Take one of the ``slots`` slots in ``folder`` (``slot-N.lock`` files) without waiting; None if all are taken.
 
@@ -264,15 +255,19 @@ def take_slot(folder: Path, slots: int) -> IO[bytes] | None:
     return None
 
 
-def launch(args: Sequence[str], log: Path, *, append: bool = False) -> subprocess.Popen[bytes]:
+def launch(args: Sequence[str], log: Path, *, append: bool = False, threads: int | None = None
+           ) -> subprocess.Popen[bytes]:
     """Start ``python ARGS...`` in its own session, detached, with its output in ``log``; returns at once.
 
-    The package is put on the child's ``PYTHONPATH``. A daemon thread waits for the child, so it is reaped the
-    moment it ends (never a zombie, whether or not anybody asks about it again); ``poll()`` and ``wait()``
-    then give its exit status.
+    The package is put on the child's ``PYTHONPATH`` and its thread budget (``threads``, default
+    :func:`~fairgen_core.config.thread_budget`) in its environment (``$FAIRGEN_THREADS``, ``OMP_NUM_THREADS``,
+    ...), read before it loads NumPy or torch. A daemon thread waits for the child, so it is reaped the moment
+    it ends (never a zombie, whether or not anybody asks about it again); ``poll()`` and ``wait()`` then give
+    its exit status.
     """
     package_parent = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, **thread_env(thread_budget() if threads is None else threads),
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
     with log.open("ab" if append else "wb") as handle:
         child = subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=handle,
                                  stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -493,7 +488,7 @@ def start_training(
     ------
     FairGenError
         If the spec does not fit the data, the device is unavailable, an upload comes without its bytes,
-        or ``max_jobs`` is not a positive number.
+        or ``max_jobs`` (or ``$FAIRGEN_MAX_ANALYSES``, ``$FAIRGEN_THREADS``) is not a positive number.
     """
     validate_spec(source.frame, schema, spec)
     resolve_device(config.device)
@@ -504,6 +499,7 @@ def start_training(
     slots = max_jobs if max_jobs is not None else slots_from_env(MAX_JOBS_ENV)
     if slots < 1:
         raise FairGenError(f"max_jobs must be at least 1, got {slots}.")
+    threads = thread_budget(slots + slots_from_env(MAX_ANALYSES_ENV))  # checks the settings before any folder
     run_dir = _new_run_dir(Path(runs_root), name or source.name)
     if source_bytes is not None:
         (run_dir / DATA).write_bytes(source_bytes)
@@ -518,7 +514,7 @@ def start_training(
     ticket = queue_ticket(run_dir, description, now)
     ticket.parent.mkdir(parents=True, exist_ok=True)
     ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
-    _launch(run_dir)
+    _launch(run_dir, threads)
     return TrainingJob(run_dir)
 
 
@@ -545,9 +541,9 @@ def _new_run_dir(runs_root: Path, name: str) -> Path:
     raise FairGenError(f"could not create a new run folder under '{runs_root}': clean up old runs.")
 
 
-def _launch(run_dir: Path) -> None:
+def _launch(run_dir: Path, threads: int) -> None:
     _CHILDREN[run_dir.resolve()] = launch(["-m", "fairgen_core.worker", str(run_dir.resolve())], run_dir / LOG,
-                                          append=True)
+                                          append=True, threads=threads)
 
 
 def import_checkpoint(

@@ -3,7 +3,8 @@
 A task is the command line's ``sweep`` or ``compare`` on a run folder, started detached so it survives page
 switches and reloads. Its process, ``python -m fairgen_core.tasks QUEUE_DIR SLOTS NAME RUN_DIR OPTIONS...``,
 first waits for one of the server's analysis slots (``$FAIRGEN_MAX_ANALYSES``, default 1: ``queued`` until
-one is free), then runs the command. Its state is read from the folder alone, so any session that opens the
+one is free), then runs the command with its share of the cores (``$FAIRGEN_THREADS``, see
+:func:`fairgen_core.config.thread_budget`). Its state is read from the folder alone, so any session that opens the
 run sees the same thing::
 
     RUN_DIR/
@@ -26,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from fairgen_core.config import MAX_ANALYSES_ENV, MAX_JOBS_ENV, slots_from_env, thread_budget
 from fairgen_core.errors import FairGenError
-from fairgen_core.jobs import launch, process_alive, slots_from_env, take_slot, write_json_atomically
+from fairgen_core.jobs import launch, process_alive, take_slot, write_json_atomically
 from fairgen_core.runs import METHODS, SWEEP
 
 TASK_TABLES: dict[str, str] = {"sweep": SWEEP, "compare": METHODS}
-MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
 ANALYSIS_QUEUE = ".fairgen-analyses"
 POLL_S = 0.25
 
@@ -115,7 +116,7 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
     ------
     FairGenError
         If the name is unknown, the folder has no model, the same analysis is already running or queued, or
-        ``max_analyses`` is not a positive number.
+        ``max_analyses`` (or ``$FAIRGEN_MAX_JOBS``, ``$FAIRGEN_THREADS``) is not a positive number.
     """
     run_dir = Path(run_dir).resolve()
     files = _files(run_dir, name)
@@ -126,11 +127,13 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
     slots = max_analyses if max_analyses is not None else slots_from_env(MAX_ANALYSES_ENV)
     if slots < 1:
         raise FairGenError(f"max_analyses must be at least 1, got {slots}.")
+    threads = thread_budget(slots_from_env(MAX_JOBS_ENV) + slots)
     queue = Path(queue_dir or run_dir.parent).resolve() / ANALYSIS_QUEUE
     queue.mkdir(parents=True, exist_ok=True)
     files.table.unlink(missing_ok=True)
     files.progress.unlink(missing_ok=True)
-    child = launch(["-m", "fairgen_core.tasks", str(queue), str(slots), name, str(run_dir), *options], files.log)
+    child = launch(["-m", "fairgen_core.tasks", str(queue), str(slots), name, str(run_dir), *options], files.log,
+                   threads=threads)
     files.marker.write_text(json.dumps({"pid": child.pid, "started": time.time(), "options": options}))
 
 

@@ -2,10 +2,10 @@
 
 Started by :func:`fairgen_core.jobs.start_training` in its own session. It reads ``job.json``, waits for a
 training slot (``queued``), re-creates the exact table the job was started on (checking its hash), writes
-``manifest.json``, trains with a progress line per epoch in ``progress.jsonl`` and a checkpoint in
-``model.pt``, and keeps ``status.json`` current, with a heartbeat every few seconds. A ``STOP`` file or
-SIGTERM stops training within one batch (the best model so far is kept); any error ends the job as
-``failed`` with its message. It never imports Streamlit.
+``manifest.json``, trains (on its share of the CPU cores, ``$FAIRGEN_THREADS``) with a progress line per epoch
+in ``progress.jsonl`` and a checkpoint in ``model.pt``, and keeps ``status.json`` current, with a heartbeat every
+few seconds. A ``STOP`` file or SIGTERM stops training within one batch (the best model so far is kept); any
+error ends the job as ``failed`` with its message. It never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import IO
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.splits import default_split
-from fairgen_core.devices import resolve_device
+from fairgen_core.devices import apply_thread_budget, resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
 from fairgen_core.jobs import (
@@ -172,7 +172,8 @@ def load_table(run_dir: Path, job: JobDescription) -> DataSource:
 
 def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _Status) -> FairGenerator:
     """Train as ``fit`` does, writing the manifest, the progress log and the checkpoint into ``run_dir``."""
-    resolve_device(job.config.device)
+    device = resolve_device(job.config.device)
+    threads = apply_thread_budget()
     source = load_table(run_dir, job)
     schema = source.schema.with_kinds(job.kinds)
     split = default_split(source.frame, job.spec, seed=job.config.seed)
@@ -186,7 +187,7 @@ def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _S
         status.beat()
         bar.update(epoch)
 
-    print(f"training '{job.name}' on {len(split.train):,} rows ({resolve_device(job.config.device)})", flush=True)
+    print(f"training '{job.name}' on {len(split.train):,} rows ({device}, {threads} CPU thread(s))", flush=True)
     return fit_generator(source.frame, job.spec, schema=schema, config=job.config, split=split, callback=report,
                          should_stop=should_stop, checkpoint_path=run.model_path)
 

@@ -110,3 +110,70 @@ def test_unusual_files_are_diagnosed_by_what_they_are(tmp_path, capsys, text: st
     args = ["inspect", str(path), "--label", "hired", "--favourable", "yes", "--sensitive", "religion=x"]
     assert main(args) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+# -- audit: the user's own model ------------------------------------------------------------------
+def _scored_csv(tmp_path, n: int = 400) -> tuple[str, list[str]]:
+    """A hiring table with a decision column and a score column; returns its path and the spec arguments."""
+    rows = [f"{i},{'yes' if i % 3 else 'no'},{'FM'[i % 2]},{i % 2 if i % 5 else 1},{(i % 10) / 10 + 0.05 * (i % 2):.2f}"
+            for i in range(n)]
+    path = tmp_path / "hiring.csv"
+    path.write_text("id,hired,sex,decision,score\n" + "\n".join(rows) + "\n")
+    return str(path), ["--label", "hired", "--favourable", "yes", "--sensitive", "sex=M"]
+
+
+def test_audit_prints_a_table_per_model_with_intervals_and_verdicts(tmp_path, capsys) -> None:
+    path, spec = _scored_csv(tmp_path)
+    assert main(["audit", path, *spec, "--predictions", "decision", "--bootstrap", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "Model 'decision' (decisions), 400 rows: 'sex=F' (unprivileged) vs 'sex=M' (privileged)" in out
+    assert re.search(r"statistical_parity_difference\s+-0\.800\s+\[-0\.\d+, -0\.\d+\]\s+±0\.1\s+disparity", out), out
+    assert re.search(r"disparate_impact\s+0\.200\s+\[.*\]\s+0\.8 to 1\.25\s+disparity", out), out
+    assert "Disparity: statistical parity difference -0.800" in out
+
+
+def test_audit_scores_from_a_second_file_joined_by_key_as_json(tmp_path, capsys) -> None:
+    path, spec = _scored_csv(tmp_path)
+    predictions = tmp_path / "predictions.csv"
+    predictions.write_text("id,risk\n" + "".join(f"{i},{(i % 7) / 7:.3f}\n" for i in reversed(range(400))))
+    args = ["audit", path, *spec, "--predictions-file", str(predictions), "--key", "id", "--scores",
+            "--threshold", "0.4", "--bootstrap", "100", "--json", "--out", str(tmp_path / "audit.html")]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["inputs"]["rows"] == 400 and len(report["inputs"]["data_sha256"]) == 64
+    (model,) = report["models"]
+    assert model["model"] == "risk" and model["thresholds"] == [0.4, 0.4] and model["n_rows"] == 400
+    assert [row["metric"] for row in model["differences"]][:2] == ["statistical_parity_difference", "disparate_impact"]
+    verdicts = {row["verdict"] for row in model["differences"]}
+    assert verdicts <= {"within tolerance", "disparity", "insufficient evidence"}
+    assert "brier" in model["per_group"][0] and model["calibration"]
+    assert captured.err.strip() == f"wrote {tmp_path / 'audit.html'}"
+    page = (tmp_path / "audit.html").read_text(encoding="utf-8")
+    assert "risk" in page and f"{model['differences'][0]['value']:.3f}" in page  # the same numbers in the report
+
+
+@pytest.mark.parametrize(
+    ("extra", "predictions", "message"),
+    [
+        (["--predictions", "score"], None, r"holds 10 distinct values .*mark the column as scores.*add --scores"),
+        (["--predictions", "sex"], None, "holds the values 'F' and 'M', not 0/1"),
+        ([], None, "choose the model's column"),
+        (["--predictions-file", "P"], "risk\n" + "0.5\n0.2\n" * 10,
+         "the predictions have 20 rows but the data has 400.*add --key COLUMN"),
+        (["--predictions-file", "P", "--key", "id"], "id,risk\n" + "1,0.5\n1,0.2\n" * 3,
+         r"key 'id' repeats in the predictions: 1 value\(s\) occur more than once \(e.g. 1\)"),
+        (["--predictions", "id", "--scores"], None,
+         r"scores column 'id' has values outside \[0, 1\].*--rescale-scores"),
+        (["--predictions", "decision", "--group-thresholds", "0.4", "0.5"], None, "apply to scores: add --scores"),
+    ],
+)
+def test_audit_bad_input_exits_2_naming_the_column(tmp_path, capsys, extra: list[str], predictions: str | None,
+                                                   message: str) -> None:
+    path, spec = _scored_csv(tmp_path)
+    if predictions is not None:
+        (tmp_path / "P.csv").write_text(predictions)
+        extra = [str(tmp_path / "P.csv") if arg == "P" else arg for arg in extra]
+    assert main(["audit", path, *spec, *extra]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
