@@ -97,6 +97,28 @@ def set_predictions_upload(source_name: str, upload: tuple[str, bytes] | None) -
         kept[source_name] = upload
 
 
+def require_dataset(purpose: str) -> tuple[DataSource, DatasetSpec]:
+    """The table in use and its specification; otherwise point to the Data page and stop the page.
+
+    Parameters
+    ----------
+    purpose : str
+        What the page does with the data, ending the message (e.g. "audits that choice.").
+    """
+    current, source = current_spec(), current_data()
+    if current is None or source is None or source.name != current[0]:
+        st.info(f"Choose a dataset, its label and its sensitive attribute(s) on the **Data** page first; this page "
+                f"{purpose}")
+        st.stop()
+    return source, current[1]
+
+
+def dataset_caption(source: DataSource, spec: DatasetSpec) -> str:
+    """The table's name, its label with the favourable values, and the grouping, for a page's caption."""
+    return (f"**{source.name}** — label `{spec.label}` (favourable: {', '.join(map(str, spec.favourable))}); "
+            f"groups by {', '.join(a.describe() for a in spec.sensitive)}.")
+
+
 def _keep_current(**fields: Any) -> None:
     """Update the workspace's record of the dataset in use (written only when something changed)."""
     if _KEPT_CURRENT not in st.session_state:

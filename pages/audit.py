@@ -110,14 +110,8 @@ def show_baseline(audit: DataAudit) -> None:
 
 
 st.title("Data audit")
-current, source = state.current_spec(), state.current_data()
-if current is None or source is None or source.name != current[0]:
-    st.info("Choose a dataset, its label and its sensitive attribute(s) on the **Data** page first; this page "
-            "audits that choice.")
-    st.stop()
-_, spec = current
-st.caption(f"**{source.name}** — label `{spec.label}` (favourable: {', '.join(map(str, spec.favourable))}); "
-           f"groups by {', '.join(a.describe() for a in spec.sensitive)}.")
+source, spec = state.require_dataset("audits that choice.")
+st.caption(state.dataset_caption(source, spec))
 key = data_key(source, spec)
 try:
     audit = cached_audit(key, source, spec)

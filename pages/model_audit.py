@@ -456,15 +456,9 @@ def downloads(audits: list[ModelAudit], models: list[ModelInput], source: DataSo
 
 
 st.title("Model audit")
-current, source = state.current_spec(), state.current_data()
-if current is None or source is None or source.name != current[0]:
-    st.info("Choose a dataset, its label and its sensitive attribute(s) on the **Data** page first; this page "
-            "audits your model's decisions or scores on that data.")
-    st.stop()
-_, spec = current
-st.caption(f"**{source.name}** — label `{spec.label}` (favourable: {', '.join(map(str, spec.favourable))}); "
-           f"groups by {', '.join(a.describe() for a in spec.sensitive)}. Audit the decisions (0/1, 1 = favourable) "
-           "or scores (in [0, 1]) of a model you already have, one column per model.")
+source, spec = state.require_dataset("audits your model's decisions or scores on that data.")
+st.caption(state.dataset_caption(source, spec) + " Audit the decisions (0/1, 1 = favourable) or scores (in [0, 1]) "
+           "of a model you already have, one column per model.")
 key = data_key(source, spec)
 extra = predictions_file(source, key)
 columns = choose_columns(source, spec, extra)
