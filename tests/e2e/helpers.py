@@ -181,3 +181,26 @@ def plot_points(page: Page, title: str) -> int:
             }
             return 0;
         }""", title)
+
+
+def redraw_watch(arguments: str, shown: str) -> str:
+    """JavaScript for ``page.evaluate``: times a redraw after the next key press, as ``window.__redraw``.
+
+    Records when the key is released (``t0``) and when ``shown`` — a JS expression over ``arguments`` (the
+    destructured parameters, e.g. ``[values, ratio]``) that is true once the page shows the expected state — first
+    holds (``t1``), checked on every DOM mutation and every animation frame.
+    """
+    return f"""({arguments}) => {{
+    const state = window.__redraw = {{t0: null, t1: null}};
+    document.addEventListener('keyup', () => {{ if (state.t0 === null) state.t0 = performance.now(); }},
+                              {{capture: true, once: true}});
+    const shown = () => {{ {shown} }};
+    const check = () => {{
+        if (state.t1 !== null) return;
+        if (state.t0 !== null && shown()) {{ state.t1 = performance.now(); observer.disconnect(); return; }}
+        requestAnimationFrame(check);
+    }};
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {{subtree: true, childList: true, characterData: true, attributes: true}});
+    requestAnimationFrame(check);
+}}"""

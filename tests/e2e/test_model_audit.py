@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     multiselect_add,
     multiselect_remove,
     multiselect_values,
+    redraw_watch,
     select,
     upload,
     wait_text,
@@ -38,28 +39,13 @@ SLIDER = '[data-testid="stSlider"] input[type="range"]'
 LATENCY_FILE = REPO_ROOT / "build" / "e2e" / "model_audit_slider_latency.json"
 MOVES = ["ArrowRight"] * 5 + ["ArrowLeft"] * 5  # 0.50 → 0.55 → 0.50, one step (0.01) at a time
 
-# Installed before a key press: records when the key is released (t0) and when the rates chart first shows the
-# expected threshold and selection rates (t1), checked on every DOM mutation and every animation frame.
-WATCH = """([title, threshold, rates]) => {
-    const state = window.__redraw = {t0: null, t1: null};
-    document.addEventListener('keyup', () => { if (state.t0 === null) state.t0 = performance.now(); },
-                              {capture: true, once: true});
-    const shown = () => {
+# Installed before a key press: when the rates chart first shows the expected threshold and selection rates.
+WATCH = redraw_watch("[title, threshold, rates]", """
         const plot = [...document.querySelectorAll('.js-plotly-plot')]
             .find(p => (p.layout?.title?.text ?? '') === title);
         const bars = plot?.data ?? [];
         return bars.length === rates.length && bars.every((bar, i) =>
-            bar.hovertemplate.includes(`(threshold ${threshold})`) && Math.abs(bar.y[0] - rates[i]) < 1e-9);
-    };
-    const check = () => {
-        if (state.t1 !== null) return;
-        if (state.t0 !== null && shown()) { state.t1 = performance.now(); observer.disconnect(); return; }
-        requestAnimationFrame(check);
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
-    requestAnimationFrame(check);
-}"""
+            bar.hovertemplate.includes(`(threshold ${threshold})`) && Math.abs(bar.y[0] - rates[i]) < 1e-9);""")
 
 
 @pytest.fixture

@@ -15,36 +15,21 @@ from fairgen_core.results.table import METRIC_TITLES, TRANSFER, summarise
 from fairgen_core.runs import SWEEP, RunDir
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import open_page, screenshot, wait_idle
-from tests.e2e.helpers import attach_run, main_text, set_number, wait_text
+from tests.e2e.helpers import attach_run, main_text, redraw_watch, set_number, wait_text
 
 LATENCY_FILE = REPO_ROOT / "build" / "e2e" / "slider_latency.json"
 MOVES = ["ArrowRight"] * 5 + ["ArrowLeft"] * 5  # 0.5 → 1.0 → 0.5, one step (0.1) at a time
 MIRRORED = ["ArrowLeft"] * 5 + ["ArrowRight"] * 5  # 0.5 → 0.0 → 0.5
 SLIDER = '[data-testid="stSlider"] input[type="range"]'  # react-aria: a visually hidden range input
 
-# Installed before a key press: records when the key is released (t0) and when the page first shows the
-# expected metric values with the chart's selected-ratio line at the expected ratio (t1), checked on every
-# DOM mutation and every animation frame.
-WATCH = """([values, ratio]) => {
-    const state = window.__redraw = {t0: null, t1: null};
-    document.addEventListener('keyup', () => { if (state.t0 === null) state.t0 = performance.now(); },
-                              {capture: true, once: true});
-    const shown = () => {
+# Installed before a key press: when the page first shows the expected metric values with the chart's
+# selected-ratio line at the expected ratio.
+WATCH = redraw_watch("[values, ratio]", """
         const texts = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText.trim());
         const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
         const lines = (plot?.layout?.shapes ?? []).map(s => s.x0);
         return JSON.stringify(texts) === JSON.stringify(values) && lines.length > 0
-            && lines.every(x => Math.abs(x - ratio) < 1e-9);
-    };
-    const check = () => {
-        if (state.t1 !== null) return;
-        if (state.t0 !== null && shown()) { state.t1 = performance.now(); observer.disconnect(); return; }
-        requestAnimationFrame(check);
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
-    requestAnimationFrame(check);
-}"""
+            && lines.every(x => Math.abs(x - ratio) < 1e-9);""")
 
 
 @pytest.fixture
