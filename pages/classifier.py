@@ -14,7 +14,7 @@ from dashboard.charts import theme_neutral
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.report import sweep_verdict
-from fairgen_core.results.charts import tradeoff_figure, with_selected_ratio
+from fairgen_core.results.charts import paired_ratio_figure, tradeoff_figure, with_selected_ratio
 from fairgen_core.results.table import (
     BASELINE,
     FAIRNESS_METRICS,
@@ -64,6 +64,8 @@ class TradeoffView:
     paired : dict
         Per ratio and metric, the paired difference against the reference with its interval and verdict
         (empty with one repetition).
+    paired_chart : dict or None
+        :func:`~fairgen_core.results.charts.paired_ratio_figure` (None with one repetition).
     verdict : str
         :func:`~fairgen_core.report.sweep_verdict` against the reference: the ratios whose paired difference's 95%
         interval excludes zero, or why none is named.
@@ -76,6 +78,7 @@ class TradeoffView:
     reference_name: str
     repetitions: int
     paired: dict[float, dict[str, str]]
+    paired_chart: dict | None
     verdict: str
 
 
@@ -88,21 +91,26 @@ def tradeoff_view(sweep: pd.DataFrame, references: pd.DataFrame | None) -> Trade
     baseline = selected_values(summary, BASELINE, None)
     reference, reference_name = (baseline, BASELINE) if baseline else (selected_values(summary, NO_TL, None), NO_TL)
     repetitions = int(sweep["repetition"].nunique())
+    paired = transfer_paired(table, reference_name) if repetitions > 1 else None
     return TradeoffView(
         chart=theme_neutral(tradeoff_figure(sweep, references=references)).to_dict(), ratios=ratios,
         by_ratio={ratio: selected_values(summary, TRANSFER, ratio) for ratio in ratios},
         reference=reference, reference_name=reference_name, repetitions=repetitions,
-        paired=paired_by_ratio(sweep, references, reference_name) if repetitions > 1 else {},
+        paired={} if paired is None else paired_by_ratio(paired),
+        paired_chart=None if paired is None else theme_neutral(
+            paired_ratio_figure(paired, reference=reference_name)).to_dict(),
         verdict=sweep_verdict(table, reference=reference_name),
     )
 
 
-def paired_by_ratio(sweep: pd.DataFrame, references: pd.DataFrame | None,
-                    reference: str) -> dict[float, dict[str, str]]:
-    """Per ratio and metric, the transfer classifier's paired difference to ``reference`` in words."""
-    table = sweep if references is None else pd.concat([sweep, references], ignore_index=True)
+def transfer_paired(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The transfer classifier's paired differences to ``reference`` (in ``table``), per ratio and shown metric."""
     paired = paired_differences(table[table["metric"].isin(METRIC_TITLES)], reference=reference)
-    paired = paired[paired["method"] == TRANSFER]
+    return paired[paired["method"] == TRANSFER]
+
+
+def paired_by_ratio(paired: pd.DataFrame) -> dict[float, dict[str, str]]:
+    """Per ratio and metric, a paired difference of :func:`transfer_paired` in words."""
     out: dict[float, dict[str, str]] = {}
     for row in paired.itertuples():
         out.setdefault(float(row.ratio), {})[row.metric] = describe(row.difference, row.ci_low, row.ci_high,
@@ -158,4 +166,7 @@ if sweep_table is None:
     st.stop()
 methods_table = run_cache.run_table(run_dir, METHODS)
 baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == BASELINE]
-tradeoff(tradeoff_view(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None))
+view = tradeoff_view(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None)
+tradeoff(view)
+if view.paired_chart is not None:
+    st.plotly_chart(go.Figure(view.paired_chart), theme=None, key="classifier.paired")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,3 +66,20 @@ def test_only_the_lowest_panel_of_each_column_has_an_x_axis_title() -> None:
     titled = [name for name in ("xaxis", "xaxis2", "xaxis3", "xaxis4", "xaxis5")
               if figure.layout[name].title.text]
     assert titled == ["xaxis3", "xaxis4", "xaxis5"]  # row 2, columns 1-2, and column 3 of row 1 (nothing below)
+
+
+def test_the_paired_chart_draws_each_ratio_with_its_interval_band_around_zero() -> None:
+    from fairgen_core.metrics.paired import paired_differences
+    from fairgen_core.results.charts import paired_ratio_figure
+
+    table = _sweep({GAP: [0.05, 0.20, 0.30, 0.25]}, 3)
+    table.loc[(table["method"] == "transfer") & (table["ratio"] == 0.0), "value"] += [0.01, -0.02, 0.015]
+    paired = paired_differences(table, reference="no TL")
+    figure = paired_ratio_figure(paired, reference="no TL")
+    band, line = figure.data
+    rows = paired[paired["method"] == "transfer"].sort_values("ratio")
+    assert list(line.x) == [0.0, 0.5, 1.0]
+    np.testing.assert_allclose(line.y, rows["difference"])
+    np.testing.assert_allclose(band.y, np.concatenate([rows["ci_high"], rows["ci_low"][::-1]]))
+    assert [shape.y0 for shape in figure.layout.shapes] == [0.0]  # the "no difference" line
+    assert "no TL" in figure.layout.title.text and "95%" in figure.layout.title.text

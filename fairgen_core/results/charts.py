@@ -129,6 +129,52 @@ def tradeoff_figure(table: pd.DataFrame, *, selected_ratio: float | None = None,
     return go.Figure(with_selected_ratio(fig.to_dict(), selected_ratio))
 
 
+def paired_ratio_figure(paired: pd.DataFrame, *, reference: str) -> go.Figure:
+    """The transfer classifier's mean paired difference to ``reference`` at every ratio, with its 95% interval band.
+
+    One panel per metric; the dotted line at 0 is "no difference": a ratio is fairer (or less fair, more or less
+    accurate) only where its band lies entirely on one side of it, as the verdicts say.
+
+    Parameters
+    ----------
+    paired : pandas.DataFrame
+        :func:`~fairgen_core.metrics.paired.paired_differences` of a sweep against ``reference``.
+    reference : str
+        The method the differences are taken against, for the title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    rows = paired[(paired["method"] == TRANSFER) & paired["n"].ge(2)].sort_values("ratio")
+    metrics = _metrics_present(rows, list(METRIC_TITLES))
+    columns = max(1, min(3, len(metrics)))
+    figure = make_subplots(rows=max(1, int(np.ceil(len(metrics) / columns))), cols=columns,
+                           subplot_titles=[f"Δ {METRIC_TITLES.get(m, m)}" for m in metrics],
+                           horizontal_spacing=0.07, vertical_spacing=0.2)
+    for index, metric in enumerate(metrics):
+        row, col = index // columns + 1, index % columns + 1
+        points = rows[rows["metric"] == metric]
+        x, low, high = (points[c].to_numpy(dtype=float) for c in ("ratio", "ci_low", "ci_high"))
+        figure.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([high, low[::-1]]),
+                                    fill="toself", fillcolor="rgba(99,110,250,0.18)", line={"width": 0},
+                                    hoverinfo="skip", showlegend=False), row=row, col=col)
+        figure.add_trace(go.Scatter(
+            x=x, y=points["difference"].to_numpy(dtype=float), mode=curve_mode(len(x)), showlegend=False,
+            line={"color": "#636efa"}, customdata=np.column_stack([low, high, points["verdict"].to_numpy(object)]),
+            hovertemplate="ratio %{x:.1f}: %{y:+.3f} [%{customdata[0]:+.3f}, %{customdata[1]:+.3f}]<br>"
+                          "%{customdata[2]}<extra></extra>"), row=row, col=col)
+        figure.add_hline(y=0.0, line={"color": "#808495", "dash": "dot", "width": 1}, row=row, col=col)
+        if index + columns >= len(metrics):
+            figure.update_xaxes(title_text="real share of fine-tuning batches", row=row, col=col)
+    figure.update_xaxes(range=[-0.03, 1.03])
+    figure.update_layout(height=300 * max(1, int(np.ceil(len(metrics) / columns))) + 40,
+                         margin={"t": 70, "b": 40, "l": 40, "r": 20},
+                         title={"text": f"Paired difference to {reference} per ratio: mean and 95% bootstrap "
+                                        "interval over the repetitions (below 0 = smaller gap)", "font": {"size": 13}})
+    return figure
+
+
 def axis_range(values: np.ndarray, *, from_zero: bool, min_span: float = MIN_SPAN) -> list[float]:
     """A y-axis range for metrics on [0, 1] that shows ``values`` with a 5 % margin and spans at least ``min_span``.
 

@@ -69,6 +69,9 @@ def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:
     marked = with_selected_ratio(theme_neutral(tradeoff_figure(table)).to_dict(), 0.0)
     assert sent == json.loads(plotly.io.to_json(go.Figure(marked), validate=False))
     assert {shape["x0"] for shape in sent["layout"]["shapes"]} == {0.0}
+    # With 2 repetitions the paired differences to the reference are drawn per ratio, with their 95% bands.
+    paired = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert "Paired difference to no TL" in paired["layout"]["title"]["text"]
 
 
 def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path, tmp_path: Path) -> None:
@@ -92,3 +95,4 @@ def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path
     assert "no interval can be computed, so no ratio is named" in _verdict(at)
     assert "1 repetition: no error bars" in at.caption[-1].value
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"] == ONE_REPETITION_NOTE
+    assert len(at.get("plotly_chart")) == 1  # no paired chart without an interval
