@@ -131,11 +131,7 @@ def _keep_current(**fields: Any) -> None:
 
 
 def _read_kept_current() -> dict[str, Any]:
-    try:
-        kept = json.loads((_kept_folder() / _CURRENT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return kept if isinstance(kept, dict) else {}
+    return _read_kept_json(_CURRENT_FILE)
 
 
 def _restore_current() -> None:
@@ -229,11 +225,16 @@ def _keep_upload(name: str, content: bytes, digest: str) -> None:
 
 def _kept_upload_meta() -> dict[str, Any]:
     """Name and SHA-256 of the upload kept in this workspace; empty when there is none or it is unreadable."""
+    return _read_kept_json(_UPLOAD_META)
+
+
+def _read_kept_json(name: str) -> dict[str, Any]:
+    """The JSON object kept in the workspace as ``name``; empty when there is none or it is unreadable."""
     try:
-        meta = json.loads((_kept_folder() / _UPLOAD_META).read_text(encoding="utf-8"))
+        kept = json.loads((_kept_folder() / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return meta if isinstance(meta, dict) else {}
+    return kept if isinstance(kept, dict) else {}
 
 
 def _kept_folder() -> Path:

@@ -32,21 +32,12 @@ from fairgen_core.model_audit import (
     join_predictions,
     model_inputs,
 )
+from tests.oracle import same_value
 
 # aif360 divides by zero for undefined rates (numpy RuntimeWarning raised inside aif360's own code).
 AIF360_WARNINGS = pytest.mark.filterwarnings("ignore::RuntimeWarning:aif360")
 GERMAN_SPEC = DatasetSpec("credit", ("good",),
                           (SensitiveAttribute("sex", ("male",)), SensitiveAttribute("age", threshold=25)))
-
-
-def _same(ours: float, theirs: float) -> bool:
-    """Equal to 1e-9, or both NaN, or both the same infinity."""
-    ours, theirs = float(ours), float(theirs)
-    if math.isnan(ours) or math.isnan(theirs):
-        return math.isnan(ours) and math.isnan(theirs)
-    if math.isinf(ours) or math.isinf(theirs):
-        return ours == theirs
-    return abs(ours - theirs) <= 1e-9
 
 
 def _differences(audit: ModelAudit) -> dict[str, float]:
@@ -122,7 +113,7 @@ def test_differences_and_compared_groups_equal_aif360(german, name: str) -> None
     }
     ours = _differences(audit)
     assert list(ours) == list(DIFFERENCE_METRICS)
-    wrong = {key: (ours[key], value) for key, value in expected.items() if not _same(ours[key], value)}
+    wrong = {key: (ours[key], value) for key, value in expected.items() if not same_value(ours[key], value)}
     assert not wrong, f"differs from aif360 (ours, aif360): {wrong}"
     for row, privileged in ((audit.per_group.iloc[0], False), (audit.per_group.iloc[-1], True)):
         checks = {
@@ -138,7 +129,7 @@ def test_differences_and_compared_groups_equal_aif360(german, name: str) -> None
             "balanced_accuracy": (metric.true_positive_rate(privileged=privileged)
                                   + metric.true_negative_rate(privileged=privileged)) / 2,
         }
-        wrong = {key: (row[key], value) for key, value in checks.items() if not _same(row[key], value)}
+        wrong = {key: (row[key], value) for key, value in checks.items() if not same_value(row[key], value)}
         assert not wrong, f"group {row['group']} differs from aif360 (ours, aif360): {wrong}"
     if name == "none selected in group 0":
         assert math.isnan(audit.per_group.loc[0, "precision"]) and ours["disparate_impact"] == 0.0
@@ -172,11 +163,11 @@ def test_every_group_rate_equals_fairlearn_metric_frame(german, name: str) -> No
     if model.is_score:
         brier = MetricFrame(metrics=brier_score_loss, y_true=assignment.label, y_pred=model.values,
                             sensitive_features=assignment.group).by_group
-        assert all(_same(a, b) for a, b in zip(audit.per_group["brier"], brier)), (audit.per_group["brier"], brier)
+        assert all(same_value(a, b) for a, b in zip(audit.per_group["brier"], brier)), (audit.per_group["brier"], brier)
     assert len(audit.per_group) == 4 == len(by_group)
     wrong = {(g, column): (audit.per_group.loc[g, column], by_group.loc[g, column])
              for g in range(4) for column in metrics
-             if not _same(audit.per_group.loc[g, column], by_group.loc[g, column])}
+             if not same_value(audit.per_group.loc[g, column], by_group.loc[g, column])}
     assert not wrong, f"differs from fairlearn (ours, fairlearn): {wrong}"
 
 

@@ -19,6 +19,7 @@ from fairgen_core.metrics import (
     fairness_report,
     group_confusion,
 )
+from tests.oracle import same_value
 
 # aif360 divides by zero for undefined rates (numpy RuntimeWarning raised inside aif360's own code).
 AIF360_WARNINGS = pytest.mark.filterwarnings("ignore::RuntimeWarning:aif360")
@@ -36,16 +37,6 @@ def _aif360_metric(y: np.ndarray, p: np.ndarray, g: np.ndarray):
                                   favorable_label=1, unfavorable_label=0)
 
     return ClassificationMetric(dataset(y), dataset(p), unprivileged_groups=[{"g": 0}], privileged_groups=[{"g": 1}])
-
-
-def _same(ours: float, theirs: float) -> bool:
-    """Equal to 1e-9, or both NaN, or both the same infinity."""
-    ours, theirs = float(ours), float(theirs)
-    if math.isnan(ours) or math.isnan(theirs):
-        return math.isnan(ours) and math.isnan(theirs)
-    if math.isinf(ours) or math.isinf(theirs):
-        return ours == theirs
-    return abs(ours - theirs) <= 1e-9
 
 
 def _compare_with_aif360(y: np.ndarray, p: np.ndarray, g: np.ndarray) -> FairnessReport:
@@ -77,7 +68,7 @@ def _compare_with_aif360(y: np.ndarray, p: np.ndarray, g: np.ndarray) -> Fairnes
     checks["balanced_accuracy_difference"] = (report.differences["balanced_accuracy_difference"], ba_u - ba_p)
     overall_ba = (metric.true_positive_rate() + metric.true_negative_rate()) / 2
     checks["overall balanced_accuracy"] = (report.overall["balanced_accuracy"], overall_ba)
-    wrong = {name: pair for name, pair in checks.items() if not _same(*pair)}
+    wrong = {name: pair for name, pair in checks.items() if not same_value(*pair)}
     assert not wrong, f"differs from aif360 (ours, aif360): {wrong}"
     return report
 
