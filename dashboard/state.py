@@ -31,6 +31,7 @@ _CHOICES = "fairgen.choices"
 _KEPT_UPLOAD = "fairgen.kept_upload"
 _KEPT_CURRENT = "fairgen.kept_current"
 _PREDICTIONS = "fairgen.predictions"
+_PREDICTION_CHOICE = "prediction_columns"
 _MISSING = object()
 _UPLOAD_BYTES, _UPLOAD_META, _CHOICES_FILE = "upload.bin", "upload.json", "choices.json"
 _CURRENT_FILE = "current.json"
@@ -95,6 +96,21 @@ def set_predictions_upload(source_name: str, upload: tuple[str, bytes] | None) -
         kept.pop(source_name, None)
     else:
         kept[source_name] = upload
+
+
+def prediction_columns(source_name: str) -> list[str] | None:
+    """The columns of this dataset marked on the Data page as the user's model's predictions or scores.
+
+    None while the user has not chosen (the Data page then suggests columns); kept like every choice (see
+    :func:`remember`), so the Model audit page offers them preselected.
+    """
+    marked = remembered(source_name, _PREDICTION_CHOICE, None)
+    return None if marked is None else [str(c) for c in marked]
+
+
+def set_prediction_columns(source_name: str, columns: list[str]) -> None:
+    """Mark columns of this dataset as the user's model's predictions or scores (an empty list: none)."""
+    remember(source_name, _PREDICTION_CHOICE, list(columns))
 
 
 def require_dataset(purpose: str) -> tuple[DataSource, DatasetSpec]:

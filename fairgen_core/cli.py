@@ -51,9 +51,12 @@ from fairgen_core.model_audit import (
     RESCALE_SCORES,
     ModelAudit,
     ModelAuditConfig,
+    RecordedModels,
     audit_models,
+    comparison_text,
     join_predictions,
     model_inputs,
+    record_models,
 )
 from fairgen_core.progress import ProgressBar
 from fairgen_core.report import (
@@ -66,7 +69,7 @@ from fairgen_core.report import (
     tolerance_text,
 )
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
-from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
+from fairgen_core.runs import METHODS, SWEEP, RunDir, frame_hash, new_manifest
 from fairgen_core.tasks import TaskProgress
 
 if TYPE_CHECKING:
@@ -171,9 +174,10 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
 def _add_audit_parser(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser(
         "audit", help="audit your own model's decisions or scores for group fairness",
-        description="Per-group rates of the model's predictions and the unprivileged-vs-privileged differences "
-        "(statistical parity, disparate impact, equal opportunity, average odds, predictive parity), each with "
-        "a bootstrap interval and a verdict: within tolerance, disparity or insufficient evidence.")
+        description="Per-group rates of the model's predictions and the differences of every group against the "
+        "privileged group (statistical parity, disparate impact, equal opportunity, average odds, predictive "
+        "parity; with more than two groups also the largest gap between any two), each with a bootstrap interval "
+        "and a verdict: within tolerance, disparity or insufficient evidence.")
     _add_data_arguments(audit)
     audit.add_argument("--predictions", nargs="+", metavar="COL",
                        help="one column per model (of the data, or of --predictions-file: default all its columns)")
@@ -192,6 +196,10 @@ def _add_audit_parser(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--seed", type=int, default=defaults.seed)
     audit.add_argument("--json", action="store_true", help="print JSON instead of tables")
     audit.add_argument("--out", metavar="FILE.html", help="also write the self-contained HTML audit report")
+    audit.add_argument("--run", metavar="RUN_DIR",
+                       help="also record the --predictions columns (and --scores, --threshold, --rescale-scores) in "
+                       "this run folder, trained on the same data: `report RUN_DIR` then audits them, with the "
+                       "run's label and groups")
     audit.set_defaults(handler=_audit)
 
 
@@ -624,7 +632,13 @@ def _audit(args: argparse.Namespace) -> int:
         raise PredictionError(f"{error} On the command line: {flag}.", remedy=error.remedy) from error
     config = ModelAuditConfig(threshold=args.threshold, bootstrap=args.bootstrap, seed=args.seed,
                               group_thresholds=tuple(args.group_thresholds) if args.group_thresholds else None)
+    run = _run_to_record(args, source)
     audits = audit_models(source.frame, spec, models, config)
+    if run is not None:
+        recorded = record_models(run.path, RecordedModels(tuple(m.name for m in models), scores=args.scores,
+                                                          threshold=args.threshold, rescale=args.rescale_scores))
+        print(f"recorded {', '.join(m.name for m in models)} in {recorded}: `report {run.path}` audits them",
+              file=sys.stderr)
     described = {"frame": source.frame, "spec": spec, "data": source.name, "config": config}
     if args.out:
         out = Path(args.out)
@@ -643,6 +657,23 @@ def _audit(args: argparse.Namespace) -> int:
     if args.out:
         print(f"wrote {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _run_to_record(args: argparse.Namespace, source: DataSource) -> RunDir | None:
+    """The run folder of ``--run``, checked: columns of the data, one threshold, the data the run was trained on."""
+    if args.run is None:
+        return None
+    if args.predictions_file is not None:
+        raise FairGenError("--run records prediction columns of the data itself; a --predictions-file is not kept "
+                           "with the run: add its columns to the data file, or drop --run.")
+    if args.group_thresholds:
+        raise FairGenError("--run records one --threshold for the run's report: drop --group-thresholds, or --run.")
+    run = RunDir(args.run)
+    trained_on, audited = run.read_manifest().data_sha256, frame_hash(source.frame)
+    if trained_on != audited:
+        raise FairGenError(f"the run '{args.run}' was trained on other data (SHA-256 {trained_on[:12]}…) than "
+                           f"'{source.name}' ({audited[:12]}…): give the data the run was trained on, or drop --run.")
+    return run
 
 
 def _prediction_columns(args: argparse.Namespace, source: DataSource) -> tuple[pd.DataFrame, list[str]]:
@@ -665,17 +696,23 @@ def _format_model_audit(audit: ModelAudit) -> str:
     shown = ["group", "n", "positives", "selected", "tpr", "fpr", "fnr", "precision", "bal. acc."]
     shown += ["brier"] if "brier" in groups else []
     level = f"{audit.confidence:.0%}"
+    table = audit.differences
+    several = audit.several_groups
+    compared = [comparison_text(*row) for row in table[["comparison", "group", "reference"]].itertuples(index=False)]
     differences = pd.DataFrame({
-        "metric": audit.differences["metric"],
-        "value": audit.differences["value"].map("{:.3f}".format),
-        f"{level} interval": list(map(interval_text, audit.differences["ci_low"], audit.differences["ci_high"])),
-        "tolerance": list(map(tolerance_text, audit.differences["metric"], audit.differences["tolerance"])),
-        "verdict": audit.differences["verdict"],
+        "metric": table["metric"],
+        **({"compared": compared} if several else {}),
+        "value": table["value"].map("{:.3f}".format),
+        f"{level} interval": list(map(interval_text, table["ci_low"], table["ci_high"])),
+        "tolerance": list(map(tolerance_text, table["metric"], table["tolerance"])),
+        "verdict": table["verdict"],
     })
-    notes = [f"  {row.metric}: {row.note}" for row in audit.differences.itertuples() if row.note]
+    notes = [f"  {row.metric}{f' ({text})' if several else ''}: {row.note}"
+             for row, text in zip(table.itertuples(), compared) if row.note]
+    groups_compared = (f"every group vs '{audit.privileged}' (privileged, the reference), and the largest gaps"
+                       if several else f"'{audit.unprivileged}' (unprivileged) vs '{audit.privileged}' (privileged)")
     return "\n".join([
-        f"Model '{audit.model}' ({audit.decision_rule}), {audit.n_rows:,} rows: '{audit.unprivileged}' "
-        f"(unprivileged) vs '{audit.privileged}' (privileged)",
+        f"Model '{audit.model}' ({audit.decision_rule}), {audit.n_rows:,} rows: {groups_compared}",
         groups[shown].to_string(index=False, float_format="{:.3f}".format),
         "",
         differences.to_string(index=False),

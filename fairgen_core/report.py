@@ -36,6 +36,7 @@ from fairgen_core.audit import (
     confusion_matrices,
 )
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains, domain_table
+from fairgen_core.errors import FairGenError
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
@@ -47,12 +48,18 @@ from fairgen_core.model_audit import (
     DISPARITY,
     INSUFFICIENT,
     PER_GROUP_COLUMNS,
+    RUN_MODELS_FILE,
+    VS_REFERENCE,
     WITHIN,
     EqualisingThresholds,
     ModelAudit,
     ModelAuditConfig,
     ModelInput,
+    RecordedModels,
+    audit_recorded,
+    comparison_text,
     equalising_thresholds,
+    recorded_models,
 )
 from fairgen_core.results import charts
 from fairgen_core.results.table import (
@@ -108,6 +115,46 @@ class RunEvidence:
     methods: pd.DataFrame | None
     translation: TranslationFidelity
     audit: DataAudit
+    model_audit: RunModelAudit | None = None
+
+
+@dataclass(frozen=True)
+class RunModelAudit:
+    """The user's model(s) recorded with a run (:mod:`~fairgen_core.model_audit.run_models`), audited on its data.
+
+    Attributes
+    ----------
+    recorded : RecordedModels or None
+        The recorded columns; None when the record could not be read.
+    audits : tuple of ModelAudit
+        One per column (empty after an error).
+    models : tuple of ModelInput
+        The columns' values (for the TPR-equalising thresholds of scores).
+    error : str
+        Why the columns could not be audited (a missing column, a damaged record), or empty.
+    """
+
+    recorded: RecordedModels | None
+    audits: tuple[ModelAudit, ...] = ()
+    models: tuple[ModelInput, ...] = ()
+    error: str = ""
+
+
+def run_model_audit(run: RunDir, frame: pd.DataFrame, spec: DatasetSpec) -> RunModelAudit | None:
+    """Audit the prediction columns recorded in ``run`` (:func:`~fairgen_core.model_audit.recorded_models`) on the
+    run's data with its specification; None when the run records none. A column that cannot be audited (or a
+    damaged record) gives a result whose ``error`` says why, for the report to show instead of failing."""
+    try:
+        recorded = recorded_models(run.path)
+    except FairGenError as error:
+        return RunModelAudit(None, error=str(error))
+    if recorded is None:
+        return None
+    try:
+        audits, models = audit_recorded(frame, spec, recorded)
+    except FairGenError as error:
+        return RunModelAudit(recorded, error=str(error))
+    return RunModelAudit(recorded, tuple(audits), tuple(models))
 
 
 def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
@@ -116,6 +163,7 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
 
     The data audit (:func:`~fairgen_core.audit.audit_data`, as on the Data audit page, with the run's column kinds)
     fits its logistic-regression baseline on the run's own split (its seed), which takes under a second on Adult.
+    When the run records the user's prediction columns, they are audited too (:func:`run_model_audit`).
 
     Parameters
     ----------
@@ -145,7 +193,8 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
                        run.read_table(SWEEP), run.read_table(METHODS),
                        assess_translation(model, frame, manifest.split, seed=seed),
                        audit_data(frame, manifest.spec, schema=model.encoder.schema,
-                                  config=AuditConfig(seed=manifest.split.seed)))
+                                  config=AuditConfig(seed=manifest.split.seed)),
+                       run_model_audit(run, frame, manifest.spec))
 
 
 def domain_rows(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
@@ -406,9 +455,11 @@ def metrics_table(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality
     -------
     pandas.DataFrame
         Columns ``section`` (``domains``, ``training``, ``quality``, ``quality_by_domain``, ``marginals``,
-        ``privacy``, ``sweep``, ``methods``), ``item`` (e.g. a domain, a column or ``transfer @ 0.5``),
-        ``metric`` and ``value`` (float; NaN where undefined). Sweep and method metrics appear as
-        ``<metric> mean`` and ``<metric> std`` over repetitions.
+        ``privacy``, ``sweep``, ``methods``; ``model_audit`` and ``model_audit_by_group`` when the run records
+        prediction columns), ``item`` (e.g. a domain, a column, ``transfer @ 0.5``, ``score: 'sex=F' vs 'sex=M'``
+        or ``score: sex=F``), ``metric`` and ``value`` (float; NaN where undefined or infinite). Sweep and method
+        metrics appear as ``<metric> mean`` and ``<metric> std`` over repetitions; a model-audit difference as
+        ``<metric>``, ``<metric> ci_low`` and ``<metric> ci_high``.
     """
     return _metrics(gather_evidence(run, frame, quality=quality, sigma=sigma, seed=seed))
 
@@ -421,14 +472,22 @@ def metrics_json(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
     -------
     dict
         ``run`` (dataset, data hash, spec, created, versions, seeds), ``verdicts`` (plain-language text) and
-        ``metrics``; NaN values become None so the result is strict JSON.
+        ``metrics``; NaN values become None so the result is strict JSON. When the run records prediction
+        columns, also ``model_audit``: :func:`model_audit_json` of their audits (verdicts and notes included), or
+        ``{"error": ...}`` when they could not be audited.
     """
     evidence = gather_evidence(run, frame, quality=quality, sigma=sigma, seed=seed)
     nested: dict[str, dict[str, dict[str, float | None]]] = {}
     for row in _metrics(evidence).itertuples(index=False):
         value = None if math.isnan(row.value) else float(row.value)
         nested.setdefault(row.section, {}).setdefault(row.item, {})[row.metric] = value
-    return {"run": _identity(evidence.manifest), "verdicts": _verdicts(evidence), "metrics": nested}
+    document = {"run": _identity(evidence.manifest), "verdicts": _verdicts(evidence), "metrics": nested}
+    result = evidence.model_audit
+    if result is not None:
+        document["model_audit"] = {"error": result.error} if result.error else model_audit_json(
+            result.audits, frame=frame, spec=evidence.manifest.spec, data=evidence.manifest.data,
+            config=result.recorded.config())
+    return document
 
 
 def _identity(manifest: RunManifest) -> dict[str, Any]:
@@ -453,7 +512,9 @@ def _verdicts(evidence: RunEvidence) -> dict[str, str]:
             "training": training_verdict(training_summary(evidence.progress)),
             "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict(),
             "sweep": SWEEP_MISSING if evidence.sweep is None else sweep_verdict(evidence.sweep),
-            "methods": METHODS_MISSING if evidence.methods is None else methods_verdict(evidence.methods)}
+            "methods": METHODS_MISSING if evidence.methods is None else methods_verdict(evidence.methods),
+            **({"model_audit": _run_model_audit_verdict(evidence.model_audit)}
+               if evidence.model_audit is not None else {})}
 
 
 def _metrics(evidence: RunEvidence) -> pd.DataFrame:
@@ -484,8 +545,28 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
             for row in summarise(table).itertuples(index=False):
                 item = str(row.method) if pd.isna(row.ratio) else f"{row.method} @ {row.ratio:g}"
                 rows += [(section, item, f"{row.metric} mean", row.mean), (section, item, f"{row.metric} std", row.std)]
+    if evidence.model_audit is not None:
+        rows += _model_audit_metrics(evidence.model_audit.audits)
     table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     return table.assign(value=pd.to_numeric(table["value"], errors="coerce").astype("float64"))
+
+
+def _model_audit_metrics(audits: Sequence[ModelAudit]) -> list[tuple[str, str, str, Any]]:
+    """The model-audit rows of :func:`metrics_table`: every difference with its interval, every group's rates."""
+    def finite(value: object) -> float:
+        number = float(value)
+        return number if math.isfinite(number) else math.nan
+
+    rows: list[tuple[str, str, str, Any]] = []
+    for audit in audits:
+        for r in audit.differences.itertuples(index=False):
+            item = f"{audit.model}: {comparison_text(r.comparison, r.group, r.reference)}"
+            rows += [("model_audit", item, f"{r.metric}{suffix}", finite(value))
+                     for suffix, value in (("", r.value), (" ci_low", r.ci_low), (" ci_high", r.ci_high))]
+        for record in audit.per_group.to_dict(orient="records"):
+            item = f"{audit.model}: {record.pop('group')}"
+            rows += [("model_audit_by_group", item, key, finite(value)) for key, value in record.items()]
+    return rows
 
 
 def _audit_metrics(audit: DataAudit) -> list[tuple[str, str, str, Any]]:
@@ -528,6 +609,8 @@ def build_report(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality 
         _section("quality", "Quality of the synthetic data", _quality_html(evidence, verdicts)),
         _section("sweep", "Real:synthetic ratio sweep", _sweep_html(evidence, verdicts)),
         _section("methods", "Comparison methods", _methods_html(evidence, verdicts)),
+        *([_section("model-audit", "Your model(s)", _run_model_audit_html(evidence, frame))]
+          if evidence.model_audit is not None else []),
         _section("manifest", "Run manifest", _manifest_html(manifest)),
     ]
     return _document(f"FairGen audit — {_e(manifest.data)}", f"from the run created {_e(manifest.created)}", sections)
@@ -863,8 +946,10 @@ def _manifest_html(manifest: RunManifest) -> str:
 #: CSS class of each verdict: it tints the row of a difference in the report.
 VERDICT_CLASSES = {WITHIN: "within", DISPARITY: "disparity", INSUFFICIENT: "insufficient"}
 MODEL_AUDIT_METHOD = (
-    "Each difference compares the unprivileged group (unprivileged on every sensitive attribute) with the "
-    "privileged group. Its interval is a percentile bootstrap stratified by group: each group keeps its size and "
+    "Each difference compares a group with the privileged group (privileged on every sensitive attribute, the "
+    "reference): with one sensitive attribute the unprivileged group, with several every intersectional group in "
+    "turn, and then the largest gap between any two groups (the pair furthest apart, whichever groups they are). "
+    "Its interval is a percentile bootstrap stratified by group: each group keeps its size and "
     "its confusion counts are redrawn from its observed shares. Verdict: within tolerance when the whole interval "
     "lies within the tolerance, disparity when it lies wholly beyond, insufficient evidence when it spans a bound "
     "or a compared group has too few rows in a denominator of the metric (the note says how many rows would help)."
@@ -1011,8 +1096,7 @@ def _model_inputs_html(audits: Sequence[ModelAudit], frame: pd.DataFrame, spec: 
         ("Rows audited (label and every sensitive value present)", first.n_rows if first else "—"),
         ("Label", spec.label), ("Favourable values", ", ".join(map(str, spec.favourable))),
         ("Sensitive attributes (privileged)", "; ".join(a.describe() for a in spec.sensitive)),
-        ("Compared groups", f"{first.unprivileged} (unprivileged) vs {first.privileged} (privileged)" if first
-         else "—"),
+        ("Compared groups", _compared_groups(first) if first else "—"),
         ("Models", "; ".join(f"{a.model} ({a.decision_rule})" for a in audits)),
         ("Bootstrap", f"{config.bootstrap:,} resamples, seed {config.seed}, {config.confidence:.0%} intervals"),
         *[(f"Tolerance: {name.replace('_', ' ')}", tolerance_text(metric, tolerances.for_metric(metric)))
@@ -1026,14 +1110,41 @@ def _model_inputs_html(audits: Sequence[ModelAudit], frame: pd.DataFrame, spec: 
     return facts + f"<p>{_e(MODEL_AUDIT_METHOD)}</p>"
 
 
+def _compared_groups(audit: ModelAudit) -> str:
+    if audit.several_groups:
+        return (f"every group vs {audit.privileged} (privileged, the reference); and the largest gap between any two "
+                "groups")
+    return f"{audit.unprivileged} (unprivileged) vs {audit.privileged} (privileged)"
+
+
+def comparison_rows(audit: ModelAudit) -> list[tuple[str, pd.DataFrame]]:
+    """A model's differences per comparison, in order: the comparison in words and its rows (one per metric).
+
+    With two groups, one comparison (unprivileged vs privileged); with more, one per group against the privileged
+    group and one for the largest gaps (:func:`~fairgen_core.model_audit.comparison_text`; a largest gap's pair
+    differs from metric to metric, so that comparison reads "largest gap"). For the side-by-side tables of the
+    report and the Model audit page.
+    """
+    table = audit.differences
+    keys = list(zip(table["comparison"], table["group"].where(table["comparison"] == VS_REFERENCE, "")))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position, key in enumerate(keys):
+        groups.setdefault(key, []).append(position)
+    return [(comparison_text(comparison, group, audit.privileged) if comparison == VS_REFERENCE else comparison,
+             table.iloc[positions]) for (comparison, group), positions in groups.items()]
+
+
 def _models_side_by_side_html(audits: Sequence[ModelAudit]) -> str:
     metrics = list(DIFFERENCE_METRICS)
+    several = any(audit.several_groups for audit in audits)
     rows = []
     for audit in audits:
-        by_metric = audit.differences.set_index("metric")
-        rows.append((audit.model, *[f"{number_text(r.value)} {interval_text(r.ci_low, r.ci_high)}: {r.verdict}"
-                                    for r in (by_metric.loc[m] for m in metrics)]))
-    header = ["model", *[DIFFERENCE_METRICS[m].split(" (")[0] for m in metrics]]
+        for compared, table in comparison_rows(audit):
+            by_metric = table.set_index("metric")
+            rows.append((audit.model, *([compared] if several else []),
+                         *[f"{number_text(r.value)} {interval_text(r.ci_low, r.ci_high)}: {r.verdict}"
+                           for r in (by_metric.loc[m] for m in metrics)]))
+    header = ["model", *(["compared"] if several else []), *[DIFFERENCE_METRICS[m].split(" (")[0] for m in metrics]]
     return _table(header, rows, numeric=[False] * len(header))
 
 
@@ -1041,15 +1152,22 @@ def _model_audit_section_html(audit: ModelAudit, label_names: tuple[str, str],
                               equalising: EqualisingThresholds | None, number: int) -> str:
     level = f"{audit.confidence:.0%}"
     differences = audit.differences
+    several = audit.several_groups
     body = _p(audit.summary())
-    body += f"<h3>{_e(f'Differences: {audit.unprivileged} (unprivileged) vs {audit.privileged} (privileged)')}</h3>"
-    body += _table(["metric", "value", f"{level} interval", "tolerance", "verdict", "note"],
-                   [(DIFFERENCE_METRICS.get(r.metric, r.metric), r.value, interval_text(r.ci_low, r.ci_high),
-                     tolerance_text(r.metric, r.tolerance), r.verdict, r.note)
+    body += f"<h3>{_e(f'Differences: {_compared_groups(audit)}')}</h3>"
+    body += _table(["metric", *(["group", "reference"] if several else []), "value", f"{level} interval",
+                    "tolerance", "verdict", "note"],
+                   [(DIFFERENCE_METRICS.get(r.metric, r.metric),
+                     *([group_text(r.comparison, r.group), r.reference] if several else []), r.value,
+                     interval_text(r.ci_low, r.ci_high), tolerance_text(r.metric, r.tolerance), r.verdict, r.note)
                     for r in differences.itertuples(index=False)],
-                   numeric=[False, True, True, True, False, False],
+                   numeric=[False, *([False, False] if several else []), True, True, True, False, False],
                    row_classes=[VERDICT_CLASSES.get(v, "") for v in differences["verdict"]])
-    body += _chart(charts.difference_intervals_figure(differences, confidence=audit.confidence), f"m{number}-diff")
+    if several:
+        body += _p(f"The chart shows {audit.unprivileged} (unprivileged on every attribute) vs {audit.privileged}; "
+                   "the table above has every group and the largest gaps.")
+    body += _chart(charts.difference_intervals_figure(audit.headline, confidence=audit.confidence),
+                   f"m{number}-diff")
     per_group = audit.per_group
     columns = [c for c in per_group.columns if c not in ("tp", "fp", "tn", "fn")]
     body += "<h3>Per group</h3>" + _table(columns, per_group[columns].itertuples(index=False, name=None),
@@ -1065,6 +1183,42 @@ def _model_audit_section_html(audit: ModelAudit, label_names: tuple[str, str],
     if audit.calibration is not None and len(audit.calibration):
         body += "<h3>Calibration (Brier score per group in the table above)</h3>"
         body += _chart(charts.reliability_figure(audit.calibration), f"m{number}-calibration")
+    return body
+
+
+def group_text(comparison: str, group: str) -> str:
+    """The ``group`` cell of a difference in a table: the group, or for a largest gap ``largest gap: GROUP``.
+
+    Examples
+    --------
+    >>> group_text("vs reference", "sex=F"), group_text("largest gap", "race=B"), group_text("largest gap", "")
+    ('sex=F', 'largest gap: race=B', 'largest gap: undefined')
+    """
+    return group if comparison == VS_REFERENCE else f"{comparison}: {group or 'undefined'}"
+
+
+def _run_model_audit_verdict(result: RunModelAudit) -> str:
+    """The recorded models' summaries, or why they could not be audited."""
+    if result.error:
+        return f"The model(s) recorded with this run could not be audited: {result.error}"
+    return " ".join(audit.summary() for audit in result.audits)
+
+
+def _run_model_audit_html(evidence: RunEvidence, frame: pd.DataFrame) -> str:
+    """The run report's section on the user's model(s) recorded with the run: as in :func:`model_audit_html`."""
+    result, manifest = evidence.model_audit, evidence.manifest
+    if result.error:
+        return _p(_run_model_audit_verdict(result))
+    config = result.recorded.config()
+    body = _p(f"The columns {', '.join(result.recorded.columns)} of the run's data hold your model(s) (recorded in "
+              f"{RUN_MODELS_FILE}); they are audited on every row of the data with the run's label and groups.")
+    body += _model_inputs_html(result.audits, frame, manifest.spec, manifest.data, config)
+    if len(result.audits) > 1:
+        body += "<h3>Models side by side</h3>" + _models_side_by_side_html(result.audits)
+    equalising = _equalising(assign_domains(frame, manifest.spec), result.models, config.threshold)
+    for number, audit in enumerate(result.audits, start=1):
+        body += f"<h3>{_e(f'Model {audit.model!r} ({audit.decision_rule})')}</h3>"
+        body += _model_audit_section_html(audit, evidence.label_names, equalising.get(audit.model), number)
     return body
 
 

@@ -1,4 +1,5 @@
-"""Data page: pick a built-in dataset or upload a CSV, check the schema, choose label and sensitive attributes."""
+"""Data page: pick a built-in dataset or upload a CSV, check the schema, choose label and sensitive attributes, and
+mark the columns holding the user's own model's predictions or scores."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import charts, state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_builtin, load_upload
 from fairgen_core.data.datasets import BUILTIN_DATASETS
-from fairgen_core.data.schema import ColumnKind, Schema, numeric_values, suggest_label
+from fairgen_core.data.schema import ColumnKind, Schema, numeric_values, suggest_label, suggest_predictions
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import (
     DatasetSpec,
@@ -22,6 +23,7 @@ from fairgen_core.data.spec import (
     validate_spec,
 )
 from fairgen_core.errors import FairGenError
+from fairgen_core.model_audit import candidate_columns
 
 SHIPPED = [ds for ds in BUILTIN_DATASETS.values() if not ds.needs_file]
 KIND_CHOICES = [kind.value for kind in ColumnKind]
@@ -188,6 +190,30 @@ def privileged_rule(source: DataSource, schema: Schema, column: str) -> Sensitiv
     return SensitiveAttribute(column, tuple(chosen))
 
 
+def choose_predictions(source: DataSource, schema: Schema, spec: DatasetSpec) -> list[str]:
+    """Columns holding the user's own model's predictions or scores: offered on the Model audit page, not modelled.
+
+    Until the user chooses, an uploaded file starts with the columns named like predictions
+    (:func:`~fairgen_core.data.schema.suggest_predictions`) and a built-in dataset with none. A marked column that
+    becomes the label or a sensitive attribute is set aside, not forgotten.
+    """
+    options = candidate_columns(source.frame, spec)
+    kept = state.prediction_columns(source.name)
+    if kept is None:
+        kept = [] if source.default_spec else list(suggest_predictions(schema, (spec.label, *spec.sensitive_columns)))
+    chosen = st.multiselect(
+        "Prediction or score column(s) of your own model (optional)", options,
+        default=[c for c in kept if c in options], key=f"{source.name}.predictions",
+        help="Numeric or true/false columns other than the label and the sensitive attributes: 0/1 decisions or "
+             "scores of a model you already have. They are audited on the Model audit page.")
+    state.set_prediction_columns(source.name, chosen + [c for c in kept if c not in options])
+    if chosen:
+        st.caption(f"Not modelled: the generator, its classifiers and the data audit leave "
+                   f"{', '.join(f'**{c}**' for c in chosen)} out (synthetic rows number them like an ID column). "
+                   "Audit them on the **Model audit** page.")
+    return chosen
+
+
 def show_domains(source: DataSource, spec: DatasetSpec) -> None:
     """The group × label table and the joint-probability heat map the paper's method balances."""
     table = domain_table(source.frame, spec)
@@ -228,8 +254,11 @@ except FairGenError as error:
     state.set_current(source.name, None)
     st.error(str(error))
     st.stop()
+st.subheader("Your model's predictions")
+predictions = choose_predictions(source, schema, spec)
 state.set_current(source.name, spec)
-state.set_current_data(replace(source, schema=schema), upload_bytes)
+state.set_current_data(replace(source, schema=schema.with_kinds({c: ColumnKind.ID for c in predictions})),
+                       upload_bytes)
 for warning in warnings:
     st.warning(warning)
 show_domains(source, spec)

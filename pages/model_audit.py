@@ -35,8 +35,10 @@ from fairgen_core.model_audit import (
     ModelAudit,
     ModelAuditConfig,
     ModelInput,
+    RecordedModels,
     Tolerances,
     audit_model,
+    candidate_columns,
     comparison_table,
     equalising_thresholds,
     fairgen_results,
@@ -44,9 +46,13 @@ from fairgen_core.model_audit import (
     join_predictions,
     metrics_on_rows,
     model_inputs,
+    record_models,
+    recorded_models,
 )
 from fairgen_core.report import (
+    comparison_rows,
     equalising_text,
+    group_text,
     interval_text,
     model_audit_html,
     model_audit_json,
@@ -158,13 +164,6 @@ def cached_on_test_rows(key: DataKey, run: str, created: str, name: str, values:
                            config)
 
 
-def candidate_columns(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
-    """Numeric (or true/false) columns that could hold a model's output: not the label, not a sensitive column."""
-    excluded = {spec.label, *spec.sensitive_columns}
-    return [str(c) for c in frame.columns if c not in excluded and (
-        pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
-
-
 def predictions_file(source: DataSource, key: DataKey) -> pd.DataFrame | None:
     """The predictions of a second CSV, aligned with the data's rows; None without one (or after saying why not).
 
@@ -209,13 +208,21 @@ def predictions_file(source: DataSource, key: DataKey) -> pd.DataFrame | None:
 
 
 def choose_columns(source: DataSource, spec: DatasetSpec, extra: pd.DataFrame | None) -> list[str]:
-    """The prediction columns to audit; a chosen column of a file that is gone is set aside, not forgotten."""
+    """The prediction columns to audit; a chosen column of a file that is gone is set aside, not forgotten.
+
+    Columns marked on the Data page are preselected: each newly marked one is added to the choice once.
+    """
     options = candidate_columns(source.frame, spec) + ([str(c) for c in extra.columns] if extra is not None else [])
+    marked = state.prediction_columns(source.name) or []
+    seen = state.remembered(source.name, "model_audit.marked", [])
     kept = state.remembered(source.name, "model_audit.columns", [])
+    kept = kept + [c for c in marked if c not in seen and c not in kept]
+    state.remember(source.name, "model_audit.marked", marked)
     chosen = st.multiselect("Prediction column(s): one model each", options, default=[c for c in kept if c in options],
                             key=f"model_audit.{source.name}.columns",
-                            help="Numeric columns of the data other than the label and the sensitive attributes, "
-                                 "and the columns of the predictions file.")
+                            help="Numeric columns of the data other than the label and the sensitive attributes "
+                                 "(those marked on the Data page come chosen), and the columns of the predictions "
+                                 "file.")
     state.remember(source.name, "model_audit.columns", chosen + [c for c in kept if c not in options])
     return chosen
 
@@ -292,11 +299,14 @@ def colour_verdicts(table: pd.DataFrame, column: str = "verdict") -> pd.io.forma
 
 
 def side_by_side(audits: list[ModelAudit]) -> None:
-    """Every model's differences in one table: value, interval and verdict per metric."""
-    rows = {audit.model: {metric: f"{number_text(row.value)} {interval_text(row.ci_low, row.ci_high)} {row.verdict}"
-                          for metric, row in audit.differences.set_index("metric").iterrows()}
-            for audit in audits}
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model").reset_index()
+    """Every model's differences in one table: value, interval and verdict per metric (per comparison with more
+    than two groups)."""
+    several = any(audit.several_groups for audit in audits)
+    rows = [{"model": audit.model, **({"compared": compared} if several else {}),
+             **{metric: f"{number_text(row.value)} {interval_text(row.ci_low, row.ci_high)} {row.verdict}"
+                for metric, row in table.set_index("metric").iterrows()}}
+            for audit in audits for compared, table in comparison_rows(audit)]
+    table = pd.DataFrame(rows)
     st.subheader("Models side by side")
     st.dataframe(colour_verdicts(table), hide_index=True, key="model_audit.side_by_side",
                  column_config={m: st.column_config.TextColumn(DIFFERENCE_METRICS[m].split(" (")[0])
@@ -305,11 +315,17 @@ def side_by_side(audits: list[ModelAudit]) -> None:
 
 def show_differences(audit: ModelAudit) -> None:
     """The verdict table: each difference's value, interval, tolerance, verdict and note; and its chart."""
-    st.markdown(f"**{audit.unprivileged}** (unprivileged) compared with **{audit.privileged}** (privileged), "
-                f"{audit.n_rows:,} rows, {audit.decision_rule}: {verdict_counts(audit)}")
+    if audit.several_groups:
+        compared = (f"Each of the {len(audit.per_group)} groups compared with **{audit.privileged}** (privileged, the "
+                    "reference), and the largest gap between any two groups")
+    else:
+        compared = f"**{audit.unprivileged}** (unprivileged) compared with **{audit.privileged}** (privileged)"
+    st.markdown(f"{compared}, {audit.n_rows:,} rows, {audit.decision_rule}: {verdict_counts(audit)}")
     differences = audit.differences
     table = pd.DataFrame({
         "metric": [DIFFERENCE_METRICS[m] for m in differences["metric"]],
+        **({"group": list(map(group_text, differences["comparison"], differences["group"])),
+            "reference": differences["reference"]} if audit.several_groups else {}),
         "value": [number_text(v) for v in differences["value"]],
         f"{audit.confidence:.0%} interval": [interval_text(lo, hi) for lo, hi in
                                               zip(differences["ci_low"], differences["ci_high"])],
@@ -321,7 +337,10 @@ def show_differences(audit: ModelAudit) -> None:
                  column_config={"note": st.column_config.TextColumn(width="large")})
     with st.expander("The summary in words"):
         st.write(audit.summary())
-    st.plotly_chart(difference_intervals_figure(audit.differences, confidence=audit.confidence), theme="streamlit",
+    if audit.several_groups:
+        st.caption(f"The chart shows **{audit.unprivileged}** (unprivileged on every attribute) vs "
+                   f"**{audit.privileged}**; the table has every group and the largest gaps.")
+    st.plotly_chart(difference_intervals_figure(audit.headline, confidence=audit.confidence), theme="streamlit",
                     key=f"model_audit.intervals.{audit.model}")
 
 
@@ -430,6 +449,31 @@ def show_comparison(models: list[ModelInput], source: DataSource, config: ModelA
         + (f" Methods chose by the rule **{rule}** ({RULE_DESCRIPTIONS.get(rule, rule)})." if rule else "") + ours)
 
 
+def record_in_run(models: list[ModelInput], source: DataSource, config: ModelAuditConfig, rescale: bool,
+                  key: DataKey) -> None:
+    """Offer to record the audited columns of the data in the run trained on it, so that the run's report audits
+    them too (:func:`~fairgen_core.model_audit.record_models`); columns of a predictions file stay out."""
+    run = comparison_run(key[1])
+    columns = tuple(m.name for m in models if m.name in source.frame.columns)
+    if run is None or not columns:
+        return
+    wanted = RecordedModels(columns, scores=models[0].is_score, threshold=config.threshold, rescale=rescale)
+    try:
+        recorded = recorded_models(run.path)
+    except FairGenError:
+        recorded = None  # a damaged record is replaced by the button below
+    if recorded == wanted:
+        st.caption(f":material/check: The report of run **{run.path.name}** (Export page, or `python -m fairgen_core "
+                   f"report`) audits {', '.join(columns)} too, with the run's label and groups.")
+        return
+    if st.button(f"Add {', '.join(columns)} to the report of run {run.path.name}", key="model_audit.record",
+                 icon=":material/note_add:",
+                 help="The run's report (Export page, or `python -m fairgen_core report RUN_DIR`) then audits these "
+                      "columns of its data with the run's label and groups, at this threshold."):
+        record_models(run.path, wanted)
+        st.rerun()
+
+
 def downloads(audits: list[ModelAudit], models: list[ModelInput], source: DataSource, spec: DatasetSpec,
               config: ModelAuditConfig) -> None:
     """The HTML report, the differences and per-group tables as CSV, and everything as JSON (built on click)."""
@@ -502,4 +546,5 @@ show_groups(audit, rows)
 if model.is_score:
     show_scores(audit, model, rows, key, config.threshold)
 show_comparison(models, source, config, key)
+record_in_run(models, source, config, rescale, key)
 downloads(audits, models, source, spec, config)

@@ -132,6 +132,20 @@ def test_audit_prints_a_table_per_model_with_intervals_and_verdicts(tmp_path, ca
     assert "Disparity: statistical parity difference -0.800" in out
 
 
+def test_audit_with_several_sensitive_attributes_prints_every_group_and_the_largest_gaps(tmp_path, capsys) -> None:
+    path, spec = _scored_csv(tmp_path)
+    args = ["audit", path, *spec, "id>=200", "--predictions", "decision", "--bootstrap", "100"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "every group vs 'sex=M & id≥200' (privileged, the reference), and the largest gaps" in out
+    assert re.search(r"statistical_parity_difference\s+'sex=F & id<200' vs 'sex=M & id≥200'\s+-0\.800", out), out
+    assert re.search(r"disparate_impact\s+largest gap: '.+' vs '.+'", out), out
+    assert main([*args, "--json"]) == 0
+    differences = json.loads(capsys.readouterr().out)["models"][0]["differences"]
+    assert len(differences) == 4 * 5 and differences[-1]["comparison"] == "largest gap"
+    assert {row["reference"] for row in differences[:15]} == {"sex=M & id≥200"}
+
+
 def test_audit_scores_from_a_second_file_joined_by_key_as_json(tmp_path, capsys) -> None:
     path, spec = _scored_csv(tmp_path)
     predictions = tmp_path / "predictions.csv"

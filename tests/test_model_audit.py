@@ -14,12 +14,15 @@ from fairgen_core.data.datasets import get_builtin
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
 from fairgen_core.errors import FairGenError, PredictionError, SpecError
 from fairgen_core.model_audit import (
+    DIFFERENCE_COLUMNS,
     DIFFERENCE_METRICS,
     DISPARITY,
     INSUFFICIENT,
+    LARGEST_GAP,
     MARK_AS_SCORES,
     MATCH_BY_KEY,
     RESCALE_SCORES,
+    VS_REFERENCE,
     WITHIN,
     ModelAudit,
     ModelAuditConfig,
@@ -41,7 +44,8 @@ GERMAN_SPEC = DatasetSpec("credit", ("good",),
 
 
 def _differences(audit: ModelAudit) -> dict[str, float]:
-    return dict(zip(audit.differences["metric"], audit.differences["value"]))
+    """Each metric's value, unprivileged (on every attribute) vs privileged: aif360's two compared groups."""
+    return dict(zip(audit.headline["metric"], audit.headline["value"]))
 
 
 # -- oracles ---------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def test_differences_and_compared_groups_equal_aif360(german, name: str) -> None
         assert not wrong, f"group {row['group']} differs from aif360 (ours, aif360): {wrong}"
     if name == "none selected in group 0":
         assert math.isnan(audit.per_group.loc[0, "precision"]) and ours["disparate_impact"] == 0.0
-        row = audit.differences.set_index("metric").loc["predictive_parity_difference"]
+        row = audit.headline.set_index("metric").loc["predictive_parity_difference"]
         assert row["verdict"] == INSUFFICIENT and "has 0 selected rows" in row["note"]
 
 
@@ -169,6 +173,113 @@ def test_every_group_rate_equals_fairlearn_metric_frame(german, name: str) -> No
              for g in range(4) for column in metrics
              if not same_value(audit.per_group.loc[g, column], by_group.loc[g, column])}
     assert not wrong, f"differs from fairlearn (ours, fairlearn): {wrong}"
+
+
+@pytest.mark.parametrize("name", ["logistic scores", "random", "none selected in group 0"])
+def test_every_group_against_the_reference_and_the_largest_gaps_equal_fairlearn(german, name: str) -> None:
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
+    from sklearn.metrics import precision_score
+
+    frame, models = german
+    model = models[name]
+    audit = audit_model(frame, GERMAN_SPEC, model, ModelAuditConfig(bootstrap=50))
+    assignment = assign_domains(frame, GERMAN_SPEC)
+    names = assignment.group_names
+    frames = MetricFrame(
+        metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate,
+                 "precision": lambda y, p: precision_score(y, p, zero_division=np.nan)},
+        y_true=assignment.label, y_pred=_decisions(model),
+        sensitive_features=pd.Series(assignment.group, name="group").map(dict(enumerate(names))))
+    by_group = frames.by_group.loc[list(names)]
+    reference = by_group.iloc[-1]
+    expected = {}
+    for group in names[:-1]:
+        rates = by_group.loc[group]
+        expected[(VS_REFERENCE, group, names[-1])] = {
+            "statistical_parity_difference": rates["selection_rate"] - reference["selection_rate"],
+            "disparate_impact": rates["selection_rate"] / reference["selection_rate"],
+            "equal_opportunity_difference": rates["tpr"] - reference["tpr"],
+            "average_abs_odds_difference": (abs(rates["tpr"] - reference["tpr"])
+                                            + abs(rates["fpr"] - reference["fpr"])) / 2,
+            "predictive_parity_difference": rates["precision"] - reference["precision"],
+        }
+    differences, ratios = frames.difference(method="between_groups"), frames.ratio(method="between_groups")
+    odds = max((abs(by_group.loc[a, "tpr"] - by_group.loc[b, "tpr"])
+                + abs(by_group.loc[a, "fpr"] - by_group.loc[b, "fpr"])) / 2 for a in names for b in names if a != b)
+    largest = {"statistical_parity_difference": -differences["selection_rate"],
+               "disparate_impact": ratios["selection_rate"], "equal_opportunity_difference": -differences["tpr"],
+               "average_abs_odds_difference": odds, "predictive_parity_difference": -differences["precision"]}
+    table = audit.differences
+    assert list(table.columns) == list(DIFFERENCE_COLUMNS) and len(table) == 4 * len(DIFFERENCE_METRICS)
+    assert table["comparison"].tolist() == [VS_REFERENCE] * 15 + [LARGEST_GAP] * 5
+    assert (table["reference"].iloc[:15] == names[-1]).all() and table["group"].iloc[:15:5].tolist() == list(names[:-1])
+    wrong = {}
+    for row in table.itertuples(index=False):
+        if row.comparison == VS_REFERENCE:
+            theirs = expected[(row.comparison, row.group, row.reference)][row.metric]
+        else:
+            theirs = largest[row.metric]
+            low, high = (by_group.loc[row.group], by_group.loc[row.reference])  # the pair that gives the gap
+            column = {"statistical_parity_difference": "selection_rate", "disparate_impact": "selection_rate",
+                      "equal_opportunity_difference": "tpr",
+                      "predictive_parity_difference": "precision"}.get(row.metric)
+            if column is not None:
+                assert (low[column], high[column]) == (by_group[column].min(), by_group[column].max()), row
+        if not same_value(row.value, theirs):
+            wrong[(row.metric, row.comparison, row.group)] = (row.value, theirs)
+    assert not wrong, f"differs from fairlearn (ours, fairlearn): {wrong}"
+
+
+def _three_groups() -> tuple[pd.DataFrame, DatasetSpec, ModelInput]:
+    """Race with four values binarised as White or not, crossed with sex: four groups. Two unprivileged groups
+    differ most (selection 0.2 vs 0.7); the group unprivileged on both attributes matches the reference (0.5)."""
+    rows, decisions = [], []
+    for race, sex, n, rate in (("Black", "F", 1000, 0.5), ("Asian", "M", 1000, 0.2), ("White", "F", 1000, 0.7),
+                               ("White", "M", 1000, 0.5)):
+        y = np.r_[np.ones(n // 2, int), np.zeros(n - n // 2, int)]
+        d = np.tile(np.r_[np.ones(round(rate * 10), int), np.zeros(10 - round(rate * 10), int)], n // 10)
+        rows.append(pd.DataFrame({"race": race, "sex": sex, "y": y}))
+        decisions.append(d)
+    spec = DatasetSpec("y", (1,), (SensitiveAttribute("race", ("White",)), SensitiveAttribute("sex", ("M",))))
+    return pd.concat(rows, ignore_index=True), spec, ModelInput("m", np.concatenate(decisions), is_score=False)
+
+
+def test_several_groups_each_get_a_verdict_and_the_largest_gap_is_found_between_any_two() -> None:
+    frame, spec, model = _three_groups()
+    audit = audit_model(frame, spec, model)
+    rows = audit.differences[audit.differences["metric"] == "statistical_parity_difference"].set_index("group")
+    other_f, other_m, white_f = "race∈{Asian, Black} & sex=F", "race∈{Asian, Black} & sex=M", "race=White & sex=F"
+    assert rows["reference"].tolist() == ["race=White & sex=M"] * 3 + [white_f]
+    assert rows.index[:3].tolist() == [other_f, other_m, white_f]
+    assert rows.iloc[0]["verdict"] == WITHIN  # the headline pair alone would say parity
+    assert rows.iloc[1]["verdict"] == DISPARITY and rows.iloc[2]["verdict"] == DISPARITY
+    gap = rows.iloc[3]
+    assert gap["comparison"] == LARGEST_GAP and gap.name == other_m
+    assert gap["value"] == pytest.approx(-0.5) and gap["ci_high"] < -0.1 and gap["verdict"] == DISPARITY
+    assert gap["note"] == f"the selection rate is lower for '{other_m}' than for '{white_f}'"
+    summary = audit.summary()
+    assert "each of the 4 groups compared with 'race=White & sex=M' (privileged, the reference)" in summary
+    assert f"statistical parity difference largest gap: '{other_m}' vs '{white_f}' -0.500" in summary
+    assert audit.headline["group"].unique().tolist() == [other_f] and len(audit.headline) == 5
+
+
+def test_two_groups_keep_one_row_per_metric_and_no_largest_gap() -> None:
+    audit = audit_model(*_constructed((500, 500), (0.4, 0.5)))
+    table = audit.differences
+    assert table["metric"].tolist() == list(DIFFERENCE_METRICS) and set(table["comparison"]) == {VS_REFERENCE}
+    assert set(table["group"]) == {"s=a"} and set(table["reference"]) == {"s=b"}
+    pd.testing.assert_frame_equal(audit.headline, table)
+
+
+def test_a_group_without_rows_is_insufficient_evidence_and_left_out_of_the_largest_gap() -> None:
+    frame, spec, model = _three_groups()
+    keep = (frame["race"] != "Black").to_numpy()  # no row unprivileged on both attributes
+    audit = audit_model(frame[keep].reset_index(drop=True), spec, ModelInput("m", model.values[keep], is_score=False))
+    empty = audit.differences[audit.differences["group"] == "race=Asian & sex=F"]
+    assert set(empty["verdict"]) == {INSUFFICIENT} and empty["value"].isna().all()
+    assert empty["note"].str.startswith("group 'race=Asian & sex=F' has 0 ").all()
+    gap = audit.differences[audit.differences["comparison"] == LARGEST_GAP].set_index("metric")
+    assert gap.loc["statistical_parity_difference", "value"] == pytest.approx(-0.5)
 
 
 def test_calibration_bins_hold_every_row_and_their_means(german) -> None:

@@ -21,6 +21,7 @@ from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation
 from fairgen_core.metrics.paired import describe, paired_differences
+from fairgen_core.model_audit import RecordedModels, audit_recorded, record_models, recorded_models
 from fairgen_core.report import (
     METHODS_MISSING,
     PAIRED_DEFINITION,
@@ -28,6 +29,7 @@ from fairgen_core.report import (
     SWEEP_MISSING,
     build_report,
     disparate_impact_verdict,
+    interval_text,
     methods_verdict,
     metrics_json,
     metrics_table,
@@ -305,3 +307,74 @@ def test_methods_verdict_names_only_methods_whose_interval_excludes_zero() -> No
         "reweighing" in text
     one = methods_verdict(pd.DataFrame(rows).query("repetition == 0"))
     assert "no interval can be computed" in one and "lfr" not in one
+
+
+# -- the user's model recorded with the run ------------------------------------------------------------------------
+RECORDED = RecordedModels(("duration", "credit_amount"), scores=True, threshold=0.3, rescale=True)
+
+
+@pytest.fixture(scope="module")
+def recorded_run(run: RunDir, tmp_path_factory: pytest.TempPathFactory) -> RunDir:
+    """A copy of the run whose data's 'duration' and 'credit_amount' are recorded as the user's two score models."""
+    folder = tmp_path_factory.mktemp("recorded") / "german"
+    shutil.copytree(run.path, folder)
+    record_models(folder, RECORDED)
+    return RunDir(folder)
+
+
+def test_a_run_with_recorded_prediction_columns_reports_their_audit(recorded_run: RunDir, frame: pd.DataFrame,
+                                                                    quality: GeneratorQuality, report: str) -> None:
+    page = build_report(recorded_run, frame, quality=quality)
+    audits, _ = audit_recorded(frame, recorded_run.read_manifest().spec, RECORDED)
+    assert 'id="model-audit"' in page and 'id="model-audit"' not in report  # only with recorded columns
+    assert "duration, credit_amount of the run&#x27;s data hold your model(s)" in page
+    for audit in audits:
+        assert f"Model &#x27;{audit.model}&#x27; (scores, threshold 0.3)" in page
+        for row in audit.differences.itertuples():
+            assert f"{row.value:.3f}" in page and interval_text(row.ci_low, row.ci_high) in page
+        assert audit.summary().split(" Disparity")[0].replace("'", "&#x27;") in page
+    assert "Thresholds that equalise the TPR" in page and 'id="side-by-side"' not in page
+
+    table = metrics_table(recorded_run, frame, quality=quality)
+    differences = table[table["section"] == "model_audit"].set_index(["item", "metric"])["value"]
+    first = audits[0].differences.iloc[0]
+    item = "duration: 'sex=female' vs 'sex=male'"
+    assert differences[(item, "statistical_parity_difference")] == pytest.approx(first["value"])
+    assert differences[(item, "statistical_parity_difference ci_low")] == pytest.approx(first["ci_low"])
+    by_group = table[table["section"] == "model_audit_by_group"].set_index(["item", "metric"])["value"]
+    assert by_group[("credit_amount: sex=male", "tpr")] == pytest.approx(audits[1].per_group["tpr"].iloc[-1])
+    document = json.loads(json.dumps(metrics_json(recorded_run, frame, quality=quality), allow_nan=False))
+    assert [m["model"] for m in document["model_audit"]["models"]] == ["duration", "credit_amount"]
+    assert document["model_audit"]["models"][0]["differences"][0]["verdict"] == first["verdict"]
+    assert document["metrics"]["model_audit"][item]["statistical_parity_difference"] == pytest.approx(first["value"])
+    assert document["verdicts"]["model_audit"].startswith("Model 'duration' (scores, threshold 0.3)")
+
+
+def test_a_recorded_column_that_cannot_be_audited_is_explained_not_fatal(recorded_run: RunDir, frame: pd.DataFrame,
+                                                                        quality: GeneratorQuality,
+                                                                        tmp_path: Path) -> None:
+    folder = tmp_path / "german"
+    shutil.copytree(recorded_run.path, folder)
+    record_models(folder, RecordedModels(("risk_score",)))
+    page = build_report(RunDir(folder), frame, quality=quality)
+    assert "could not be audited: predictions column &#x27;risk_score&#x27; is not in the data" in page
+    assert json.loads(json.dumps(metrics_json(RunDir(folder), frame, quality=quality)))["model_audit"]["error"]
+
+
+def test_the_audit_command_records_prediction_columns_in_a_run_trained_on_that_data(run: RunDir, tmp_path: Path,
+                                                                                    capsys: pytest.CaptureFixture
+                                                                                    ) -> None:
+    folder = tmp_path / "german"
+    shutil.copytree(run.path, folder)
+    args = ["audit", "german", "--predictions", "duration", "--scores", "--rescale-scores", "--threshold", "0.4",
+            "--bootstrap", "50", "--json", "--run", str(folder)]
+    assert main(args) == 0
+    assert recorded_models(folder) == RecordedModels(("duration",), scores=True, threshold=0.4, rescale=True)
+    assert f"`report {folder}` audits them" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("credit,sex,duration\n" + "".join(f"{'good' if i % 3 else 'bad'},{'male' if i % 2 else 'female'},"
+                                                        f"{i % 7}\n" for i in range(200)))
+    assert main(["audit", str(other), "--label", "credit", "--favourable", "good", "--sensitive", "sex=male",
+                 "--predictions", "duration", "--scores", "--rescale-scores", "--run", str(folder)]) == 2
+    assert "was trained on other data" in capsys.readouterr().err
+    assert recorded_models(folder).threshold == 0.4  # the earlier record stays

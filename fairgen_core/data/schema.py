@@ -19,6 +19,11 @@ TARGET_WORDS: frozenset[str] = frozenset({
     "diagnosis", "success", "pass", "passed", "frisked",
 })
 """Words that make a column name look like a prediction target (see :func:`suggest_label`)."""
+PREDICTION_WORDS: frozenset[str] = frozenset({
+    "score", "scores", "scoring", "pred", "preds", "prediction", "predictions", "predicted", "predict", "prob",
+    "probs", "proba", "probability", "probabilities", "yhat", "propensity", "logit",
+})
+"""Words that make a column name look like a model's output (see :func:`suggest_predictions`)."""
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -224,6 +229,37 @@ def suggest_label(schema: Schema) -> str:
         if candidates:
             return candidates[-1]
     return schema.names[-1]
+
+
+def suggest_predictions(schema: Schema, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Columns that look like a model's predictions or scores, as a default choice on the Data page.
+
+    A column is suggested when its values are numbers (or true/false) and one of its name's words (split as for
+    :func:`suggest_label`) is in :data:`PREDICTION_WORDS`, e.g. ``score``, ``decile_score``, ``y_pred``,
+    ``predicted``, ``prob_default``, ``riskScore``; text columns such as ``score_text`` are not.
+
+    Parameters
+    ----------
+    schema : Schema
+        The table's column kinds.
+    exclude : tuple of str
+        Columns never suggested (the label and the sensitive attributes).
+
+    Returns
+    -------
+    tuple of str
+        The suggested columns, in table order; empty when none looks like a prediction.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"age": [20, 30, 40], "decile_score": [1, 5, 9], "score_text": ["Low", "Med", "High"],
+    ...                    "y_pred": [0, 1, 1], "two_year_recid": [0, 1, 0], "problems": [1, 2, 3]})
+    >>> suggest_predictions(infer_schema(df), exclude=("two_year_recid",))
+    ('decile_score', 'y_pred')
+    """
+    return tuple(c.name for c in schema.columns
+                 if c.name not in exclude and (c.numeric or c.dtype == "bool") and c.kind is not ColumnKind.CONSTANT
+                 and any(word.lower() in PREDICTION_WORDS for word in _WORD.findall(c.name)))
 
 
 def _looks_like_target(name: str) -> bool:

@@ -2,9 +2,11 @@
 
 :func:`audit_model` reports, per group (the intersectional groups of
 :func:`fairgen_core.data.spec.assign_domains`), the confusion counts, selection rate, TPR, FPR, FNR, precision and
-balanced accuracy, and for scores the Brier score and a reliability curve; and the differences between the
-unprivileged group (index 0: unprivileged on every sensitive attribute) and the privileged group (the last index),
-each with a bootstrap interval and a verdict (:mod:`~fairgen_core.model_audit.differences`).
+balanced accuracy, and for scores the Brier score and a reliability curve; and the differences of every group
+against the reference, the privileged group (the last index: privileged on every sensitive attribute), with more
+than two groups also the largest gap between any two groups, each with a bootstrap interval and a verdict
+(:mod:`~fairgen_core.model_audit.differences`). With two groups that is the unprivileged group (index 0) against
+the privileged one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.metrics.fairness import cell_counts, confusion_rates
 from fairgen_core.model_audit.calibration import brier_scores, reliability_curve
 from fairgen_core.model_audit.config import ModelAuditConfig
-from fairgen_core.model_audit.differences import bootstrap_counts, differences_table
+from fairgen_core.model_audit.differences import (
+    VS_REFERENCE,
+    bootstrap_counts,
+    comparison_text,
+    differences_table,
+)
 from fairgen_core.model_audit.inputs import ModelInput, aligned_values
 from fairgen_core.model_audit.thresholds import model_decisions
 from fairgen_core.model_audit.verdicts import DISPARITY, INSUFFICIENT, WITHIN
@@ -45,14 +52,18 @@ class ModelAudit:
         One row per group (:data:`PER_GROUP_COLUMNS`, plus ``brier`` for scores); rates with a zero
         denominator are NaN.
     differences : pandas.DataFrame
-        One row per metric of :data:`DIFFERENCE_METRICS` (:data:`DIFFERENCE_COLUMNS`): the value, the
-        bootstrap interval, the tolerance (for disparate impact the lowest acceptable ratio), the verdict
-        and a note (why the evidence is insufficient and how many rows would help; the direction of a
-        disparity; empty otherwise).
+        :data:`DIFFERENCE_COLUMNS`: for every group other than the privileged (reference) one, one row per
+        metric of :data:`DIFFERENCE_METRICS` comparing it with the reference (``comparison`` "vs reference"),
+        then with more than two groups one "largest gap" row per metric (see
+        :mod:`~fairgen_core.model_audit.differences`). Each row has the compared ``group`` and ``reference``,
+        the value, the bootstrap interval, the tolerance (for disparate impact the lowest acceptable ratio),
+        the verdict and a note (why the evidence is insufficient and how many rows would help; the direction
+        of a disparity; empty otherwise). With two groups: one row per metric.
     calibration : pandas.DataFrame or None
         For scores: the reliability curve per group (:data:`CALIBRATION_COLUMNS`, non-empty bins only).
     unprivileged, privileged : str
-        The compared groups' names.
+        The group unprivileged on every sensitive attribute (the first group) and the privileged group (the
+        reference of every difference).
     is_score : bool
         Whether the model gave scores.
     thresholds : tuple of float or None
@@ -99,6 +110,22 @@ class ModelAudit:
         }
 
     @property
+    def several_groups(self) -> bool:
+        """Whether more than two groups are compared (then :attr:`differences` has a row per group and metric)."""
+        return len(self.per_group) > 2
+
+    @property
+    def headline(self) -> pd.DataFrame:
+        """The differences of :attr:`unprivileged` vs :attr:`privileged`: one row per metric, in metric order.
+
+        With two groups this is the whole of :attr:`differences`; with more, the first group's rows (the charts
+        draw these, the tables every row).
+        """
+        rows = self.differences[(self.differences["comparison"] == VS_REFERENCE)
+                                & (self.differences["group"] == self.unprivileged)]
+        return rows.reset_index(drop=True)
+
+    @property
     def decision_rule(self) -> str:
         """How decisions were made: ``"decisions"``, ``"scores, threshold 0.5"`` or ``"scores, group thresholds …"``."""
         if self.thresholds is None:
@@ -116,10 +143,17 @@ class ModelAudit:
             E.g. "Model 'score' (scores, threshold 0.5) on 1,000 rows, 'sex=Female' (unprivileged) compared
             with 'sex=Male' (privileged). Disparity: statistical parity difference -0.210 (95% interval -0.250
             to -0.170), the selection rate is lower for 'sex=Female' than for 'sex=Male'. Within tolerance: ...".
-            Notes on insufficient evidence (how many rows would help) stay in :attr:`differences`.
+            With more than two groups every group is compared with the privileged one and each difference
+            names its pair ("statistical parity difference 'sex=F & age=young' vs 'sex=M & age=old' ...",
+            "... largest gap: 'A' vs 'B' ..."). Notes on insufficient evidence (how many rows would help) stay
+            in :attr:`differences`.
         """
-        sentences = [f"Model '{self.model}' ({self.decision_rule}) on {self.n_rows:,} rows, '{self.unprivileged}' "
-                     f"(unprivileged) compared with '{self.privileged}' (privileged)."]
+        if self.several_groups:
+            compared = (f"each of the {len(self.per_group)} groups compared with '{self.privileged}' (privileged, "
+                        "the reference), and the largest gap between any two groups")
+        else:
+            compared = f"'{self.unprivileged}' (unprivileged) compared with '{self.privileged}' (privileged)"
+        sentences = [f"Model '{self.model}' ({self.decision_rule}) on {self.n_rows:,} rows, {compared}."]
         for verdict in (DISPARITY, WITHIN, INSUFFICIENT):
             rows = self.differences[self.differences["verdict"] == verdict]
             if not rows.empty:
@@ -132,7 +166,10 @@ class ModelAudit:
         return " ".join(sentences)
 
     def _describe(self, row: tuple, *, with_note: bool) -> str:
-        text = f"{row.metric.replace('_', ' ')} {_fmt(row.value)}"
+        text = row.metric.replace("_", " ")
+        if self.several_groups:
+            text += " " + comparison_text(row.comparison, row.group, row.reference)
+        text += f" {_fmt(row.value)}"
         if np.isfinite(row.ci_low) or np.isfinite(row.ci_high):
             text += f" ({self.confidence:.0%} interval {_fmt(row.ci_low)} to {_fmt(row.ci_high)})"
         return text + (f", {row.note}" if with_note and row.note else "")

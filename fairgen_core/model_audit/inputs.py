@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.spec import require_column
+from fairgen_core.data.spec import DatasetSpec, require_column
 from fairgen_core.errors import PredictionError
 
 #: The settings that fix a refused input (:attr:`PredictionError.remedy <fairgen_core.errors.PredictionError>`):
@@ -37,6 +37,21 @@ class ModelInput:
     name: str
     values: np.ndarray
     is_score: bool
+
+
+def candidate_columns(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
+    """Columns that could hold a model's output: numeric or true/false, not the label, not a sensitive column.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.spec import SensitiveAttribute
+    >>> frame = pd.DataFrame({"y": [0, 1], "sex": ["F", "M"], "age": [30, 40], "score": [0.2, 0.7], "job": ["a", "b"]})
+    >>> candidate_columns(frame, DatasetSpec("y", (1,), (SensitiveAttribute("sex", ("M",)),)))
+    ['age', 'score']
+    """
+    excluded = {spec.label, *spec.sensitive_columns}
+    return [str(c) for c in frame.columns if c not in excluded and (
+        pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
 
 
 def model_inputs(

@@ -14,7 +14,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
-from fairgen_core.model_audit import COMPARED_METRICS, YOUR_MODEL, ModelAuditConfig, ModelInput, metrics_on_rows
+from fairgen_core.model_audit import (
+    COMPARED_METRICS,
+    YOUR_MODEL,
+    ModelAuditConfig,
+    ModelInput,
+    RecordedModels,
+    metrics_on_rows,
+    recorded_models,
+)
 from fairgen_core.results.table import COLUMNS, TRANSFER_CHOSEN_RATIO
 from fairgen_core.runs import METHODS, SWEEP, RunDir
 from tests.app.conftest import fresh_app
@@ -96,3 +104,23 @@ def test_a_run_without_a_comparison_says_what_to_run(german_run_dir: Path, tmp_p
     assert "has no comparison yet" in note and "Train generator" in note
     traces = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
     assert traces and not any(t.get("name") == YOUR_MODEL for t in traces)  # the audit's charts only
+
+
+def test_the_audited_columns_can_be_added_to_the_runs_report(german_run_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "german"
+    shutil.copytree(german_run_dir, run)
+    at = fresh_app()
+    at.session_state[state.RUN_KEY] = str(run)
+    at.run()
+    at.selectbox(key="data.builtin").set_value("german").run()
+    at.switch_page(MODEL_AUDIT).run()
+    at.multiselect(key="model_audit.german.columns").set_value(["duration"]).run()
+    at.toggle(key="model_audit.german.scores").set_value(True).run()
+    at.toggle(key="model_audit.german.rescale").set_value(True).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert recorded_models(run) is None
+    at.button(key="model_audit.record").click().run()
+    assert not at.exception, at.exception
+    assert recorded_models(run) == RecordedModels(("duration",), scores=True, threshold=0.5, rescale=True)
+    assert any("audits duration too" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == "model_audit.record"]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from fairgen_core.model_audit import VERDICTS
 from tests.app.conftest import fresh_app
 
@@ -26,9 +27,8 @@ def people_csv() -> str:
     return "sex,hired,score,decision,age\n" + "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def app() -> AppTest:
-    """The dashboard with people.csv uploaded (label hired = yes, sensitive sex, M privileged), on Model audit."""
+def on_data_page() -> AppTest:
+    """The dashboard with people.csv uploaded (label hired = yes, sensitive sex, M privileged), on the Data page."""
     at = fresh_app()
     at.run()
     at.radio(key="data.origin").set_value("Upload a CSV").run()
@@ -38,9 +38,43 @@ def app() -> AppTest:
     at.multiselect(key=f"{FILE}.hired.sensitive").set_value(["sex"]).run()
     at.multiselect(key=f"{FILE}.sex.privileged").set_value(["M"]).run()
     assert not at.exception and not at.error, (at.exception, at.error)
+    return at
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The dashboard with people.csv uploaded (label hired = yes, sensitive sex, M privileged), on Model audit."""
+    at = on_data_page()
     at.switch_page(MODEL_AUDIT).run()
     assert not at.exception, at.exception
     return at
+
+
+def test_prediction_columns_marked_on_the_data_page_are_not_modelled_and_come_chosen() -> None:
+    at = on_data_page()
+    marked = at.multiselect(key=f"{FILE}.predictions")
+    assert marked.options == ["score", "decision", "age"] and marked.value == ["score"]  # suggested by its name
+    marked.set_value(["score", "decision"]).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert any("Not modelled" in c.value and "**decision**" in c.value for c in at.caption)
+    schema = at.session_state[state.DATA_KEY].schema  # what the Train page hands to the generator
+    assert schema.feature_names(exclude=("hired", "sex")) == ("age",)
+    at.switch_page(MODEL_AUDIT).run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key=f"model_audit.{FILE}.columns").value == ["score", "decision"]
+    at.multiselect(key=f"model_audit.{FILE}.columns").set_value(["decision"]).run()  # the user's own choice stays
+    at.switch_page(DATA).run()
+    assert at.multiselect(key=f"{FILE}.predictions").value == ["score", "decision"]
+    at.switch_page(MODEL_AUDIT).run()
+    assert at.multiselect(key=f"model_audit.{FILE}.columns").value == ["decision"]
+    assert at.header[0].value == "Model 'decision'"
+
+
+def test_a_built_in_dataset_starts_without_prediction_columns() -> None:
+    at = fresh_app()
+    at.run()
+    assert at.multiselect(key="adult.predictions").value == []
+    assert "age" in at.session_state[state.DATA_KEY].schema.feature_names()
 
 
 def _table(at: AppTest, column: str):
@@ -116,3 +150,23 @@ def test_a_predictions_file_with_other_row_counts_says_both_counts(app: AppTest)
     app.multiselect(key=f"model_audit.{FILE}.columns").set_value(["decision", "model_b"]).run()
     assert not app.exception and not app.error, (app.exception, app.error)
     assert _table(app, "model")["model"].tolist() == ["decision", "model_b"]
+
+
+def test_several_sensitive_attributes_show_every_group_against_the_reference() -> None:
+    at = on_data_page()
+    at.multiselect(key=f"{FILE}.hired.sensitive").set_value(["sex", "age"]).run()
+    at.number_input(key=f"{FILE}.age.t").set_value(40.0).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    at.switch_page(MODEL_AUDIT).run()
+    _audit_scores(at)
+    verdicts = _table(at, "verdict")
+    assert len(verdicts) == 4 * 5 and {"group", "reference"} <= set(verdicts.columns)
+    assert set(verdicts["reference"].iloc[:15]) == {"sex=M & age≥40"}
+    assert verdicts["group"].iloc[::5].tolist()[:3] == ["sex=F & age<40", "sex=F & age≥40", "sex=M & age<40"]
+    assert verdicts["group"].iloc[15].startswith("largest gap: ")
+    assert any("the table has every group and the largest gaps" in c.value for c in at.caption)
+    side = _table(at, "model")
+    assert side["model"].tolist() == ["score"] * 4 + ["decision"] * 4
+    assert side["compared"].tolist()[:4] == ["'sex=F & age<40' vs 'sex=M & age≥40'",
+                                            "'sex=F & age≥40' vs 'sex=M & age≥40'",
+                                            "'sex=M & age<40' vs 'sex=M & age≥40'", "largest gap"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgen_core.data.schema import ColumnKind, infer_schema, suggest_label
+from fairgen_core.data.schema import ColumnKind, infer_schema, suggest_label, suggest_predictions
 from fairgen_core.errors import SchemaError
 
 
@@ -106,3 +106,15 @@ def test_suggested_label_prefers_target_names_then_binary_columns_outside_one_ho
     columns: dict, label: str
 ) -> None:
     assert suggest_label(infer_schema(pd.DataFrame(columns))) == label
+
+
+def test_suggest_predictions_finds_model_outputs_by_name_among_numeric_columns() -> None:
+    frame = pd.DataFrame({
+        "age": [20, 30, 40, 50], "decile_score": [1, 5, 9, 3], "score_text": ["Low", "Med", "High", "Low"],
+        "yPred": [0, 1, 1, 0], "prob_default": [0.1, 0.7, 0.4, 0.9], "riskScore": [2.0, 3.5, 1.0, 4.0],
+        "problems": [1, 2, 3, 4], "score": [0.2, 0.2, 0.2, 0.2], "approved": [0, 1, 1, 0],
+    })
+    schema = infer_schema(frame)
+    assert suggest_predictions(schema) == ("decile_score", "yPred", "prob_default", "riskScore")
+    assert suggest_predictions(schema, exclude=("yPred",)) == ("decile_score", "prob_default", "riskScore")
+    assert suggest_predictions(infer_schema(frame[["age", "approved"]])) == ()

@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     multiselect_add,
     multiselect_remove,
     multiselect_values,
+    poll,
     redraw_watch,
     select,
     upload,
@@ -33,6 +34,7 @@ ROWS = 2_000
 FILE = "people_scores.csv"
 SPEC = DatasetSpec("hired", ("yes",), (SensitiveAttribute("sex", ("M",)),))
 COLUMNS_LABEL = "Prediction column(s): one model each"
+PREDICTIONS_LABEL = "Prediction or score column(s) of your own model (optional)"
 SCORES_LABEL = "These are scores (probabilities in [0, 1]), not 0/1 decisions"
 RATES_TITLE = "Per-group rates at the threshold(s) above"
 SLIDER = '[data-testid="stSlider"] input[type="range"]'
@@ -91,10 +93,13 @@ def test_audit_a_score_column_move_the_threshold_and_download_the_report(page, s
     wait_text(page, f"{FILE} — {ROWS:,} rows × 4 columns")
     wait_idle(page)
     choose_spec(page)
+    poll(lambda: multiselect_values(page, PREDICTIONS_LABEL), lambda v: v == ["score"], 30,
+         "'score' suggested as a prediction column on the Data page")
 
     open_page(page, server, "Model audit")
-    wait_text(page, "Choose the column(s) holding your model's decisions or scores")
-    multiselect_add(page, COLUMNS_LABEL, "score")
+    wait_idle(page)
+    poll(lambda: multiselect_values(page, COLUMNS_LABEL), lambda v: v == ["score"], 30,
+         "'score', marked on the Data page, already chosen on the Model audit page")
     page.get_by_text(SCORES_LABEL, exact=True).click()
     wait_idle(page)
     wait_text(page, "sex=F (unprivileged) compared with sex=M (privileged)")
