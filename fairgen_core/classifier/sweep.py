@@ -16,21 +16,21 @@ from fairgen_core.classifier.selection import (
     check_selection,
     select,
 )
-from fairgen_core.classifier.thresholds import threshold_candidates
-from fairgen_core.classifier.training import (
-    EpochHook,
-    balanced_weights,
-    downsampled_rows,
-    encode_rows,
-    finetune,
-    pretrain,
-    recording,
-    synthetic_pairs,
-    train_real_only,
+from fairgen_core.classifier.stacked import (
+    StackHook,
+    StackJob,
+    finetune_job,
+    pretrain_stack,
+    real_only_job,
+    stack_recording,
+    train_stack,
 )
+from fairgen_core.classifier.thresholds import threshold_candidates
+from fairgen_core.classifier.training import balanced_weights, downsampled_rows, encode_rows, synthetic_pairs
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
+from fairgen_core.devices import resolve_device
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.fairness import fairness_report
 from fairgen_core.results.table import (
@@ -105,7 +105,10 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     fine-tunes the same pre-trained C at ``downsampled_ratio`` on real rows down-sampled to the smallest
     domain's count and their pairs. Every model's epoch — for fine-tuning, epoch 0 is the pre-trained C — is
     chosen on the validation rows by each rule of ``selections``
-    (:func:`~fairgen_core.classifier.selection.select`).
+    (:func:`~fairgen_core.classifier.selection.select`). The pre-trainings of every repetition train together
+    in one stack, and then every fine-tuned, "no TL" and down-sampled network of every repetition in another
+    (:func:`~fairgen_core.classifier.stacked.train_stack`: the same networks as training them one by one, in a
+    fraction of the time).
 
     Parameters
     ----------
@@ -131,9 +134,8 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     selections : sequence of str
         Selection rules (``"accuracy"``, ``"fair"``); each gives its own rows.
     progress : ProgressCallback, optional
-        Told at the start (0 cells done) and after every cell: each fine-tuning ratio, "no TL" and the
-        down-sampling ablation, per repetition (the pre-training counts in the first ratio's cell). It does
-        not change the results.
+        Told at the start (0 cells done) and as each cell's network stops training: each fine-tuning ratio,
+        "no TL" and the down-sampling ablation, per repetition. It does not change the results.
 
     Returns
     -------
@@ -150,52 +152,57 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     x_test, y_test, d_test = encode_rows(generator, frame, split.test)
     group_names = assign_domains(frame, generator.spec).group_names
     validation = Validation(y_val, d_val // 2, tuple(group_names))
-    rows: list[dict[str, object]] = []
     cells = CellCounter(repetitions * (len(ratios) + 1 + (downsampled_ratio is not None)), progress)
-    for repetition in range(repetitions):
-        seeded = replace(config, seed=config.seed + repetition)
-        which = f"repetition {repetition + 1} of {repetitions}"
-        x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, seeded.seed, pairs=seeded.pairs)
-        w_real, w_pairs = balanced_weights(seeded, d_train, d_pairs)
-        base = pretrain(generator, x_val, y_val, seeded)
+    seeded = [replace(config, seed=config.seed + repetition) for repetition in range(repetitions)]
+    bases = pretrain_stack(generator, x_val, y_val, seeded)
+    jobs: list[StackJob] = []
+    cell_names: list[str] = []
+    trained: list[tuple[int, str, float, EpochRecorder]] = []
 
-        def recorder() -> EpochRecorder:
-            return EpochRecorder(validation, [])
+    def recorded(repetition: int, method: str, ratio: float, name: str) -> StackHook:
+        record = EpochRecorder(validation, [])
+        cell_names.append(f"{name}, repetition {repetition + 1} of {repetitions}")
+        trained.append((repetition, method, ratio, record))
+        return stack_recording(record, **({"ratio": ratio} if method == TRANSFER else {}))
 
-        def hook(record: EpochRecorder, **chosen: float) -> EpochHook:
-            return recording(record, x_val, x_test, **chosen)
-
-        candidates: list[tuple[str, float, list[Candidate]]] = []
+    for repetition, (rep_config, base) in enumerate(zip(seeded, bases)):
+        x_pairs, y_pairs, d_pairs = synthetic_pairs(generator, x_train, d_train, rep_config.seed,
+                                                    pairs=rep_config.pairs)
+        w_real, w_pairs = balanced_weights(rep_config, d_train, d_pairs)
         for ratio in ratios:
-            record = recorder()
-            finetune(base, x_train, y_train, x_pairs, y_pairs, x_val, y_val, ratio=ratio, config=seeded,
-                     sample_weight=w_real, pair_weight=w_pairs, on_epoch=hook(record, ratio=ratio))
-            candidates.append((TRANSFER, float(ratio), record.candidates))
-            cells.done(f"{TRANSFER} at ratio {ratio:g}, {which}")
-            if thresholds_ratio is not None and at_ratio(ratio, thresholds_ratio):
-                candidates.append((TRANSFER_THRESHOLDS, float(ratio), threshold_candidates(
+            jobs.append(finetune_job(base, x_train, y_train, x_pairs, y_pairs, x_val, ratio=ratio, config=rep_config,
+                                     x_test=x_test, sample_weight=w_real, pair_weight=w_pairs,
+                                     on_epoch=recorded(repetition, TRANSFER, float(ratio),
+                                                       f"{TRANSFER} at ratio {ratio:g}")))
+        jobs.append(real_only_job(x_train, y_train, x_val, rep_config, x_test=x_test, sample_weight=w_real,
+                                  on_epoch=recorded(repetition, NO_TL, float("nan"), NO_TL)))
+        if downsampled_ratio is not None:
+            kept = downsampled_rows(d_train, rep_config.seed)
+            jobs.append(finetune_job(base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val,
+                                     ratio=downsampled_ratio, config=rep_config, x_test=x_test,
+                                     on_epoch=recorded(repetition, DOWNSAMPLED, float("nan"), DOWNSAMPLED)))
+    train_stack(jobs, y_val, device=resolve_device(config.device),
+                on_done=lambda index, _result: cells.done(cell_names[index]))
+    rows: list[dict[str, object]] = []
+    for repetition, rep_config in enumerate(seeded):
+        candidates: list[tuple[str, float, list[Candidate]]] = []
+        for rep, method, ratio, record in trained:
+            if rep != repetition:
+                continue
+            candidates.append((method, ratio, record.candidates))
+            if method == TRANSFER and thresholds_ratio is not None and at_ratio(ratio, thresholds_ratio):
+                candidates.append((TRANSFER_THRESHOLDS, ratio, threshold_candidates(
                     validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
-                    [c.chosen for c in record.candidates], seed=seeded.seed)))
+                    [c.chosen for c in record.candidates], seed=rep_config.seed)))
         if len(ratios) > 1:
             candidates.append((TRANSFER_CHOSEN_RATIO, float("nan"),
                                [c for method, _, options in candidates if method == TRANSFER for c in options]))
-        record = recorder()
-        train_real_only(x_train, y_train, x_val, y_val, seeded, sample_weight=w_real, on_epoch=hook(record))
-        candidates.append((NO_TL, float("nan"), record.candidates))
-        cells.done(f"{NO_TL}, {which}")
-        if downsampled_ratio is not None:
-            kept = downsampled_rows(d_train, seeded.seed)
-            record = recorder()
-            finetune(base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val, y_val,
-                     ratio=downsampled_ratio, config=seeded, on_epoch=hook(record))
-            candidates.append((DOWNSAMPLED, float("nan"), record.candidates))
-            cells.done(f"{DOWNSAMPLED}, {which}")
         for method, ratio, options in candidates:
             for rule in selections:
                 chosen = options[select(options, rule)]
                 note = ", ".join(f"{k}={v:g}" for k, v in chosen.chosen.items())
                 metrics = test_metrics(y_test, chosen.test_predictions, d_test // 2, group_names)
-                rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": seeded.seed,
+                rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": rep_config.seed,
                           "selection": rule, "metric": metric, "value": value, "note": note}
                          for metric, value in metrics.items()]
     return pd.DataFrame(rows, columns=list(COLUMNS))

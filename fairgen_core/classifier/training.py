@@ -41,10 +41,31 @@ class TrainResult:
         ``"early"`` or ``"completed"``.
     """
 
-    best_epoch: int
-    best_score: float
+    best_epoch: int = 0
+    best_score: float = -np.inf
     history: list[dict[str, float]] = field(default_factory=list)
     stopped: str = "completed"
+
+    def update(self, epoch: int, score: float, patience: int) -> bool:
+        """Book one scored epoch; True when its score is the best so far.
+
+        After ``patience`` epochs without a better score (0: never) :attr:`stopped` becomes ``"early"``: the
+        early-stopping rule of every network the comparison trains.
+
+        Examples
+        --------
+        >>> result = TrainResult()
+        >>> [result.update(epoch, score, patience=2) for epoch, score in enumerate([0.6, 0.7, 0.7, 0.65])]
+        [True, True, False, False]
+        >>> result.best_epoch, result.stopped
+        (1, 'early')
+        """
+        if score > self.best_score:
+            self.best_epoch, self.best_score = epoch, score
+            return True
+        if patience and epoch - self.best_epoch >= patience:
+            self.stopped = "early"
+        return False
 
 
 @dataclass
@@ -190,27 +211,38 @@ def mixed_batches(x_real: ArrayLike, y_real: ArrayLike, x_pairs: ArrayLike, y_pa
     w_real, w_pairs = (torch.ones(len(x), device=x_real.device) if w is None
                        else torch.as_tensor(w, dtype=torch.float32, device=x_real.device)
                        for x, w in ((x_real, sample_weight), (x_pairs, pair_weight)))
-    n = max(len(x_real), len(x_pairs))
-    paired = len(x_real) == len(x_pairs) and len(x_real) > 0
-    real_order = generator.permutation(max(len(x_real), 1))
-    pair_order = real_order if paired else generator.permutation(max(len(x_pairs), 1))
+    for real, pairs, matched in batch_rows(len(x_real), len(x_pairs), ratio, batch_size, generator):
+        real_idx, pair_idx = (torch.as_tensor(rows, device=x_real.device) for rows in (real, pairs))
+        yield Batch(torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]),
+                    torch.cat([w_real[real_idx], w_pairs[pair_idx]]) if weighted else None, len(real), matched)
+
+
+def batch_rows(n_real: int, n_pairs: int, ratio: float, batch_size: int,
+               generator: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """One epoch of :func:`mixed_batches` as row positions: ``(real rows, pair rows, matched)`` per batch.
+
+    ``matched`` counts the real rows whose own pairs are in the batch (at the same positions of both lists).
+
+    Examples
+    --------
+    >>> [(r.tolist(), p.tolist(), m) for r, p, m in batch_rows(4, 4, 0.5, 4, np.random.default_rng(0))]
+    [([2, 3], [2, 3], 2), ([1, 0], [1, 0], 2)]
+    """
+    n = max(n_real, n_pairs)
+    paired = n_real == n_pairs and n_real > 0
+    real_order = generator.permutation(max(n_real, 1))
+    pair_order = real_order if paired else generator.permutation(max(n_pairs, 1))
     used_real = used_pairs = 0
     for start in range(0, n, batch_size):
         size = min(batch_size, n - start)
-        n_real = int(np.floor(ratio * size + 0.5))
-        real_idx = _take(real_order, used_real, n_real, x_real.device)
-        pair_idx = _take(pair_order, used_pairs, size - n_real, x_real.device)
+        k = int(np.floor(ratio * size + 0.5))
+        real = real_order[np.arange(used_real, used_real + k) % len(real_order)]
+        pairs = pair_order[np.arange(used_pairs, used_pairs + size - k) % len(pair_order)]
         if paired:
-            used_real = used_pairs = used_real + max(n_real, size - n_real)
+            used_real = used_pairs = used_real + max(k, size - k)
         else:
-            used_real, used_pairs = used_real + n_real, used_pairs + size - n_real
-        yield Batch(torch.cat([x_real[real_idx], x_pairs[pair_idx]]), torch.cat([y_real[real_idx], y_pairs[pair_idx]]),
-                    torch.cat([w_real[real_idx], w_pairs[pair_idx]]) if weighted else None, n_real,
-                    min(n_real, size - n_real) if paired else 0)
-
-
-def _take(order: np.ndarray, start: int, count: int, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(order[np.arange(start, start + count) % len(order)], device=device)
+            used_real, used_pairs = used_real + k, used_pairs + size - k
+        yield real, pairs, min(k, size - k) if paired else 0
 
 
 # -- the generic loop --------------------------------------------------------------------------------
@@ -258,10 +290,10 @@ def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Iterable[
     torch.manual_seed(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     y_val = np.asarray(torch.as_tensor(y_val).cpu())
-    result = TrainResult(best_epoch=0, best_score=-np.inf)
+    result = TrainResult()
     best_state = copy.deepcopy(model.state_dict())
     if from_epoch_zero:
-        result.best_score = balanced_accuracy(y_val, (predict(model, x_val) >= 0.5).astype(np.int64))
+        result.update(0, balanced_accuracy(y_val, (predict(model, x_val) >= 0.5).astype(np.int64)), config.patience)
         if on_epoch is not None:
             on_epoch(model, 0)
     for epoch in range(1, config.max_epochs + 1):
@@ -273,11 +305,9 @@ def train_classifier(model: MLPClassifier, batches_fn: Callable[[int], Iterable[
             callback(entry)
         if on_epoch is not None:
             on_epoch(model, epoch)
-        if score > result.best_score:
-            result.best_epoch, result.best_score = epoch, score
+        if result.update(epoch, score, config.patience):
             best_state = copy.deepcopy(model.state_dict())
-        elif config.patience and epoch - result.best_epoch >= config.patience:
-            result.stopped = "early"
+        elif result.stopped == "early":
             break
     model.load_state_dict(best_state)
     model.eval()
@@ -323,13 +353,28 @@ def _fit(model: MLPClassifier, x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y
     weighted by ``sample_weight`` and ``pair_weight`` when given)."""
     device = resolve_device(config.device)
     model.to(device)
-    x, y, x_pairs, y_pairs, x_val = (torch.as_tensor(a, device=device) for a in (x, y, x_pairs, y_pairs, x_val))
+    batches, weight = fit_batches(x, y, x_pairs, y_pairs, ratio, config, device, sample_weight=sample_weight,
+                                  pair_weight=pair_weight)
+    train_classifier(model, batches, torch.as_tensor(x_val, device=device), y_val, config, pos_weight=weight,
+                     on_epoch=on_epoch, from_epoch_zero=from_epoch_zero)
+    return model
+
+
+def fit_batches(x: ArrayLike, y: ArrayLike, x_pairs: ArrayLike, y_pairs: ArrayLike, ratio: float,
+                config: ClassifierConfig, device: torch.device, *, sample_weight: ArrayLike | None = None,
+                pair_weight: ArrayLike | None = None) -> tuple[Callable[[int], Iterable[Batch]], float | None]:
+    """The epochs of :func:`mixed_batches` a network trains on (shuffled from ``config.seed``) and its class weight.
+
+    Returns
+    -------
+    (callable, float or None)
+        ``batches(epoch)`` on ``device``, and :func:`positive_weight` of the mix when ``config.balance_classes``.
+    """
+    x, y, x_pairs, y_pairs = (torch.as_tensor(a, device=device) for a in (x, y, x_pairs, y_pairs))
     rng = np.random.default_rng(config.seed)
     weight = positive_weight(y, y_pairs, ratio, sample_weight, pair_weight) if config.balance_classes else None
-    train_classifier(model, lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng,
-                                                         sample_weight=sample_weight, pair_weight=pair_weight),
-                     x_val, y_val, config, pos_weight=weight, on_epoch=on_epoch, from_epoch_zero=from_epoch_zero)
-    return model
+    return (lambda _epoch: mixed_batches(x, y, x_pairs, y_pairs, ratio, config.batch_size, rng,
+                                         sample_weight=sample_weight, pair_weight=pair_weight)), weight
 
 
 def positive_weight(y_real: ArrayLike, y_pairs: ArrayLike, ratio: float, w_real: ArrayLike | None = None,

@@ -18,7 +18,7 @@ from fairgen_core.mitigations.disparate_impact import DisparateImpactRemoverMeth
 from fairgen_core.mitigations.group_thresholds import GroupThresholds
 from fairgen_core.mitigations.laftr import Laftr
 from fairgen_core.mitigations.meta_fair import MetaFair
-from fairgen_core.mitigations.registry import METHODS, evaluate_method, get_method, run_method
+from fairgen_core.mitigations.registry import METHODS, evaluate_method, evaluate_methods, get_method, run_method
 from fairgen_core.mitigations.repair import QuantileRepair
 from fairgen_core.mitigations.reweighing import ReweighingMethod, reweighing_weights
 
@@ -41,6 +41,7 @@ __all__ = [
     "calibrated_equalized_odds",
     "compare_methods",
     "evaluate_method",
+    "evaluate_methods",
     "get_method",
     "method_data",
     "method_metrics",

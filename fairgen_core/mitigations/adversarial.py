@@ -12,7 +12,7 @@ from torch.nn import functional as fn
 
 from fairgen_core.classifier.model import MLPClassifier
 from fairgen_core.classifier.selection import Candidate, EpochRecorder
-from fairgen_core.classifier.training import positive_weight
+from fairgen_core.classifier.training import TrainResult, positive_weight
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.devices import resolve_device
 from fairgen_core.mitigations.data import MethodData
@@ -28,8 +28,9 @@ class AdversarialDebiasing:
     adversary also sees the true label, so C is pushed towards equal error rates rather than equal
     selection rates. Zhang et al.'s projection of C's gradient is left out: alternating updates with a
     fixed ``alpha`` are enough on tabular data. Any number of groups works (the adversary is a softmax).
-    Training runs ``config.max_epochs`` epochs (no early stopping); every epoch is a candidate of the
-    selection rule.
+    Training stops as every network of the comparison does (:meth:`~fairgen_core.classifier.training.TrainResult.
+    update`: ``config.patience`` epochs without a better validation balanced accuracy, at most
+    ``config.max_epochs``); every epoch is a candidate of the selection rule.
 
     Parameters
     ----------
@@ -59,7 +60,7 @@ class AdversarialDebiasing:
         weight = positive_weight(y, y, 1.0) if config.balance_classes else None
         pos_weight = None if weight is None else torch.tensor(weight, device=device)
         rng = np.random.default_rng(config.seed)
-        recorder = EpochRecorder(data.validation, [])
+        recorder, progress = EpochRecorder(data.validation, []), TrainResult()
         for epoch in range(1, config.max_epochs + 1):
             predictor.train()
             adversary.train()
@@ -77,6 +78,9 @@ class AdversarialDebiasing:
                 optimise_predictor.step()
             recorder.record(probabilities([predictor], predictor, data.x_val, device),
                             probabilities([predictor], predictor, data.x_test, device), epoch=epoch, alpha=self.alpha)
+            progress.update(epoch, recorder.candidates[-1].val_balanced_accuracy, config.patience)
+            if progress.stopped == "early":
+                break
         return recorder.candidates
 
     def _adversary_input(self, logit: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

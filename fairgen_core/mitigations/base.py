@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from fairgen_core.classifier.selection import DEFAULT_SELECTION, Candidate, EpochRecorder
-from fairgen_core.classifier.training import EpochHook, recording
+from fairgen_core.classifier.stacked import StackJob, real_only_job, stack_recording, train_stack
 from fairgen_core.config import ClassifierConfig
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.mitigations.data import MethodData
 
@@ -90,8 +91,69 @@ class Method(Protocol):
         ...
 
 
-def epoch_candidates(data: MethodData, train: Callable[[EpochHook], object], **chosen: float) -> list[Candidate]:
-    """Every epoch of a network C as a candidate: ``train(on_epoch)`` trains it and calls ``on_epoch`` per epoch."""
-    recorder = EpochRecorder(data.validation, [])
-    train(recording(recorder, data.x_val, data.x_test, **chosen))
-    return recorder.candidates
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A network C that a method trains on the real training rows, every epoch of it a candidate.
+
+    Attributes
+    ----------
+    key : tuple
+        What the network is: methods that ask for networks with equal keys in one comparison (the baseline,
+        group thresholds and calibrated equalised odds all post-process the plain network) share one training.
+    x_train, x_val, x_test : numpy.ndarray
+        Its inputs (the encoded rows, or a transformation of them, e.g. repaired features).
+    sample_weight : numpy.ndarray, optional
+        Loss weight of each training row.
+    chosen : mapping of str to float
+        What the network's candidates record besides their epoch (e.g. ``repair_level``).
+    """
+
+    key: tuple[object, ...]
+    x_train: np.ndarray
+    x_val: np.ndarray
+    x_test: np.ndarray
+    sample_weight: np.ndarray | None = None
+    chosen: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def plain(cls, data: MethodData) -> Network:
+        """C on the encoded rows as they are, unweighted: the baseline's network."""
+        return cls(("plain",), data.x_train, data.x_val, data.x_test)
+
+
+@runtime_checkable
+class NetworkMethod(Method, Protocol):
+    """A method whose candidates come from networks C trained on real rows (:class:`Network`), then post-processed.
+
+    Splitting the training (``networks``) from the rest (``from_networks``) lets a comparison train every
+    method's networks of every repetition together (:func:`~fairgen_core.classifier.stacked.train_stack`) and
+    train a network several methods share only once.
+    """
+
+    def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
+        """The networks to train (raises :class:`MethodUnavailableError` when the method cannot run)."""
+        ...
+
+    def from_networks(self, data: MethodData, config: ClassifierConfig,
+                      trained: Sequence[EpochRecorder]) -> list[Candidate]:
+        """The candidates, from every epoch of each network of :meth:`networks` (in order)."""
+        ...
+
+
+def network_job(network: Network, data: MethodData, config: ClassifierConfig, recorder: EpochRecorder) -> StackJob:
+    """The stack job that trains ``network`` (seed ``config.seed``) and records its epochs into ``recorder``."""
+    return real_only_job(network.x_train, data.y_train, network.x_val, config, x_test=network.x_test,
+                         sample_weight=network.sample_weight, on_epoch=stack_recording(recorder, **network.chosen))
+
+
+def train_networks(networks: Sequence[Network], data: MethodData, config: ClassifierConfig) -> list[EpochRecorder]:
+    """Train ``networks`` in one stack; every epoch of each recorded as a candidate."""
+    recorders = [EpochRecorder(data.validation, []) for _ in networks]
+    train_stack([network_job(n, data, config, r) for n, r in zip(networks, recorders)], data.y_val,
+                device=resolve_device(config.device))
+    return recorders
+
+
+def network_candidates(method: NetworkMethod, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
+    """A :class:`NetworkMethod`'s ``candidates``: train its networks, then :meth:`~NetworkMethod.from_networks`."""
+    return method.from_networks(data, config, train_networks(method.networks(data, config), data, config))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fairgen_core.classifier.selection import Candidate
-from fairgen_core.classifier.training import train_real_only
+from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.config import ClassifierConfig
-from fairgen_core.mitigations.base import epoch_candidates
+from fairgen_core.mitigations.base import Network, network_candidates
 from fairgen_core.mitigations.data import MethodData
 from fairgen_core.results.table import BASELINE
 
@@ -19,7 +19,15 @@ class Baseline:
 
     name: ClassVar[str] = BASELINE
 
+    def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
+        """The plain network C on the training rows."""
+        return [Network.plain(data)]
+
+    def from_networks(self, data: MethodData, config: ClassifierConfig,
+                      trained: Sequence[EpochRecorder]) -> list[Candidate]:
+        """Each epoch's validation and test probabilities (threshold 0.5)."""
+        return trained[0].candidates
+
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
-        """Train C on the training rows; each epoch's validation and test probabilities (threshold 0.5)."""
-        return epoch_candidates(data, lambda on_epoch: train_real_only(
-            data.x_train, data.y_train, data.x_val, data.y_val, config, on_epoch=on_epoch))
+        """Train C on the training rows; every epoch a candidate."""
+        return network_candidates(self, data, config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -10,10 +10,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from fairgen_core.classifier.selection import Candidate, EpochRecorder, candidate
-from fairgen_core.classifier.training import recording, train_real_only
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodUnavailableError
+from fairgen_core.mitigations.base import MethodUnavailableError, Network, network_candidates
 from fairgen_core.mitigations.data import MethodData
 
 CostConstraint = Literal["fpr", "fnr", "weighted"]
@@ -150,16 +149,23 @@ class CalibratedEqOdds:
     name: ClassVar[str] = "calibrated_eq_odds"
     cost_constraint: CostConstraint = "weighted"
 
+    def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
+        """The baseline's plain network C."""
+        require_two_groups(data, self.name)
+        return [Network.plain(data)]
+
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
-        """Train the baseline; every epoch whose scores can be calibrated and equalised, post-processed, is a candidate.
+        """Train the baseline, then :meth:`from_networks`."""
+        return network_candidates(self, data, config)
+
+    def from_networks(self, data: MethodData, config: ClassifierConfig,
+                      trained: Sequence[EpochRecorder]) -> list[Candidate]:
+        """Every epoch whose scores can be calibrated and equalised, post-processed, as a candidate.
 
         The mixing rates are fitted on the validation rows' calibrated scores and applied to the validation and
         test rows together (one random draw of the replaced rows).
         """
-        require_two_groups(data, self.name)
-        recorder = EpochRecorder(data.validation, [])
-        train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config,
-                        on_epoch=recording(recorder, data.x_val, data.x_test))
+        (recorder,) = trained
         threshold = float(np.mean(data.y_train)) if config.balance_classes else 0.5
         groups = np.concatenate([data.group_val, data.group_test])
         out, reasons = [], []

@@ -14,7 +14,7 @@ from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.mitigations.base import Method, MethodResult
 from fairgen_core.mitigations.data import MethodData, method_data
-from fairgen_core.mitigations.registry import METHODS, evaluate_method, get_method
+from fairgen_core.mitigations.registry import METHODS, evaluate_methods
 from fairgen_core.results.table import COLUMNS, TABLE_METRICS
 
 
@@ -66,7 +66,9 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
         Selection rules; each method is trained once and selected by every rule.
     progress : ProgressCallback, optional
         Told at the start (0 cells done) and after every method of every repetition; it does not change the
-        results.
+        results. The networks C of the baseline, reweighing, the disparate impact remover, calibrated
+        equalised odds and group thresholds of every repetition train together first
+        (:func:`~fairgen_core.mitigations.registry.evaluate_methods`).
 
     Returns
     -------
@@ -78,11 +80,8 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
     config = config or ClassifierConfig()
     data = method_data(generator, frame, split)
     cells = CellCounter(repetitions * len(methods), progress)
-    results: list[tuple[int, int, MethodResult]] = []
-    for repetition in range(repetitions):
-        seed = config.seed + repetition
-        for method in methods:
-            results += [(repetition, seed, result)
-                        for result in evaluate_method(method, data, config, seed=seed, selections=selections)]
-            cells.done(f"{get_method(method).name}, repetition {repetition + 1} of {repetitions}")
-    return results_table(results, data)
+    seeds = [config.seed + repetition for repetition in range(repetitions)]
+    per_seed = evaluate_methods(methods, data, config, seeds=seeds, selections=selections,
+                                on_done=lambda s, name: cells.done(f"{name}, repetition {s + 1} of {repetitions}"))
+    return results_table([(repetition, seeds[repetition], result) for repetition, per_method in enumerate(per_seed)
+                          for per_rule in per_method for result in per_rule], data)

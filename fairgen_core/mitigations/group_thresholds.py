@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.classifier.thresholds import threshold_candidates
-from fairgen_core.classifier.training import recording, train_real_only
 from fairgen_core.config import ClassifierConfig
+from fairgen_core.mitigations.base import Network, network_candidates
 from fairgen_core.mitigations.data import MethodData
 
 
@@ -24,11 +25,18 @@ class GroupThresholds:
 
     name: ClassVar[str] = "group_thresholds"
 
+    def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
+        """The baseline's plain network C."""
+        return [Network.plain(data)]
+
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
         """Train C, then threshold every epoch's scores per group."""
-        recorder = EpochRecorder(data.validation, [])
-        train_real_only(data.x_train, data.y_train, data.x_val, data.y_val, config,
-                        on_epoch=recording(recorder, data.x_val, data.x_test))
+        return network_candidates(self, data, config)
+
+    def from_networks(self, data: MethodData, config: ClassifierConfig,
+                      trained: Sequence[EpochRecorder]) -> list[Candidate]:
+        """Every epoch's scores thresholded per group, for each constraint."""
+        (recorder,) = trained
         return threshold_candidates(data.validation, recorder.val_probabilities,
                                     [c.test_scores for c in recorder.candidates], data.group_test,
                                     [c.chosen for c in recorder.candidates], seed=config.seed)

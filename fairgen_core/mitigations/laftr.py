@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn import functional as fn
 
 from fairgen_core.classifier.selection import Candidate, EpochRecorder
-from fairgen_core.classifier.training import positive_weight
+from fairgen_core.classifier.training import TrainResult, positive_weight
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.devices import resolve_device
 from fairgen_core.mitigations.data import MethodData
@@ -32,8 +32,10 @@ class Laftr:
     ``alpha * L_class + beta * L_dec - gamma * error`` — the paper's ``α L_C + β L_Dec + γ L_Adv`` with
     ``L_Adv`` = (number of cells / 2) − error. L_class is the (class-balanced) binary cross-entropy and
     L_dec the mean squared reconstruction error of the encoded features. Every network has one hidden layer
-    of ``config.hidden_dim`` units; any number of groups works (the adversary is a softmax). Training runs
-    ``config.max_epochs`` epochs; every epoch is a candidate of the selection rule.
+    of ``config.hidden_dim`` units; any number of groups works (the adversary is a softmax). Training stops as every
+    network of the comparison does (:meth:`~fairgen_core.classifier.training.TrainResult.update`:
+    ``config.patience`` epochs without a better validation balanced accuracy, at most ``config.max_epochs``);
+    every epoch is a candidate of the selection rule.
 
     Parameters
     ----------
@@ -79,7 +81,7 @@ class Laftr:
         def logit_of(features: torch.Tensor) -> torch.Tensor:
             return classifier(encoder(features)).squeeze(1)
 
-        recorder = EpochRecorder(data.validation, [])
+        recorder, progress = EpochRecorder(data.validation, []), TrainResult()
         for epoch in range(1, config.max_epochs + 1):
             for module in (*model, adversary):
                 module.train()
@@ -102,6 +104,9 @@ class Laftr:
             recorder.record(probabilities([encoder, classifier], logit_of, data.x_val, device),
                             probabilities([encoder, classifier], logit_of, data.x_test, device), epoch=epoch,
                             gamma=self.gamma)
+            progress.update(epoch, recorder.candidates[-1].val_balanced_accuracy, config.patience)
+            if progress.stopped == "early":
+                break
         return recorder.candidates
 
     def _adversary_input(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from fairgen_core.classifier.selection import DEFAULT_SELECTION, SELECTION_METRIC, Candidate, check_selection, select
+from fairgen_core.classifier.selection import (
+    DEFAULT_SELECTION,
+    SELECTION_METRIC,
+    Candidate,
+    EpochRecorder,
+    check_selection,
+    select,
+)
+from fairgen_core.classifier.stacked import StackJob, train_stack
 from fairgen_core.config import ClassifierConfig
+from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.mitigations.adversarial import AdversarialDebiasing
-from fairgen_core.mitigations.base import Method, MethodResult, MethodUnavailableError
+from fairgen_core.mitigations.base import Method, MethodResult, MethodUnavailableError, NetworkMethod, network_job
 from fairgen_core.mitigations.baseline import Baseline
 from fairgen_core.mitigations.calibrated_eq_odds import CalibratedEqOdds
 from fairgen_core.mitigations.data import MethodData
@@ -86,23 +95,138 @@ def evaluate_method(method: str | Method, data: MethodData, config: ClassifierCo
     FairGenError
         For an unknown method name or selection rule (a mistake of the caller, not of the method).
     """
-    method = get_method(method)
+    return evaluate_methods([method], data, config, seeds=[seed], selections=selections)[0][0]
+
+
+def evaluate_methods(methods: Sequence[str | Method], data: MethodData, config: ClassifierConfig | None = None, *,
+                     seeds: Sequence[int | None] = (None,), selections: Sequence[str] = (DEFAULT_SELECTION,),
+                     on_done: Callable[[int, str], object] | None = None) -> list[list[list[MethodResult]]]:
+    """:func:`evaluate_method` for every method and seed, the networks C of all of them trained together.
+
+    Every network a :class:`~fairgen_core.mitigations.base.NetworkMethod` asks for, for every seed, is trained in
+    one stack (:func:`~fairgen_core.classifier.stacked.train_stack`: the same networks as one at a time), and a
+    network several methods ask for (the plain network under the baseline, group thresholds and calibrated
+    equalised odds) is trained once per seed; the other methods run one by one after it. A method's
+    ``seconds`` is its own work plus its share of the stack (by the epochs its networks ran).
+
+    Parameters
+    ----------
+    methods : sequence of str or Method
+        Names in :data:`METHODS` or method instances.
+    data : MethodData
+        Encoded train/validation/test rows.
+    config : ClassifierConfig, optional
+        Shared network and training settings (default ``ClassifierConfig()``).
+    seeds : sequence of int or None
+        One repetition per seed (None: ``config.seed``).
+    selections : sequence of str
+        Selection rules.
+    on_done : callable, optional
+        ``on_done(seed index, method name)`` as each method of each seed is finished.
+
+    Returns
+    -------
+    list of list of list of MethodResult
+        ``[seed][method][rule]``.
+    """
+    methods = [get_method(method) for method in methods]
     selections = [check_selection(rule) for rule in selections]
     config = config or ClassifierConfig()
-    if seed is not None:
-        config = replace(config, seed=seed)
-    start = time.perf_counter()
-    try:
-        candidates = method.candidates(data, config)
-        results = [_selected(method.name, candidates, rule) for rule in selections]
-    except MethodUnavailableError as error:
-        results = [MethodResult(method.name, skipped_reason=str(error), selection=rule) for rule in selections]
-    except Exception as error:  # one failing method must not end a comparison of several
-        logger.exception("comparison method %s failed", method.name)
-        results = [MethodResult(method.name, skipped_reason=f"failed: {type(error).__name__}: {error}",
-                                selection=rule) for rule in selections]
-    seconds = time.perf_counter() - start
-    return [replace(result, seconds=seconds) for result in results]
+    configs = [config if seed is None else replace(config, seed=seed) for seed in seeds]
+    runs = {(s, m): _Run(method.name) for s in range(len(configs)) for m, method in enumerate(methods)}
+    stack = _Stack(data)
+    for (s, m), run in runs.items():
+        if isinstance(methods[m], NetworkMethod):
+            run.attempt(stack.ask, methods[m], configs[s], (s, m))
+    stack.train()
+    for (s, m), run in runs.items():
+        method, method_config = methods[m], configs[s]
+        if isinstance(method, NetworkMethod):
+            if run.error is None:
+                run.seconds += stack.seconds_of((s, m))
+                run.attempt(method.from_networks, data, method_config, stack.recorders_of((s, m)))
+        else:
+            run.attempt(method.candidates, data, method_config)
+        if on_done is not None:
+            on_done(s, method.name)
+    return [[runs[(s, m)].results(selections) for m in range(len(methods))] for s in range(len(configs))]
+
+
+class _Run:
+    """One method under one seed: its candidates or why it has none, and its wall time."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.seconds = name, 0.0
+        self.candidates: list[Candidate] | None = None
+        self.error: str | None = None
+
+    def attempt(self, step: Callable[..., object], *args: object) -> None:
+        """Run one step of the method, ``step(*args)``, timed; a list it returns is its candidates; an error ends
+        the method."""
+        if self.error is not None:
+            return
+        start = time.perf_counter()
+        try:
+            out = step(*args)
+            if isinstance(out, list):
+                self.candidates = out
+        except MethodUnavailableError as error:
+            self.error = str(error)
+        except Exception as error:  # one failing method must not end a comparison of several
+            logger.exception("comparison method %s failed", self.name)
+            self.error = f"failed: {type(error).__name__}: {error}"
+        self.seconds += time.perf_counter() - start
+
+    def results(self, selections: Sequence[str]) -> list[MethodResult]:
+        """One result per rule: the chosen candidate, or the reason the method did not run."""
+        results = ([MethodResult(self.name, skipped_reason=self.error, selection=rule) for rule in selections]
+                   if self.error is not None or self.candidates is None
+                   else [_selected(self.name, self.candidates, rule) for rule in selections])
+        return [replace(result, seconds=self.seconds) for result in results]
+
+
+class _Stack:
+    """The networks the methods ask for, each (seed, key) once, trained in one stack."""
+
+    def __init__(self, data: MethodData) -> None:
+        self.data = data
+        self.index: dict[tuple[int, tuple[object, ...]], int] = {}
+        self.jobs: list[StackJob] = []
+        self.recorders: list[EpochRecorder] = []
+        self.users: dict[object, list[int]] = {}
+        self.epochs: list[int] = []
+        self.seconds = 0.0
+
+    def ask(self, method: NetworkMethod, config: ClassifierConfig, user: object) -> None:
+        """Ask for ``method``'s networks (trained with ``config``) on behalf of ``user``."""
+        wanted = []
+        for network in method.networks(self.data, config):
+            key = (config.seed, network.key)
+            if key not in self.index:
+                self.index[key] = len(self.jobs)
+                self.recorders.append(EpochRecorder(self.data.validation, []))
+                self.jobs.append(network_job(network, self.data, config, self.recorders[-1]))
+            wanted.append(self.index[key])
+        self.users[user] = wanted
+
+    def train(self) -> None:
+        """Train every network asked for."""
+        if not self.jobs:
+            return
+        start = time.perf_counter()
+        outcomes = train_stack(self.jobs, self.data.y_val, device=resolve_device(self.jobs[0].config.device))
+        self.seconds = time.perf_counter() - start
+        self.epochs = [len(outcome.result.history) for outcome in outcomes]
+
+    def recorders_of(self, user: object) -> list[EpochRecorder]:
+        """The recorded epochs of ``user``'s networks, in the order asked."""
+        return [self.recorders[i] for i in self.users[user]]
+
+    def seconds_of(self, user: object) -> float:
+        """``user``'s share of the stack's wall time: by epochs run, a shared network split among its users."""
+        total = sum(self.epochs) or 1
+        sharing = [sum(i in wanted for wanted in self.users.values()) for i in range(len(self.jobs))]
+        return sum(self.seconds * self.epochs[i] / total / sharing[i] for i in self.users[user])
 
 
 def _selected(name: str, candidates: Sequence[Candidate], rule: str) -> MethodResult:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from fairgen_core.classifier.selection import Candidate
-from fairgen_core.classifier.training import train_real_only
+from fairgen_core.classifier.selection import Candidate, EpochRecorder
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodUnavailableError, epoch_candidates
+from fairgen_core.mitigations.base import MethodUnavailableError, Network, network_candidates
 from fairgen_core.mitigations.data import MethodData
 
 
@@ -52,9 +52,17 @@ class ReweighingMethod:
 
     name: ClassVar[str] = "reweighing"
 
+    def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
+        """C with the training rows weighted by their reweighing weights."""
+        require_two_groups(data, self.name)
+        return [Network(("reweighing",), data.x_train, data.x_val, data.x_test,
+                        sample_weight=reweighing_weights(data.y_train, data.group_train))]
+
+    def from_networks(self, data: MethodData, config: ClassifierConfig,
+                      trained: Sequence[EpochRecorder]) -> list[Candidate]:
+        """Every epoch of the weighted network a candidate."""
+        return trained[0].candidates
+
     def candidates(self, data: MethodData, config: ClassifierConfig) -> list[Candidate]:
         """Weights from the training rows, then weighted training; every epoch a candidate."""
-        require_two_groups(data, self.name)
-        weights = reweighing_weights(data.y_train, data.group_train)
-        return epoch_candidates(data, lambda on_epoch: train_real_only(
-            data.x_train, data.y_train, data.x_val, data.y_val, config, sample_weight=weights, on_epoch=on_epoch))
+        return network_candidates(self, data, config)

@@ -61,8 +61,10 @@ def test_progress_is_told_every_cell_without_changing_the_results(german) -> Non
     told: list[tuple[int, int, str]] = []
     table = ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG, progress=lambda *cell: told.append(cell))
     pd.testing.assert_frame_equal(table, ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG))
-    assert told == [(0, 3, "starting"), (1, 3, "transfer at ratio 0.5, repetition 1 of 1"),
-                    (2, 3, "no TL, repetition 1 of 1"), (3, 3, f"{DOWNSAMPLED}, repetition 1 of 1")]
+    assert [cell[:2] for cell in told] == [(0, 3), (1, 3), (2, 3), (3, 3)] and told[0][2] == "starting"
+    # the cells train together and are told as each network stops, in whatever order that is
+    assert sorted(cell[2] for cell in told[1:]) == sorted([
+        "transfer at ratio 0.5, repetition 1 of 1", "no TL, repetition 1 of 1", f"{DOWNSAMPLED}, repetition 1 of 1"])
 
 
 def test_bad_ratio_is_refused(german) -> None:
