@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/dashboard_overhead.py [--data adult] [--epochs 5] [--repeats 2]
 
 The CLI runs ``python -m fairgen_core fit``; the dashboard path starts the same training with
-``fairgen_core.jobs.start_training`` (the worker process the Train page uses) while a poller reads
+``fairgen_core.runs.jobs.start_training`` (the worker process the Train page uses) while a poller reads
 ``progress.jsonl`` and ``status.json`` once a second, as the page's live fragment does. Throughput is the mean
 ``rows_per_s`` of the epochs after the first (warm-up). The runs alternate so that drifts hit both alike.
 """
@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from fairgen_core.config import GeneratorConfig  # noqa: E402  (after the path set-up above)
 from fairgen_core.data.sources import open_data  # noqa: E402
-from fairgen_core.jobs import start_training  # noqa: E402
-from fairgen_core.runs import RunDir  # noqa: E402
+from fairgen_core.runs.jobs import start_training  # noqa: E402
+from fairgen_core.runs.store import RunDir  # noqa: E402
 
 
 def throughput(run: Path) -> float:

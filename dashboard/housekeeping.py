@@ -1,7 +1,7 @@
 """Server housekeeping: old run folders are pruned at most once an hour per server process.
 
 The policy comes from ``$FAIRGEN_RUNS_MAX_AGE_DAYS`` and ``$FAIRGEN_RUNS_MAX_GB`` (see
-:mod:`fairgen_core.cleanup`). A bad value does not stop the dashboard: the pages say once per session what
+:mod:`fairgen_core.runs.retention`). A bad value does not stop the dashboard: the pages say once per session what
 to fix, and nothing is pruned until it is fixed. What was removed, and what could not be, goes to the server log.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import state
-from fairgen_core.cleanup import MAX_AGE_ENV, MAX_GB_ENV, PruneReport, RetentionPolicy, prune_runs
 from fairgen_core.config import default_runs_base
 from fairgen_core.errors import FairGenError
+from fairgen_core.runs.retention import MAX_AGE_ENV, MAX_GB_ENV, PruneReport, RetentionPolicy, prune_runs
 
 _LOG = logging.getLogger(__name__)
 NOTICE = "housekeeping"

@@ -22,9 +22,11 @@ from fairgen_core.generator.evaluation import (
     quality_samples,
 )
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.jobs import JobState, RunSummary, list_runs
 from fairgen_core.metrics.translation import TranslationFidelity
-from fairgen_core.runs import MANIFEST, RunDir, RunManifest
+from fairgen_core.runs.jobs import RunSummary, list_runs
+from fairgen_core.runs.layout import MANIFEST
+from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir, RunManifest
 
 TRAIN_PAGE = "../pages/train.py"  # relative to the entry point, dashboard/app.py
 

@@ -18,11 +18,12 @@ from typing import Any
 import streamlit as st
 
 from dashboard.loading import load_builtin, load_upload
-from fairgen_core.cleanup import SESSION_FOLDER
 from fairgen_core.config import default_runs_base
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.errors import FairGenError
+from fairgen_core.runs.files import write_atomically
+from fairgen_core.runs.layout import CHOICES, CURRENT, SESSION_FOLDER, UPLOAD_BYTES, UPLOAD_META
 
 SPEC_KEY = "fairgen.spec"
 DATA_KEY = "fairgen.data"
@@ -32,9 +33,8 @@ _KEPT_UPLOAD = "fairgen.kept_upload"
 _KEPT_CURRENT = "fairgen.kept_current"
 _PREDICTIONS = "fairgen.predictions"
 _PREDICTION_CHOICE = "prediction_columns"
+_EXPORT_REQUEST = "fairgen.export_request"
 _MISSING = object()
-_UPLOAD_BYTES, _UPLOAD_META, _CHOICES_FILE = "upload.bin", "upload.json", "choices.json"
-_CURRENT_FILE = "current.json"
 
 
 def current_spec() -> tuple[str, DatasetSpec] | None:
@@ -113,6 +113,16 @@ def set_prediction_columns(source_name: str, columns: list[str]) -> None:
     remember(source_name, _PREDICTION_CHOICE, list(columns))
 
 
+def export_request() -> tuple[str, int, int] | None:
+    """The synthetic rows last asked for on the Export page (run folder, rows, seed), or None."""
+    return st.session_state.get(_EXPORT_REQUEST)
+
+
+def set_export_request(request: tuple[str, int, int]) -> None:
+    """Record that the Export page was asked for these synthetic rows (run folder, rows, seed)."""
+    st.session_state[_EXPORT_REQUEST] = request
+
+
 def require_dataset(purpose: str) -> tuple[DataSource, DatasetSpec]:
     """The table in use and its specification; otherwise point to the Data page and stop the page.
 
@@ -143,11 +153,11 @@ def _keep_current(**fields: Any) -> None:
     updated = {**kept, **fields}
     if updated != kept:
         st.session_state[_KEPT_CURRENT] = updated
-        _write_atomically(_kept_folder() / _CURRENT_FILE, json.dumps(updated, default=_plain).encode("utf-8"))
+        _write_atomically(_kept_folder() / CURRENT, json.dumps(updated, default=_plain).encode("utf-8"))
 
 
 def _read_kept_current() -> dict[str, Any]:
-    return _read_kept_json(_CURRENT_FILE)
+    return _read_kept_json(CURRENT)
 
 
 def _restore_current() -> None:
@@ -188,7 +198,7 @@ def kept_upload() -> tuple[str, bytes] | None:
     if "sha256" not in meta:
         return None
     try:
-        content = (_kept_folder() / _UPLOAD_BYTES).read_bytes()
+        content = (_kept_folder() / UPLOAD_BYTES).read_bytes()
     except OSError:
         return None
     if hashlib.sha256(content).hexdigest() != meta.get("sha256"):
@@ -209,7 +219,7 @@ def remember(source_name: str, choice: str, value: Any) -> None:
     choices = _choices()
     if choices.get((source_name, choice), _MISSING) != value:
         choices[(source_name, choice)] = value
-        _write_atomically(_kept_folder() / _CHOICES_FILE, json.dumps(
+        _write_atomically(_kept_folder() / CHOICES, json.dumps(
             [[source, name, kept] for (source, name), kept in choices.items()], default=_plain).encode("utf-8"))
 
 
@@ -221,7 +231,7 @@ def _choices() -> dict[tuple[str, str], Any]:
 
 def _read_kept_choices() -> dict[tuple[str, str], Any]:
     try:
-        rows = json.loads((_kept_folder() / _CHOICES_FILE).read_text(encoding="utf-8"))
+        rows = json.loads((_kept_folder() / CHOICES).read_text(encoding="utf-8"))
         return {(str(source), str(name)): value for source, name, value in rows}
     except (OSError, ValueError, TypeError):
         return {}
@@ -234,14 +244,14 @@ def _keep_upload(name: str, content: bytes, digest: str) -> None:
     if _kept_upload_meta().get("sha256") == digest:
         st.session_state[_KEPT_UPLOAD] = digest  # kept by an earlier session of this workspace
         return
-    _write_atomically(folder / _UPLOAD_BYTES, content)
-    _write_atomically(folder / _UPLOAD_META, json.dumps({"name": name, "sha256": digest}).encode("utf-8"))
+    _write_atomically(folder / UPLOAD_BYTES, content)
+    _write_atomically(folder / UPLOAD_META, json.dumps({"name": name, "sha256": digest}).encode("utf-8"))
     st.session_state[_KEPT_UPLOAD] = digest
 
 
 def _kept_upload_meta() -> dict[str, Any]:
     """Name and SHA-256 of the upload kept in this workspace; empty when there is none or it is unreadable."""
-    return _read_kept_json(_UPLOAD_META)
+    return _read_kept_json(UPLOAD_META)
 
 
 def _read_kept_json(name: str) -> dict[str, Any]:
@@ -259,9 +269,7 @@ def _kept_folder() -> Path:
 
 def _write_atomically(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    partial.write_bytes(content)
-    partial.replace(path)
+    write_atomically(path, content)
 
 
 def _plain(value: Any) -> Any:

@@ -16,16 +16,6 @@ import pandas as pd
 
 from fairgen_core.classifier.selection import SELECTION_RULES
 from fairgen_core.classifier.sweep import ratio_sweep
-from fairgen_core.cleanup import (
-    DEFAULT_MAX_AGE_DAYS,
-    DEFAULT_MAX_GB,
-    MAX_AGE_ENV,
-    MAX_GB_ENV,
-    RetentionPolicy,
-    bound_from_env,
-    parse_bound,
-    prune_runs,
-)
 from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig, default_runs_base
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits, read_csv
@@ -69,8 +59,20 @@ from fairgen_core.report import (
     tolerance_text,
 )
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
-from fairgen_core.runs import METHODS, SWEEP, RunDir, frame_hash, new_manifest
-from fairgen_core.tasks import TaskProgress
+from fairgen_core.runs import layout
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.retention import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_GB,
+    MAX_AGE_ENV,
+    MAX_GB_ENV,
+    RetentionPolicy,
+    bound_from_env,
+    parse_bound,
+    prune_runs,
+)
+from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
+from fairgen_core.runs.tasks import TaskProgress
 
 if TYPE_CHECKING:
     from fairgen_core.experiment import CellDone
@@ -206,14 +208,14 @@ def _add_audit_parser(commands: argparse._SubParsersAction) -> None:
 def _add_run_table_parsers(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser("sweep", help="the fair classifier at every real:synthetic ratio, into RUN_DIR",
                                 description="Pre-train C on balanced synthetic rows, fine-tune it at every ratio, "
-                                "train 'no TL'; measure the test split; write RUN_DIR/sweep.csv.")
+                                f"train 'no TL'; measure the test split; write RUN_DIR/{SWEEP}.")
     sweep.add_argument("run", metavar="RUN_DIR")
     sweep.add_argument("--reps", type=int, default=1, help="classifier seeds per ratio (default 1)")
     sweep.add_argument("--ratios", default="0:1:0.1", help="real shares: 0,0.5,1 or start:stop:step")
     compare = commands.add_parser("compare", help="the comparison methods on the run's split, into RUN_DIR",
                                   description="Baseline, reweighing, disparate impact remover, calibrated "
                                   "equalised odds, meta fair classifier, adversarial debiasing and LAFTR on the "
-                                  "run's split; write RUN_DIR/methods.csv.")
+                                  f"run's split; write RUN_DIR/{METHODS}.")
     compare.add_argument("run", metavar="RUN_DIR")
     compare.add_argument("--reps", type=int, default=1, help="seeds per method (default 1)")
     compare.add_argument("--methods", nargs="+", metavar="NAME", help="all (default) or method names")
@@ -228,8 +230,9 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     experiment = commands.add_parser(
         "experiment", help="the paper's protocol: repeated splits, generator, ratio sweep, comparison methods",
         description="For each repetition: a random 70/15/15 split (seed + i), the generator, the transfer-"
-        "learned classifier at every ratio plus 'no TL', and the comparison methods; writes results.csv, "
-        "summary.csv, manifest.json and the paper's Fig. 2 / Fig. 3 to OUT. Finished cells are reused.")
+        f"learned classifier at every ratio plus 'no TL', and the comparison methods; writes {layout.RESULTS}, "
+        f"{layout.SUMMARY}, {layout.EXPERIMENT_MANIFEST} and the paper's Fig. 2 / Fig. 3 to OUT. Finished cells are "
+        "reused.")
     _add_data_arguments(experiment)
     experiment.add_argument("--out", required=True, metavar="DIR", help="results folder")
     experiment.add_argument("--reps", type=int, default=10, help="repetitions (default 10)")
@@ -450,6 +453,9 @@ def _experiment(args: argparse.Namespace) -> int:
     # Imported here: the comparison methods load aif360 and fairlearn, which the other commands do not need.
     from fairgen_core.experiment import ExperimentConfig, run_experiment
 
+    for flag, value in (("--reps", args.reps), ("--jobs", args.jobs)):
+        if value <= 0:
+            raise FairGenError(f"{flag} must be positive, got {value}.")
     source = _open(args)
     spec = _spec_from_args(args, source)
     for warning in validate_spec(source.frame, source.schema, spec):
@@ -471,8 +477,8 @@ def _experiment(args: argparse.Namespace) -> int:
                   & shown["metric"].isin(SWEEP_METRICS)]
     print(shown.pivot_table(index=["selection", "method"], columns="metric", values="value", aggfunc="first",
                             sort=False).to_string())
-    print(f"\nwrote {result.out / 'results.csv'} ({len(result.results):,} rows), summary.csv, paired.csv, "
-          f"manifest.json and {', '.join(path.name for path in result.figures.values())} in "
+    print(f"\nwrote {result.out / layout.RESULTS} ({len(result.results):,} rows), {layout.SUMMARY}, {layout.PAIRED}, "
+          f"{layout.EXPERIMENT_MANIFEST} and {', '.join(path.name for path in result.figures.values())} in "
           f"{time.perf_counter() - started:.0f} s")
     return 0
 

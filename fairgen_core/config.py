@@ -19,7 +19,7 @@ PairProtocol = Literal["counterfactual", "paper"]
 PAIR_PROTOCOLS: tuple[str, ...] = ("counterfactual", "paper")
 #: The environment variable naming the runs base (:func:`default_runs_base`).
 RUNS_DIR_ENV = "FAIRGEN_RUNS_DIR"
-#: Trainings (``fairgen_core.jobs``) and analyses (``fairgen_core.tasks``) that run at once per server.
+#: Trainings (``fairgen_core.runs.jobs``) and analyses (``fairgen_core.runs.tasks``) that run at once per server.
 MAX_JOBS_ENV = "FAIRGEN_MAX_JOBS"
 MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
 #: CPU threads per training, analysis or experiment cell (:func:`thread_budget`).

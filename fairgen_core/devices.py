@@ -48,7 +48,7 @@ def apply_thread_budget(threads: int | None = None) -> int:
     """Limit this process to its share of the CPU cores: torch's intra-op threads and the loaded OpenMP/BLAS pools.
 
     Concurrent trainings and analyses then share the cores instead of spinning against each other. Processes
-    started by :func:`fairgen_core.jobs.launch` get the same budget in their environment
+    started by :func:`fairgen_core.runs.process.launch` get the same budget in their environment
     (:func:`~fairgen_core.config.thread_env`) before they load NumPy or torch.
 
     Parameters

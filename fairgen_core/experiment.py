@@ -45,14 +45,10 @@ from fairgen_core.metrics.paired import paired_differences
 from fairgen_core.mitigations import METHODS, compare_methods
 from fairgen_core.results import charts
 from fairgen_core.results.table import BASELINE, COLUMNS, NO_TL, TRANSFER, at_ratio, summarise
-from fairgen_core.runs import METHODS as METHODS_TABLE
-from fairgen_core.runs import SWEEP, RunDir, frame_hash, new_manifest
+from fairgen_core.runs import layout
+from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
 
 STAGES: tuple[str, ...] = ("generator", "sweep", "methods")
-PAIRED_FILE = "paired.csv"
-TRANSLATION_FILE = "translation.json"
-TRANSLATION_TABLE = "translation.csv"
-_DONE = "generator.done"
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class ExperimentConfig(_Serialisable):
 
     def __post_init__(self) -> None:
         if self.repetitions <= 0:
-            raise FairGenError(f"--reps must be positive, got {self.repetitions}.")
+            raise FairGenError(f"the number of repetitions must be positive, got {self.repetitions}.")
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown:
             raise FairGenError(f"unknown method(s) {unknown}: choose from {', '.join(METHODS)}.")
@@ -140,14 +136,10 @@ class _Task:
     threads: int
 
 
-def _rep_dir(out: Path, repetition: int) -> Path:
-    return out / f"rep{repetition}"
-
-
 def _cell_output(task_out: Path, stage: str, repetition: int) -> Path:
-    run = _rep_dir(task_out, repetition) / "generator"
-    return {"generator": _rep_dir(task_out, repetition) / _DONE, "sweep": run / SWEEP,
-            "methods": run / METHODS_TABLE}[stage]
+    run = layout.repetition_run(task_out, repetition)
+    return {"generator": layout.repetition_dir(task_out, repetition) / layout.GENERATOR_DONE,
+            "sweep": run / layout.SWEEP, "methods": run / layout.METHODS}[stage]
 
 
 def _run_cell(task: _Task) -> float:
@@ -156,7 +148,7 @@ def _run_cell(task: _Task) -> float:
     started = time.perf_counter()
     seed = task.experiment.seed + task.repetition
     split = default_split(task.frame, task.spec, seed=task.experiment.seed, repetition=task.repetition)
-    run = RunDir(_rep_dir(task.out, task.repetition) / "generator")
+    run = RunDir(layout.repetition_run(task.out, task.repetition))
     if task.stage == "generator":
         config = replace(task.generator, seed=seed)
         run.write_manifest(new_manifest(task.data_name, None, task.frame, task.spec, config, split))
@@ -169,11 +161,11 @@ def _run_cell(task: _Task) -> float:
     if task.stage == "sweep":
         table = ratio_sweep(generator, task.frame, split, ratios=task.experiment.ratios, config=classifier,
                             thresholds_ratio=task.experiment.highlight_ratio, selections=task.experiment.selections)
-        run.write_table(SWEEP, table.assign(repetition=task.repetition))
+        run.write_table(layout.SWEEP, table.assign(repetition=task.repetition))
     else:
         table = compare_methods(generator, task.frame, split, methods=task.experiment.methods, config=classifier,
                                 selections=task.experiment.selections)
-        run.write_table(METHODS_TABLE, table.assign(repetition=task.repetition))
+        run.write_table(layout.METHODS, table.assign(repetition=task.repetition))
     return time.perf_counter() - started
 
 
@@ -181,13 +173,14 @@ def _write_translation(task: _Task, model: FairGenerator, split: Split) -> None:
     """Translation fidelity of the repetition's generator on its test rows, as ``rep{i}/translation.json``."""
     fidelity = assess_translation(model, task.frame, split, pairs=task.classifier.pairs,
                                   seed=task.experiment.seed + task.repetition)
-    (_rep_dir(task.out, task.repetition) / TRANSLATION_FILE).write_text(json.dumps(fidelity.to_dict(), indent=1))
+    path = layout.repetition_dir(task.out, task.repetition) / layout.TRANSLATION
+    path.write_text(json.dumps(fidelity.to_dict(), indent=1))
 
 
 def _fill_translation(task: _Task) -> None:
     """Measure the translation fidelity of a cached generator that was trained before it was recorded."""
-    if not (_rep_dir(task.out, task.repetition) / TRANSLATION_FILE).exists():
-        model = FairGenerator.load(RunDir(_rep_dir(task.out, task.repetition) / "generator").model_path,
+    if not (layout.repetition_dir(task.out, task.repetition) / layout.TRANSLATION).exists():
+        model = FairGenerator.load(RunDir(layout.repetition_run(task.out, task.repetition)).model_path,
                                    device=task.classifier.device)
         split = default_split(task.frame, task.spec, seed=task.experiment.seed, repetition=task.repetition)
         _write_translation(task, model, split)
@@ -201,13 +194,13 @@ def _fingerprint(frame: pd.DataFrame, spec: DatasetSpec, experiment: ExperimentC
 
 def _check_out(out: Path, fingerprint: dict[str, Any]) -> None:
     """Refuse to mix cells of a different experiment into ``out``."""
-    manifest = out / "manifest.json"
+    manifest = out / layout.EXPERIMENT_MANIFEST
     if not manifest.exists():
         return
     previous = json.loads(manifest.read_text()).get("fingerprint")
     if previous != json.loads(json.dumps(fingerprint)):
         raise FairGenError(f"'{out}' holds results of a different experiment (other data, spec, seeds or "
-                           "settings): choose a new --out folder, or add --fresh to discard the old results.")
+                           "settings): choose a new results folder, or delete the old results in it first.")
 
 
 def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, data_name: str,
@@ -246,7 +239,7 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
         If ``out`` holds a different experiment, or ``jobs`` is not positive.
     """
     if jobs <= 0:
-        raise FairGenError(f"--jobs must be positive, got {jobs}.")
+        raise FairGenError(f"the number of parallel jobs must be positive, got {jobs}.")
     out = Path(out)
     fingerprint = _fingerprint(frame, spec, experiment, generator, classifier)
     _check_out(out, fingerprint)
@@ -279,11 +272,11 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     _run_pending(pending, task, record, jobs)
     results = _collect(out, experiment, data_name)
     summary = summarise(results)
-    results.to_csv(out / "results.csv", index=False)
-    summary.to_csv(out / "summary.csv", index=False)
+    results.to_csv(out / layout.RESULTS, index=False)
+    summary.to_csv(out / layout.SUMMARY, index=False)
     if BASELINE in experiment.methods:
-        paired_differences(results).to_csv(out / PAIRED_FILE, index=False)
-    _translation_table(out, experiment).to_csv(out / TRANSLATION_TABLE, index=False)
+        paired_differences(results).to_csv(out / layout.PAIRED, index=False)
+    _translation_table(out, experiment).to_csv(out / layout.TRANSLATION_TABLE, index=False)
     figures = _write_figures(out, results[results["selection"] == experiment.selections[0]],
                              experiment.highlight_ratio)
     _write_manifest(out, fingerprint, data_name, experiment, timings)
@@ -324,8 +317,8 @@ def _run_pending(pending: list[tuple[str, int]], task: Callable[[str, int], _Tas
 def _collect(out: Path, experiment: ExperimentConfig, data_name: str) -> pd.DataFrame:
     tables = []
     for repetition in range(experiment.repetitions):
-        run = RunDir(_rep_dir(out, repetition) / "generator")
-        for name in (SWEEP, METHODS_TABLE) if experiment.methods else (SWEEP,):
+        run = RunDir(layout.repetition_run(out, repetition))
+        for name in layout.RESULT_TABLES if experiment.methods else (layout.SWEEP,):
             table = run.read_table(name)
             if table is None:
                 raise FairGenError(f"'{run.path / name}' is missing: re-run the experiment to compute it.")
@@ -343,7 +336,7 @@ def _translation_table(out: Path, experiment: ExperimentConfig) -> pd.DataFrame:
     """One row per repetition: the translation fidelity of its generator on its test rows."""
     rows = []
     for repetition in range(experiment.repetitions):
-        path = _rep_dir(out, repetition) / TRANSLATION_FILE
+        path = layout.repetition_dir(out, repetition) / layout.TRANSLATION
         if path.exists():
             values = json.loads(path.read_text())
             rows.append({"repetition": repetition, **{k: v for k, v in values.items() if k != "per_domain"}})
@@ -361,8 +354,8 @@ def _write_figures(out: Path, results: pd.DataFrame, highlight_ratio: float) -> 
     methods_rows, sweep_rows = figure_tables(results, highlight_ratio)
     baseline = results[results["method"] == BASELINE]
     figures = {
-        "fig2_methods": charts.method_bars_figure(methods_rows.dropna(subset=["value"])),
-        "fig3_ratio": charts.tradeoff_figure(sweep_rows, selected_ratio=highlight_ratio,
+        layout.FIGURE_METHODS: charts.method_bars_figure(methods_rows.dropna(subset=["value"])),
+        layout.FIGURE_RATIO: charts.tradeoff_figure(sweep_rows, selected_ratio=highlight_ratio,
                                              references=baseline if len(baseline) else None),
     }
     written: dict[str, Path] = {}
@@ -387,4 +380,4 @@ def _write_manifest(out: Path, fingerprint: dict[str, Any], data_name: str, expe
         "finished": datetime.now(UTC).isoformat(timespec="seconds"), "timings_s": timings,
         "versions": library_versions(),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (out / layout.EXPERIMENT_MANIFEST).write_text(json.dumps(manifest, indent=1))

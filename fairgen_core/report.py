@@ -73,7 +73,8 @@ from fairgen_core.results.table import (
     mean_std_column,
     summarise,
 )
-from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest, frame_hash
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.store import RunDir, RunManifest, frame_hash
 
 #: Columns of :func:`metrics_table`.
 METRIC_COLUMNS = ("section", "item", "metric", "value")
@@ -170,7 +171,7 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
     run : RunDir
         The run folder.
     frame : pandas.DataFrame
-        The run's data (:meth:`RunDir.open_data <fairgen_core.runs.RunDir.open_data>`).
+        The run's data (:meth:`RunDir.open_data <fairgen_core.runs.store.RunDir.open_data>`).
     quality : GeneratorQuality, optional
         A precomputed :func:`~fairgen_core.generator.evaluation.assess_quality` result; computed from the
         run's model (``sigma``, ``seed``) when omitted.

@@ -26,7 +26,7 @@ from fairgen_core.results.table import (
     mean_std_text,
     summarise,
 )
-from fairgen_core.runs import METHODS, SWEEP
+from fairgen_core.runs.layout import METHODS, SWEEP
 
 st.title("Fair classifier & trade-off")
 st.caption("C is pre-trained on exactly balanced synthetic rows, then fine-tuned on real training rows mixed with "

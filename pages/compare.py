@@ -18,7 +18,7 @@ from fairgen_core.results.table import (
     mean_std_column,
     summarise,
 )
-from fairgen_core.runs import METHODS, SWEEP
+from fairgen_core.runs.layout import METHODS, SWEEP
 
 st.title("Compare methods")
 st.caption("Every method is trained on this run's training split, tuned on its validation split and measured on "

@@ -10,15 +10,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import run_cache
+from dashboard import run_cache, state
 from fairgen_core.export import csv_bytes, safe_file_name, translated_pairs
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.report import build_report, metrics_json, metrics_table
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.layout import MODEL
+from fairgen_core.runs.store import RunDir
 
 MAX_ROWS = 1_000_000
-READY_KEY = "export.ready"
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -74,8 +74,8 @@ def synthetic_section(run: RunDir, model: FairGenerator, stem: str, data_rows: i
     st.dataframe(domain_plan(model, n), hide_index=True, key="export.plan")
     request = (str(run.path), n, seed)
     if st.button(f"Generate {n:,} rows", key="export.generate"):
-        st.session_state[READY_KEY] = request
-    if st.session_state.get(READY_KEY) != request:
+        state.set_export_request(request)
+    if state.export_request() != request:
         st.caption("Rows are generated when you press the button; the same size and seed give the same rows.")
         return
     with st.spinner(f"Generating {n:,} synthetic rows…"):
@@ -129,7 +129,7 @@ def main() -> None:
     st.subheader("Model checkpoint")
     st.caption("Loadable with `FairGenerator.load` (tensors only: `torch.load(weights_only=True)`), e.g. for "
                "`python -m fairgen_core sample`.")
-    st.download_button(f"Download model.pt ({file_size(run.model_path.stat().st_size)})",
+    st.download_button(f"Download {MODEL} ({file_size(run.model_path.stat().st_size)})",
                        data=run.model_path.read_bytes, file_name=safe_file_name(f"{stem}_model", "pt"),
                        mime="application/octet-stream", on_click="ignore", key="export.model",
                        icon=":material/download:")

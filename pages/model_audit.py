@@ -21,7 +21,6 @@ from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, assign_domains
 from fairgen_core.errors import FairGenError, PredictionError
 from fairgen_core.export import csv_bytes, safe_file_name
-from fairgen_core.jobs import list_runs
 from fairgen_core.model_audit import (
     DIFFERENCE_METRICS,
     DISPARITY,
@@ -67,7 +66,9 @@ from fairgen_core.results.charts import (
     reliability_figure,
 )
 from fairgen_core.results.table import TRANSFER_CHOSEN_RATIO
-from fairgen_core.runs import METHODS, SWEEP, RunDir, RunManifest, frame_hash
+from fairgen_core.runs.jobs import list_runs
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.store import RunDir, RunManifest, frame_hash
 
 DataKey = tuple[str, str, str]
 ROW_ORDER = "row order (same number of rows)"

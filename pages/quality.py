@@ -14,7 +14,7 @@ from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.report import domain_fid_figure, domain_rows
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 
 MAX_CATEGORIES = 30
 #: Translations are called counterfactual when they reach their target at this share of the real rows' rate.

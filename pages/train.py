@@ -1,6 +1,6 @@
 """Train generator page: start and stop a background training job, watch its losses live, reuse checkpoints.
 
-Training runs in a worker process (:mod:`fairgen_core.jobs`), so switching pages, reloading or closing the
+Training runs in a worker process (:mod:`fairgen_core.runs.jobs`), so switching pages, reloading or closing the
 tab does not stop it; the page only polls the run folder while the run is active.
 """
 
@@ -21,8 +21,10 @@ from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_to_dict
 from fairgen_core.devices import describe_auto_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.jobs import JobState, JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
 from fairgen_core.results.charts import curve_mode, loss_figure
+from fairgen_core.runs.jobs import JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
+from fairgen_core.runs.layout import MANIFEST, MODEL
+from fairgen_core.runs.process import JobState
 
 REFRESH_S = 1.0
 MAX_POINTS = 1_500  # per series: longer histories are thinned before drawing
@@ -244,12 +246,12 @@ def show_run(job: TrainingJob) -> None:
         return
     downloads = st.columns(2)
     if job.model_path.is_file():
-        downloads[0].download_button("Download the model (model.pt)", data=job.model_path.read_bytes,
+        downloads[0].download_button(f"Download the model ({MODEL})", data=job.model_path.read_bytes,
                                      file_name=f"{job.path.name}.pt", mime="application/octet-stream",
                                      on_click="ignore", key="train.download_model")
-    if (manifest := job.path / "manifest.json").is_file():
-        downloads[1].download_button("Download the run manifest (manifest.json)", data=manifest.read_bytes,
-                                     file_name=f"{job.path.name}-manifest.json", mime="application/json",
+    if (manifest := job.path / MANIFEST).is_file():
+        downloads[1].download_button(f"Download the run manifest ({MANIFEST})", data=manifest.read_bytes,
+                                     file_name=f"{job.path.name}-{MANIFEST}", mime="application/json",
                                      on_click="ignore", key="train.download_manifest")
 
 

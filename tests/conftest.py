@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgen_core.jobs import TrainingJob
+from fairgen_core.runs.jobs import TrainingJob
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"

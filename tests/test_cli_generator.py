@@ -11,7 +11,7 @@ from fairgen_core.cli import main
 from fairgen_core.data.datasets import get_builtin
 from fairgen_core.data.io import read_csv
 from fairgen_core.data.spec import assign_domains
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 
 
 @pytest.fixture(scope="module")

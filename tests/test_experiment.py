@@ -101,8 +101,17 @@ def test_bad_settings_name_the_fix() -> None:
         ExperimentConfig(methods=("magic",))
     with pytest.raises(FairGenError, match="ratios"):
         ExperimentConfig(ratios=(1.5,))
-    with pytest.raises(FairGenError, match="--reps"):
+    with pytest.raises(FairGenError, match="number of repetitions must be positive, got 0"):
         ExperimentConfig(repetitions=0)
+    with pytest.raises(FairGenError, match="number of parallel jobs must be positive, got 0"):
+        run_experiment(pd.DataFrame(), GERMAN.default_spec(), "unused", data_name="german", jobs=0)
+
+
+@pytest.mark.parametrize("flag", ["--reps", "--jobs"])
+def test_the_command_line_names_its_own_flag(flag, tmp_path, capsys) -> None:
+    assert main(["experiment", "german", "--out", str(tmp_path / "out"), flag, "0"]) == 2
+    assert f"{flag} must be positive, got 0." in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_command_line_runs_and_prints_the_summary(tmp_path, capsys) -> None:

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from fairgen_core import jobs, worker
 from fairgen_core.cli import main as cli_main
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import MAX_JOBS_ENV, GeneratorConfig
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
 from fairgen_core.errors import FairGenError, SpecError
 from fairgen_core.generator import FairGenerator
-from fairgen_core.jobs import JobState, TrainingJob, import_checkpoint, list_runs, start_training
-from fairgen_core.runs import RunDir, frame_hash
+from fairgen_core.runs import jobs, worker
+from fairgen_core.runs.jobs import TrainingJob, import_checkpoint, list_runs, start_training
+from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir, frame_hash
 
 pytestmark = pytest.mark.slow
 QUICK = GeneratorConfig(epochs=2, device="cpu", seed=1)
@@ -192,7 +193,7 @@ def test_bad_inputs_raise_clear_errors(german, tmp_path, monkeypatch, capsys) ->
     with pytest.raises(FairGenError, match="pass the uploaded file's bytes"):
         start_training(tmp_path / "runs", upload, DatasetSpec("y", (1,), (SensitiveAttribute("b", ("x",)),)),
                        upload.schema, QUICK)
-    monkeypatch.setenv(jobs.MAX_JOBS_ENV, "zero")
+    monkeypatch.setenv(MAX_JOBS_ENV, "zero")
     with pytest.raises(FairGenError, match="FAIRGEN_MAX_JOBS must be a whole number"):
         start_training(tmp_path / "runs", german, german.default_spec, german.schema, QUICK)
     assert not (tmp_path / "runs").exists()  # nothing was started

@@ -28,7 +28,8 @@ from fairgen_core.model_audit import (
 )
 from fairgen_core.results.charts import model_comparison_figure
 from fairgen_core.results.table import COLUMNS, NO_TL, TRANSFER, TRANSFER_CHOSEN_RATIO
-from fairgen_core.runs import METHODS, SWEEP, RunDir, new_manifest
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.store import RunDir, new_manifest
 
 SPEC = DatasetSpec("y", (1,), (SensitiveAttribute("sex", ("m",)), SensitiveAttribute("age", threshold=40)))
 N = 1200

@@ -14,7 +14,7 @@ from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
 from fairgen_core.export import csv_bytes
 from fairgen_core.model_audit import DIFFERENCE_METRICS, ModelAuditConfig, audit_models, model_inputs
 from fairgen_core.report import interval_text, model_audit_html, model_audit_json, model_audit_tables
-from fairgen_core.runs import frame_hash
+from fairgen_core.runs.store import frame_hash
 
 EVIL_GROUP = "<script>alert('g')</script>"
 EVIL_MODEL = "=cmd|' /C calc'!A0 <b>score</b>"

@@ -16,7 +16,7 @@ import pytest
 from fairgen_core.cli import main
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.generator import FairGenerator
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 from tests.conftest import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "run_2026_12_02"

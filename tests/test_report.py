@@ -36,7 +36,8 @@ from fairgen_core.report import (
     sweep_verdict,
 )
 from fairgen_core.results.table import METRIC_TITLES
-from fairgen_core.runs import METHODS, SWEEP, RunDir
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import german_run_dir  # noqa: F401  (the shared trained German run)
 
 EVIL = "<script>alert(1)</script>"

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 from fairgen_core.results import table
+from fairgen_core.runs import layout
 from tests.conftest import REPO_ROOT
 
 
@@ -28,6 +29,49 @@ def test_core_never_imports_streamlit() -> None:
 def test_pages_never_import_torch() -> None:
     offenders = [str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "pages").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+torch\b", path.read_text(), re.MULTILINE)]
+    assert offenders == []
+
+
+def test_only_the_dashboards_state_module_touches_session_state() -> None:
+    state = REPO_ROOT / "dashboard" / "state.py"
+    offenders = [str(path.relative_to(REPO_ROOT)) for folder in ("pages", "dashboard")
+                 for path in (REPO_ROOT / folder).rglob("*.py")
+                 if path != state and "session_state" in path.read_text()]
+    assert offenders == []
+
+
+def test_the_run_layout_and_the_dashboards_housekeeping_never_load_torch() -> None:
+    script = ("import sys; import fairgen_core.runs.layout, fairgen_core.runs.files, fairgen_core.runs.process, "
+              "fairgen_core.runs.tasks, fairgen_core.runs.retention; print(sorted(m for m in sys.modules "
+              "if m.split('.')[0] in ('torch', 'streamlit')))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """``id`` of every docstring node in ``tree`` (documentation may name files; code may not)."""
+    owners = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {id(node.body[0].value) for node in ast.walk(tree) if isinstance(node, owners) and node.body
+            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+
+
+def test_run_folder_names_are_typed_only_in_the_layout() -> None:
+    names = {value for key, value in vars(layout).items() if key.isupper() and not key.startswith("_")
+             and isinstance(value, str)}
+    assert {"model.pt", "manifest.json", "status.json", ".session", "current.json", ".task.json"} <= names
+    files = {name for name in names if "." in name.lstrip(".")}  # also caught inside longer texts
+    home = Path(layout.__file__)
+    offenders = []
+    for folder in ("fairgen_core", "dashboard", "pages"):
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            if path == home:
+                continue
+            tree = ast.parse(path.read_text())
+            documentation = _docstrings(tree)
+            offenders += [f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                          if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                          and id(node) not in documentation
+                          and (node.value in names or any(name in node.value for name in files))]
     assert offenders == []
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fairgen_core import config, jobs, tasks
+from fairgen_core import config
 from fairgen_core.config import (
     MAX_ANALYSES_ENV,
     MAX_JOBS_ENV,
@@ -22,7 +22,9 @@ from fairgen_core.config import (
 from fairgen_core.data.sources import open_data
 from fairgen_core.devices import apply_thread_budget
 from fairgen_core.errors import FairGenError
-from fairgen_core.jobs import JobState, start_training
+from fairgen_core.runs import layout, process, tasks
+from fairgen_core.runs.jobs import start_training
+from fairgen_core.runs.process import JobState
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +91,7 @@ def test_a_launched_process_runs_with_its_budget(tmp_path) -> None:
               "before = torch.get_num_threads(); apply_thread_budget(); "
               f"print(before, torch.get_num_threads(), *[os.environ[n] for n in {THREAD_LIBRARY_ENVS!r}])")
     log = tmp_path / "child.log"
-    child = jobs.launch(["-c", script], log, threads=1)
+    child = process.launch(["-c", script], log, threads=1)
     assert child.wait(timeout=60) == 0, log.read_text()
     assert _wait_for_text(log).split() == ["1", "1", "1", "1", "1"]
 
@@ -128,4 +130,4 @@ def test_a_training_worker_logs_and_uses_its_budget(started, tmp_path, monkeypat
         assert time.monotonic() - start < 120, "the worker did not finish"
         time.sleep(0.1)
     assert job.status().state is JobState.FINISHED, job.status().message
-    assert "(cpu, 1 CPU thread(s))" in (job.path / jobs.LOG).read_text()
+    assert "(cpu, 1 CPU thread(s))" in (job.path / layout.WORKER_LOG).read_text()

@@ -12,7 +12,6 @@ same numbers.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,11 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.model_audit.audit import ModelAudit, audit_models
 from fairgen_core.model_audit.config import ModelAuditConfig
 from fairgen_core.model_audit.inputs import ModelInput, model_inputs
+from fairgen_core.runs import layout
+from fairgen_core.runs.files import write_json_atomically
 
 #: The file of a run folder that records the prediction columns (absent: the run's report has no model audit).
-RUN_MODELS_FILE = "model_audit.json"
+RUN_MODELS_FILE = layout.RECORDED_MODELS
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,7 @@ def record_models(run_dir: str | Path, models: RecordedModels) -> Path:
         raise FairGenError(f"'{folder}' is not a run folder: give the folder that `fit --out` or the Train page "
                            "wrote.")
     path = folder / RUN_MODELS_FILE
-    partial = folder / f".{RUN_MODELS_FILE}.{secrets.token_hex(4)}.tmp"
-    partial.write_text(json.dumps(models.to_dict(), indent=1), encoding="utf-8")
-    partial.replace(path)
+    write_json_atomically(path, models.to_dict())
     return path
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from fairgen_core.cli import main
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 from tests.conftest import REPO_ROOT
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")

@@ -14,8 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.background import about, progress_text
-from fairgen_core.jobs import take_slot
-from fairgen_core.tasks import ANALYSIS_QUEUE, MAX_ANALYSES_ENV, TaskStatus, start_task, stop_task, task_status
+from fairgen_core.config import MAX_ANALYSES_ENV
+from fairgen_core.runs.layout import ANALYSIS_QUEUE
+from fairgen_core.runs.process import JobState, take_slot
+from fairgen_core.runs.tasks import TaskStatus, start_task, stop_task, task_status
 from tests.app.conftest import fresh_app, open_run_page
 from tests.test_jobs import process_state
 
@@ -60,15 +62,15 @@ def test_an_analysis_beyond_the_slots_waits_queued_then_counts_its_cells(run: Pa
     wait_for(lambda: task_status(run, "sweep").state == "queued", timeout=60)
     time.sleep(1.0)
     status = task_status(run, "sweep")
-    assert status.state == "queued" and status.running and MAX_ANALYSES_ENV in status.message
+    assert status.state == "queued" and status.is_active and MAX_ANALYSES_ENV in status.message
     start_task(run, "compare", ["--methods", "baseline", "--reps", "1", "--epochs", "1"], queue_dir=tmp_path,
                max_analyses=1)
     wait_for(lambda: task_status(run, "compare").state == "queued", timeout=60)
     stop_task(run, "compare")  # a queued analysis can be stopped before it starts
-    wait_for(lambda: not task_status(run, "compare").running, timeout=10)
+    wait_for(lambda: not task_status(run, "compare").is_active, timeout=10)
     assert task_status(run, "compare").state == "stopped" and not (run / "methods.csv").exists()
     busy.close()  # the slot frees: the queued sweep starts by itself
-    wait_for(lambda: not task_status(run, "sweep").running)
+    wait_for(lambda: not task_status(run, "sweep").is_active)
     status = task_status(run, "sweep")
     assert status.state == "finished", status.message
     assert (status.done, status.total) == (4, 4) and status.seconds_per_cell > 0 and status.eta_s is None
@@ -102,7 +104,7 @@ def test_a_running_sweep_shows_cells_done_and_the_measured_time_left(run: Path) 
 
 def test_progress_texts_and_durations_in_words() -> None:
     assert [about(seconds) for seconds in (4.2, 59.4, 26 * 70.0, 3_900)] == ["4 s", "59 s", "30 min", "1 h 05 min"]
-    assert progress_text(TaskStatus("running", elapsed_s=4.0)) == (
+    assert progress_text(TaskStatus(JobState.RUNNING, elapsed_s=4.0)) == (
         "Starting: reading the run and its model (4 s so far)…")
-    assert progress_text(TaskStatus("running", done=0, total=26, last="starting")) == (
+    assert progress_text(TaskStatus(JobState.RUNNING, done=0, total=26, last="starting")) == (
         "0 of 26 cells done · measuring the time per cell…")

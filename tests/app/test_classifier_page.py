@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard.charts import theme_neutral
 from fairgen_core.cli import main
 from fairgen_core.results.charts import ONE_REPETITION_NOTE, tradeoff_figure, with_selected_ratio
-from fairgen_core.runs import SWEEP, RunDir
-from fairgen_core.tasks import task_status
+from fairgen_core.runs.layout import SWEEP
+from fairgen_core.runs.store import RunDir
+from fairgen_core.runs.tasks import task_status
 from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/classifier.py"
@@ -84,7 +85,7 @@ def test_compute_runs_in_the_background_and_shows_the_chart(german_run_dir: Path
     at.button(key="sweep.start").click().run()
     assert not at.exception
     deadline = time.monotonic() + 120
-    while task_status(run, "sweep").running and time.monotonic() < deadline:
+    while task_status(run, "sweep").is_active and time.monotonic() < deadline:
         time.sleep(0.5)
     assert task_status(run, "sweep").state == "finished", task_status(run, "sweep").message
     at.run()

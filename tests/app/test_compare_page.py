@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fairgen_core.cli import main
-from fairgen_core.runs import METHODS, RunDir
+from fairgen_core.runs.layout import METHODS
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import APP, open_run_page
 
 PAGE = "../pages/compare.py"

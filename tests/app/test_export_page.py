@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import DownloadButton
 
 from fairgen_core.export import PAIR_COLUMNS
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
 
 PAGE = "../pages/export.py"  # relative to the entry point, dashboard/app.py

@@ -24,7 +24,8 @@ from fairgen_core.model_audit import (
     recorded_models,
 )
 from fairgen_core.results.table import COLUMNS, TRANSFER_CHOSEN_RATIO
-from fairgen_core.runs import METHODS, SWEEP, RunDir
+from fairgen_core.runs.layout import METHODS, SWEEP
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app
 
 MODEL_AUDIT = "../pages/model_audit.py"  # relative to dashboard/app.py

@@ -13,7 +13,7 @@ from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, quality_samples
 from fairgen_core.metrics.quality import marginal_comparison
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
 
 PAGE = "../pages/quality.py"  # relative to the entry point, dashboard/app.py

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from fairgen_core.config import RUNS_DIR_ENV
-from fairgen_core.jobs import JobState, TrainingJob
+from fairgen_core.runs.jobs import TrainingJob
+from fairgen_core.runs.process import JobState
 from tests.app.conftest import APP
 
 TRAIN = "../pages/train.py"  # relative to dashboard/app.py

@@ -47,8 +47,9 @@ def server(runs_dir: Path) -> Iterator[str]:
 def _stop_background_work(runs_dir: Path) -> Iterator[None]:
     """After each test, stop the training jobs and analyses it left running (a failed test must not leave them)."""
     yield
-    from fairgen_core.jobs import TrainingJob
-    from fairgen_core.tasks import TASK_TABLES, stop_task
+    from fairgen_core.runs.jobs import TrainingJob
+    from fairgen_core.runs.layout import TASK_TABLES
+    from fairgen_core.runs.tasks import stop_task
 
     for job_file in runs_dir.glob("*/*/job.json"):
         job = TrainingJob(job_file.parent)
@@ -84,13 +85,13 @@ def page(browser, server: str):
 def german_upload_run(runs_dir: Path) -> tuple[str, Path]:
     """(workspace id, run folder) of a short training on ``german.data`` as the dashboard uploads it.
 
-    Started with the Train page's own call (:func:`~fairgen_core.jobs.start_training` with the uploaded bytes and
+    Started with the Train page's own call (:func:`~fairgen_core.runs.jobs.start_training` with the uploaded bytes and
     the Data page's reading of them) in a workspace of its own, so a test opens it with ``?ws=`` and re-attaches;
     3 epochs, finished before the tests use it. The spec is :func:`tests.e2e.helpers.german_spec`.
     """
-    from fairgen_core import jobs
     from fairgen_core.config import GeneratorConfig
-    from fairgen_core.jobs import JobState, start_training
+    from fairgen_core.runs.jobs import start_training
+    from fairgen_core.runs.process import JobState, launched
     from tests.e2e.helpers import german_spec
 
     content = shared_file("german", "german.data").read_bytes()
@@ -104,7 +105,7 @@ def german_upload_run(runs_dir: Path) -> tuple[str, Path]:
         time.sleep(0.2)
     status = job.status()
     assert status.state is JobState.FINISHED, f"{status.state}: {status.message}"
-    worker = jobs._CHILDREN.get(job.path.resolve())  # reap the finished worker (no ResourceWarning at exit)
+    worker = launched(job.path)  # reap the finished worker (no ResourceWarning at exit)
     if worker is not None:
         worker.wait(timeout=60)
     return workspace, job.path

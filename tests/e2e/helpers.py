@@ -150,7 +150,7 @@ def open_workspace(page: Page, server: str, workspace: str, url_path: str = "") 
 
 def attach_run(page: Page, server: str, workspace: str, run: Path) -> None:
     """Open the Train page of ``workspace`` and pick the run folder ``run`` in its run list as the current run."""
-    from fairgen_core.jobs import TrainingJob
+    from fairgen_core.runs.jobs import TrainingJob
 
     open_workspace(page, server, workspace, "train")
     wait_text(page, "Train generator")

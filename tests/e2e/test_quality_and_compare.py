@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from fairgen_core.mitigations import METHODS
-from fairgen_core.runs import METHODS as METHODS_TABLE
-from fairgen_core.runs import RunDir
+from fairgen_core.runs.layout import METHODS as METHODS_TABLE
+from fairgen_core.runs.store import RunDir
 from tests.e2e.conftest import open_page, screenshot, wait_idle
 from tests.e2e.helpers import attach_run, main_text, set_number, wait_text
 

@@ -12,7 +12,8 @@ import pytest
 
 from fairgen_core.cli import main as cli
 from fairgen_core.results.table import METRIC_TITLES, TRANSFER, summarise
-from fairgen_core.runs import SWEEP, RunDir
+from fairgen_core.runs.layout import SWEEP
+from fairgen_core.runs.store import RunDir
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import open_page, screenshot, wait_idle
 from tests.e2e.helpers import attach_run, main_text, redraw_watch, set_number, wait_text

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from fairgen_core.jobs import JobState, TrainingJob
+from fairgen_core.runs.jobs import TrainingJob
+from fairgen_core.runs.process import JobState
 from tests.e2e.conftest import open_page, screenshot, shared_file, wait_idle
 from tests.e2e.helpers import (
     GERMAN_PRIVILEGED,

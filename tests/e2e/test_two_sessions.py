@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from fairgen_core.data.io import read_csv
-from fairgen_core.jobs import JobState, TrainingJob, read_job
+from fairgen_core.runs.jobs import TrainingJob, read_job
+from fairgen_core.runs.process import JobState
 from tests.e2e.conftest import open_page, wait_idle
 from tests.e2e.helpers import (
     RUNS_LABEL,

@@ -11,9 +11,10 @@ import time
 import pytest
 
 from dashboard import state
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import MAX_JOBS_ENV, GeneratorConfig
 from fairgen_core.data.sources import open_data
-from fairgen_core.jobs import MAX_JOBS_ENV, JobState, TrainingJob, list_runs, start_training
+from fairgen_core.runs.jobs import TrainingJob, list_runs, start_training
+from fairgen_core.runs.process import JobState
 from tests.app.conftest import fresh_app
 
 pytestmark = pytest.mark.slow

@@ -23,8 +23,9 @@ from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import open_data
 from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
-from fairgen_core.jobs import JobState, TrainingJob, start_training
-from fairgen_core.runs import RunDir, frame_hash
+from fairgen_core.runs.jobs import TrainingJob, start_training
+from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir, frame_hash
 from tests.app.conftest import APP, fresh_app
 
 pytestmark = pytest.mark.slow

@@ -33,7 +33,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_upload
-from fairgen_core import jobs
 from fairgen_core.config import RUNS_DIR_ENV, GeneratorConfig
 from fairgen_core.data.io import ReadLimits, read_csv
 from fairgen_core.data.schema import Schema
@@ -53,9 +52,11 @@ from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality
 from fairgen_core.generator.modules import Translator
 from fairgen_core.generator.training import prepare_data
-from fairgen_core.jobs import JobState, TrainingJob, import_checkpoint, start_training
 from fairgen_core.report import build_report, metrics_table
-from fairgen_core.runs import RunDir
+from fairgen_core.runs import jobs, layout, process
+from fairgen_core.runs.jobs import TrainingJob, import_checkpoint, start_training
+from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir
 from tests.conftest import REPO_ROOT
 from tests.robustness.conftest import people_table
 from tests.streamlit_server import streamlit_server
@@ -640,13 +641,14 @@ def test_start_training_with_a_hostile_name_stays_in_the_root_and_leaves_no_work
     started.append(job)
     assert job.path.resolve().parent == root.resolve() and job.path.name.endswith("-evil")
     assert job.name == "../../evil"  # the display name is kept as given; only the folder name is derived
-    tickets = list(root.glob(f"{jobs.QUEUE_FOLDER}/*.wait"))
-    assert all(t.resolve().parent == (root / jobs.QUEUE_FOLDER).resolve() for t in tickets)
+    tickets = list(root.glob(f"{layout.TRAINING_QUEUE}/*{layout.TICKET_SUFFIX}"))
+    assert all(t.resolve().parent == (root / layout.TRAINING_QUEUE).resolve() for t in tickets)
     final = job.stop(timeout=15)
     assert final.state is JobState.STOPPED
-    child = jobs._CHILDREN[job.path.resolve()]
+    child = process.launched(job.path)
+    assert child is not None
     assert child.wait(timeout=15) is not None  # the worker has exited (it writes 'stopped', then ends)
-    assert final.pid is None or not jobs.process_alive(final.pid)
+    assert final.pid is None or not process.process_alive(final.pid)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
     assert not (tmp_path.parent / "evil").exists()
 

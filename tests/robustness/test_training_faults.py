@@ -15,15 +15,16 @@ import pandas as pd
 import pytest
 import torch
 
-from fairgen_core import jobs, worker
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.sources import open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
 from fairgen_core.errors import FairGenError, TrainingDivergedError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator, losses, training
-from fairgen_core.jobs import JobState, TrainingJob, start_training
 from fairgen_core.progress import ProgressBar
-from fairgen_core.runs import RunDir
+from fairgen_core.runs import jobs, worker
+from fairgen_core.runs.jobs import TrainingJob, start_training
+from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
 
 SPEC = DatasetSpec("y", (1,), (SensitiveAttribute("group", ("a",)),))
@@ -75,7 +76,7 @@ def test_nan_in_the_first_epoch_says_no_checkpoint_exists(monkeypatch, tmp_path)
 
 
 def test_worker_marks_a_diverged_run_failed_with_the_message_and_keeps_its_model(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(jobs, "_launch", lambda run_dir, threads: None)  # run the worker in this process instead
+    monkeypatch.setattr(jobs, "launch", lambda *args, **kwargs: None)  # run the worker in this process instead
     source = open_data("german")
     job = start_training(tmp_path / "runs", source, source.default_spec, source.schema,
                          GeneratorConfig(epochs=4, device="cpu", seed=1), queue_dir=tmp_path / "queue")
@@ -147,7 +148,7 @@ def test_gpu_out_of_memory_at_the_smallest_batch_moves_training_to_the_cpu(monke
 
 
 def test_train_page_shows_the_divergence_and_the_memory_fallback_of_a_run(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(jobs, "_launch", lambda run_dir, threads: None)
+    monkeypatch.setattr(jobs, "launch", lambda *args, **kwargs: None)
     raw = _table(3_200).to_csv(index=False).encode()
     source = open_data(raw, name="people.csv")
     job = start_training(tmp_path / "runs", source, SPEC, source.schema, GeneratorConfig(epochs=4, device="cpu"),

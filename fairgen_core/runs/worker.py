@@ -1,6 +1,6 @@
-"""The training worker: ``python -m fairgen_core.worker RUN_DIR``.
+"""The training worker: ``python -m fairgen_core.runs.worker RUN_DIR``.
 
-Started by :func:`fairgen_core.jobs.start_training` in its own session. It reads ``job.json``, waits for a
+Started by :func:`fairgen_core.runs.jobs.start_training` in its own session. It reads ``job.json``, waits for a
 training slot (``queued``), re-creates the exact table the job was started on (checking its hash), writes
 ``manifest.json``, trains (on its share of the CPU cores, ``$FAIRGEN_THREADS``) with a progress line per epoch
 in ``progress.jsonl`` and a checkpoint in ``model.pt``, and keeps ``status.json`` current, with a heartbeat every
@@ -28,23 +28,22 @@ from fairgen_core.data.splits import default_split
 from fairgen_core.devices import apply_thread_budget, resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
-from fairgen_core.jobs import (
-    DATA,
+from fairgen_core.progress import ProgressBar
+from fairgen_core.runs.jobs import (
     HEARTBEAT_S,
-    STOP,
+    WORKER_MODULE,
     JobDescription,
-    JobState,
     JobStatus,
     TrainingJob,
+    join_queue,
     manifest_data,
-    queue_ticket,
     read_job,
     read_status,
-    take_slot,
     write_status,
 )
-from fairgen_core.progress import ProgressBar
-from fairgen_core.runs import RunDir, frame_hash, new_manifest
+from fairgen_core.runs.layout import DATA, STOP
+from fairgen_core.runs.process import JobState, take_slot
+from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
 
 POLL_S = 0.25
 
@@ -115,10 +114,7 @@ def training_slot(run_dir: Path, job: JobDescription, created: float, should_sto
     bool
         True with a slot held; False if a stop was asked for while waiting.
     """
-    ticket = queue_ticket(run_dir, job, created)
-    if not ticket.exists():  # a worker started by hand: take a place in line now
-        ticket.parent.mkdir(parents=True, exist_ok=True)
-        ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
+    ticket = join_queue(run_dir, job, created)  # already in line, unless the worker was started by hand
     held: IO[bytes] | None = None
     try:
         while not should_stop():
@@ -161,7 +157,7 @@ def load_table(run_dir: Path, job: JobDescription) -> DataSource:
     else:
         if not copy.is_file():
             raise FairGenError(f"the uploaded table is missing from the run folder ({copy}): start the training "
-                               "again from the dashboard.")
+                               "again with the table's bytes.")
         raw = copy.read_bytes()
         source = open_data(raw, name=job.data_name, limits=ReadLimits(max_bytes=max(len(raw), ReadLimits().max_bytes)))
     if frame_hash(source.frame) != job.data_sha256:
@@ -241,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; exit status 2 (with the reason on stderr) when the run folder is not a job."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m fairgen_core.worker RUN_DIR", file=sys.stderr)
+        print(f"usage: python -m {WORKER_MODULE} RUN_DIR", file=sys.stderr)
         return 2
     try:
         return run_job(args[0])

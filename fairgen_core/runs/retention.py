@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from fairgen_core.errors import FairGenError
+from fairgen_core.runs.layout import RUN_MARKERS, SESSION_FOLDER, TASK_TABLES, TRAINING_QUEUE
 
 MAX_AGE_ENV = "FAIRGEN_RUNS_MAX_AGE_DAYS"
 MAX_GB_ENV = "FAIRGEN_RUNS_MAX_GB"
@@ -36,12 +37,6 @@ RECENT_S = 600.0
 DAY_S = 86_400.0
 GB = 1e9
 _DISABLED = ("", "0", "none")
-# Mirrors fairgen_core.jobs and fairgen_core.runs, which are imported only when pruning: they load torch, and
-# the dashboard app imports this module for its housekeeping on every page.
-_RUN_MARKERS = ("job.json", "manifest.json")
-_QUEUE_FOLDER = ".fairgen-queue"
-#: A workspace's kept upload and choices (for a page reload): pruned by age and size like a finished run.
-SESSION_FOLDER = ".session"
 
 
 def parse_bound(text: str, name: str, default: float | None) -> float | None:
@@ -303,7 +298,7 @@ def prune_runs(base: str | Path, policy: RetentionPolicy, *, now: float | None =
 
 
 def _is_run(path: Path) -> bool:
-    return path.name == SESSION_FOLDER or any((path / marker).is_file() for marker in _RUN_MARKERS)
+    return path.name == SESSION_FOLDER or any((path / marker).is_file() for marker in RUN_MARKERS)
 
 
 def _find_runs(root: Path, errors: list[str]) -> list[_Run]:
@@ -333,7 +328,7 @@ def _subfolders(folder: Path, errors: list[str]) -> list[Path]:
         errors.append(f"'{folder}' could not be listed ({exc}); the runs in it were kept.")
         return []
     return [entry for entry in entries
-            if entry.name != _QUEUE_FOLDER and not entry.is_symlink() and entry.is_dir()]
+            if entry.name != TRAINING_QUEUE and not entry.is_symlink() and entry.is_dir()]
 
 
 def _measure(run: Path) -> tuple[int, float]:
@@ -359,13 +354,15 @@ def _raise(error: OSError) -> None:
 
 def _is_active(run: Path, errors: list[str]) -> bool:
     """Whether a worker trains (or waits to train) in ``run`` or an analysis runs in it; True when unsure."""
-    from fairgen_core.jobs import TrainingJob  # loads torch: imported only when there is a run to look at
-    from fairgen_core.tasks import TASK_TABLES, task_status
+    # Imported only when there is a run to look at: jobs loads torch, and the dashboard imports this module for
+    # its housekeeping on every page.
+    from fairgen_core.runs.jobs import TrainingJob
+    from fairgen_core.runs.tasks import task_status
 
     if run.name == SESSION_FOLDER:
         return False  # nothing runs in it
     try:
-        return TrainingJob(run).is_active or any(task_status(run, name).running for name in TASK_TABLES)
+        return TrainingJob(run).is_active or any(task_status(run, name).is_active for name in TASK_TABLES)
     except (OSError, FairGenError) as exc:
         errors.append(f"the state of '{run}' could not be read ({exc}); it was kept.")
         return True

@@ -8,6 +8,8 @@ RUN_DIR/
   sweep.csv        (optional) the ratio sweep: method, ratio, repetition, seed, metric, value
   methods.csv      (optional) the comparison methods, same columns (+ note)
 ```
+
+The names are :mod:`fairgen_core.runs.layout`'s; a training job's own files are :mod:`fairgen_core.runs.jobs`'s.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ from fairgen_core.data.splits import Split
 from fairgen_core.devices import library_versions
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.training import EpochReport
-
-MANIFEST, PROGRESS, MODEL = "manifest.json", "progress.jsonl", "model.pt"
-SWEEP, METHODS = "sweep.csv", "methods.csv"
+from fairgen_core.runs.files import write_atomically
+from fairgen_core.runs.layout import MANIFEST, MODEL, PROGRESS, RESULT_TABLES
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -108,9 +109,9 @@ class RunDir:
             return RunManifest.from_dict(json.loads((self.path / MANIFEST).read_text()))
         except FileNotFoundError as exc:
             raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {MANIFEST}): give the folder "
-                               "that `fit --out` wrote.") from exc
+                               "a training run wrote.") from exc
         except (KeyError, TypeError, ValueError) as exc:
-            raise FairGenError(f"'{self.path / MANIFEST}' is damaged ({exc}): re-run `fit`.") from exc
+            raise FairGenError(f"'{self.path / MANIFEST}' is damaged ({exc}): train the run again.") from exc
 
     def open_data(self) -> DataSource:
         """The table this run was trained on, re-read from its source and checked against the recorded hash.
@@ -150,18 +151,17 @@ class RunDir:
         return records
 
     def write_table(self, name: str, table: pd.DataFrame) -> Path:
-        """Write a results table (:data:`SWEEP` or :data:`METHODS`) into the run folder, atomically."""
-        if name not in (SWEEP, METHODS):
-            raise FairGenError(f"unknown run table '{name}': use {SWEEP} or {METHODS}.")
-        path = self.path / name
-        partial = path.with_suffix(".partial")
-        table.to_csv(partial, index=False)
-        partial.replace(path)
+        """Write a results table (:data:`~fairgen_core.runs.layout.RESULT_TABLES`) into the run folder, atomically."""
+        path = self._table_path(name)
+        write_atomically(path, table.to_csv(index=False).encode("utf-8"))
         return path
 
     def read_table(self, name: str) -> pd.DataFrame | None:
         """A results table written by :meth:`write_table`, or None when it has not been computed."""
-        if name not in (SWEEP, METHODS):
-            raise FairGenError(f"unknown run table '{name}': use {SWEEP} or {METHODS}.")
-        path = self.path / name
+        path = self._table_path(name)
         return pd.read_csv(path) if path.exists() else None
+
+    def _table_path(self, name: str) -> Path:
+        if name not in RESULT_TABLES:
+            raise FairGenError(f"unknown run table '{name}': use {' or '.join(RESULT_TABLES)}.")
+        return self.path / name

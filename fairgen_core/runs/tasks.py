@@ -1,7 +1,7 @@
 """Analyses of a finished run (the ratio sweep, the comparison methods) in a background process.
 
 A task is the command line's ``sweep`` or ``compare`` on a run folder, started detached so it survives page
-switches and reloads. Its process, ``python -m fairgen_core.tasks QUEUE_DIR SLOTS NAME RUN_DIR OPTIONS...``,
+switches and reloads. Its process, ``python -m fairgen_core.runs.tasks QUEUE_DIR SLOTS NAME RUN_DIR OPTIONS...``,
 first waits for one of the server's analysis slots (``$FAIRGEN_MAX_ANALYSES``, default 1: ``queued`` until
 one is free), then runs the command with its share of the cores (``$FAIRGEN_THREADS``, see
 :func:`fairgen_core.config.thread_budget`). Its state is read from the folder alone, so any session that opens the
@@ -17,7 +17,6 @@ run sees the same thing::
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import time
@@ -29,11 +28,12 @@ from typing import Any, TextIO
 
 from fairgen_core.config import MAX_ANALYSES_ENV, MAX_JOBS_ENV, slots_from_env, thread_budget
 from fairgen_core.errors import FairGenError
-from fairgen_core.jobs import launch, process_alive, take_slot, write_json_atomically
-from fairgen_core.runs import METHODS, SWEEP
+from fairgen_core.runs.files import write_json_atomically
+from fairgen_core.runs.layout import ANALYSIS_QUEUE, MODEL, TASK_TABLES, task_files
+from fairgen_core.runs.process import JobState, launch, process_alive, signal_group, take_slot
 
-TASK_TABLES: dict[str, str] = {"sweep": SWEEP, "compare": METHODS}
-ANALYSIS_QUEUE = ".fairgen-analyses"
+#: The module an analysis's process runs (``python -m``).
+TASK_MODULE = "fairgen_core.runs.tasks"
 POLL_S = 0.25
 
 
@@ -43,8 +43,9 @@ class TaskStatus:
 
     Attributes
     ----------
-    state : {"idle", "queued", "running", "finished", "stopped", "failed"}
-        ``idle``: never started here and no table yet; ``queued``: waiting for a free analysis slot.
+    state : JobState
+        ``idle``: never started here and no table yet; ``queued``: waiting for a free analysis slot; then
+        ``running`` and ``finished``, ``stopped`` or ``failed``.
     message : str
         For ``failed``: the end of the task's log; for ``queued``: what it waits for.
     elapsed_s : float
@@ -61,7 +62,7 @@ class TaskStatus:
         While running: the time left, estimated from ``seconds_per_cell`` (None before the first cell).
     """
 
-    state: str
+    state: JobState
     message: str = ""
     elapsed_s: float = 0.0
     done: int = 0
@@ -71,24 +72,9 @@ class TaskStatus:
     eta_s: float | None = None
 
     @property
-    def running(self) -> bool:
+    def is_active(self) -> bool:
         """Whether the task's process is alive: queued for a slot or computing."""
-        return self.state in ("queued", "running")
-
-
-@dataclass(frozen=True)
-class _TaskFiles:
-    marker: Path
-    log: Path
-    progress: Path
-    table: Path
-
-
-def _files(run_dir: Path, name: str) -> _TaskFiles:
-    if name not in TASK_TABLES:
-        raise FairGenError(f"unknown analysis '{name}': use one of {', '.join(TASK_TABLES)}.")
-    return _TaskFiles(run_dir / f"{name}.task.json", run_dir / f"{name}.log", run_dir / f"{name}.progress.json",
-                      run_dir / TASK_TABLES[name])
+        return self.state.is_active
 
 
 def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir: str | Path | None = None,
@@ -119,10 +105,10 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
         ``max_analyses`` (or ``$FAIRGEN_MAX_JOBS``, ``$FAIRGEN_THREADS``) is not a positive number.
     """
     run_dir = Path(run_dir).resolve()
-    files = _files(run_dir, name)
-    if not (run_dir / "model.pt").is_file():
+    files = task_files(run_dir, name)
+    if not (run_dir / MODEL).is_file():
         raise FairGenError(f"'{run_dir.name}' has no trained model yet: finish training first.")
-    if task_status(run_dir, name).running:
+    if task_status(run_dir, name).is_active:
         raise FairGenError(f"the {name} of this run is already running or queued: wait for it or stop it.")
     slots = max_analyses if max_analyses is not None else slots_from_env(MAX_ANALYSES_ENV)
     if slots < 1:
@@ -132,7 +118,7 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
     queue.mkdir(parents=True, exist_ok=True)
     files.table.unlink(missing_ok=True)
     files.progress.unlink(missing_ok=True)
-    child = launch(["-m", "fairgen_core.tasks", str(queue), str(slots), name, str(run_dir), *options], files.log,
+    child = launch(["-m", TASK_MODULE, str(queue), str(slots), name, str(run_dir), *options], files.log,
                    threads=threads)
     files.marker.write_text(json.dumps({"pid": child.pid, "started": time.time(), "options": options}))
 
@@ -140,27 +126,27 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
 def task_status(run_dir: str | Path, name: str) -> TaskStatus:
     """The state of analysis ``name`` in ``run_dir``, read from the folder (works from any session)."""
     run_dir = Path(run_dir).resolve()
-    files = _files(run_dir, name)
+    files = task_files(run_dir, name)
     progress = _read_progress(files.progress)
     if not files.marker.exists():
-        return TaskStatus("finished", **_counts(progress)) if files.table.exists() else TaskStatus("idle")
+        return TaskStatus(JobState.FINISHED, **_counts(progress)) if files.table.exists() else TaskStatus(JobState.IDLE)
     try:
         started = json.loads(files.marker.read_text())
         pid, since = int(started["pid"]), float(started["started"])
     except (OSError, ValueError, KeyError, TypeError):
-        return TaskStatus("failed", f"'{files.marker.name}' is damaged: start the {name} again.")
+        return TaskStatus(JobState.FAILED, f"'{files.marker.name}' is damaged: start the {name} again.")
     elapsed = time.time() - since
     if process_alive(pid):
-        if progress.get("state") == "queued":
-            return TaskStatus("queued", f"waiting for a free analysis slot: at most {progress.get('slots', 1)} run "
-                              f"at once on this server (${MAX_ANALYSES_ENV}).", elapsed_s=elapsed)
-        return TaskStatus("running", elapsed_s=elapsed, **_counts(progress, running=True))
+        if progress.get("state") == JobState.QUEUED:
+            return TaskStatus(JobState.QUEUED, f"waiting for a free analysis slot: at most {progress.get('slots', 1)} "
+                              f"run at once on this server (${MAX_ANALYSES_ENV}).", elapsed_s=elapsed)
+        return TaskStatus(JobState.RUNNING, elapsed_s=elapsed, **_counts(progress, running=True))
     if files.table.exists():
-        return TaskStatus("finished", elapsed_s=elapsed, **_counts(progress))
+        return TaskStatus(JobState.FINISHED, elapsed_s=elapsed, **_counts(progress))
     if started.get("stopped"):
-        return TaskStatus("stopped", "stopped on request", elapsed_s=elapsed)
+        return TaskStatus(JobState.STOPPED, "stopped on request", elapsed_s=elapsed)
     tail = files.log.read_text(errors="replace").strip().splitlines()[-3:] if files.log.exists() else []
-    return TaskStatus("failed", "\n".join(tail) or f"the {name} process ended without writing its results.",
+    return TaskStatus(JobState.FAILED, "\n".join(tail) or f"the {name} process ended without writing its results.",
                       elapsed_s=elapsed)
 
 
@@ -188,16 +174,12 @@ def _counts(progress: dict[str, Any], *, running: bool = False) -> dict[str, Any
 def stop_task(run_dir: str | Path, name: str) -> None:
     """Stop a running or queued analysis (its process group gets SIGTERM); nothing happens if there is none."""
     run_dir = Path(run_dir).resolve()
-    marker = _files(run_dir, name).marker
-    if not task_status(run_dir, name).running:
+    marker = task_files(run_dir, name).marker
+    if not task_status(run_dir, name).is_active:
         return
     started = json.loads(marker.read_text())
     marker.write_text(json.dumps({**started, "stopped": True}))
-    pid = int(started["pid"])
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+    signal_group(int(started["pid"]), signal.SIGTERM)
 
 
 class TaskProgress:
@@ -216,14 +198,14 @@ class TaskProgress:
     """
 
     def __init__(self, run_dir: str | Path, name: str, stream: TextIO | None = None) -> None:
-        self.path = _files(Path(run_dir), name).progress
+        self.path = task_files(Path(run_dir), name).progress
         self.stream = stream or sys.stderr
         self.started = time.time()
 
     def __call__(self, done: int, total: int, last: str) -> None:
         """Record that ``done`` of ``total`` cells are finished, ``last`` the latest."""
         now = time.time()
-        write_json_atomically(self.path, {"state": "running", "done": done, "total": total, "last": last,
+        write_json_atomically(self.path, {"state": JobState.RUNNING.value, "done": done, "total": total, "last": last,
                                           "started": self.started, "updated": now})
         if done:
             per_cell = (now - self.started) / done
@@ -240,7 +222,7 @@ def analysis_slot(queue: Path, slots: int, progress: Path) -> Iterator[None]:
     queued = False
     while (held := take_slot(queue, slots)) is None:
         if not queued:
-            write_json_atomically(progress, {"state": "queued", "slots": slots})
+            write_json_atomically(progress, {"state": JobState.QUEUED.value, "slots": slots})
             queued = True
         time.sleep(POLL_S)
     progress.unlink(missing_ok=True)  # running, nothing counted yet
@@ -256,11 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 4 or not args[1].isdigit() or args[2] not in TASK_TABLES:
-        print(f"usage: python -m fairgen_core.tasks QUEUE_DIR SLOTS {{{','.join(TASK_TABLES)}}} RUN_DIR [OPTIONS...]",
+        print(f"usage: python -m {TASK_MODULE} QUEUE_DIR SLOTS {{{','.join(TASK_TABLES)}}} RUN_DIR [OPTIONS...]",
               file=sys.stderr)
         return 2
     queue, slots, name, run_dir, *options = args
-    with analysis_slot(Path(queue), int(slots), _files(Path(run_dir), name).progress):
+    with analysis_slot(Path(queue), int(slots), task_files(Path(run_dir), name).progress):
         return run_command([name, run_dir, *options])
 
 

@@ -1,8 +1,8 @@
 """Background training jobs: one worker process per run folder, a bounded queue, a status that cannot lie.
 
 Training never runs in the caller's process: :func:`start_training` writes what to train into a fresh run
-folder and starts ``python -m fairgen_core.worker RUN_DIR`` (see :mod:`fairgen_core.worker`) in its own
-session. Besides what :mod:`fairgen_core.runs` describes, a job's run folder holds::
+folder and starts ``python -m fairgen_core.runs.worker RUN_DIR`` (see :mod:`fairgen_core.runs.worker`) in its own
+session. Besides what :mod:`fairgen_core.runs.store` describes, a job's run folder holds::
 
     RUN_DIR/
       job.json     what to train: data source and its hash, column kinds, spec, generator config, queue
@@ -14,28 +14,20 @@ session. Besides what :mod:`fairgen_core.runs` describes, a job's run folder hol
 At most ``FAIRGEN_MAX_JOBS`` (default 1) workers train at once per queue folder; a worker started beyond
 that reports ``queued`` and waits, first come first served, until a slot is free. A worker that died
 without saying so (killed, crashed, its heartbeat stale) is reported as ``failed``, never as running forever.
-Every process :func:`launch` starts (workers, and the analyses of :mod:`fairgen_core.tasks`) is reaped by a
-waiting thread as soon as it ends, so none lingers as a zombie (``<defunct>``) under the server.
+Workers are started, watched and reaped by :mod:`fairgen_core.runs.process`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 
@@ -45,7 +37,6 @@ from fairgen_core.config import (
     GeneratorConfig,
     slots_from_env,
     thread_budget,
-    thread_env,
 )
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.schema import Schema
@@ -56,31 +47,17 @@ from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.generator.training import EpochReport
-from fairgen_core.runs import MANIFEST, RunDir, frame_hash, new_manifest
+from fairgen_core.runs import layout
+from fairgen_core.runs.files import write_json_atomically
+from fairgen_core.runs.layout import DATA, JOB, MANIFEST, RUN_MARKERS, STATUS, STOP, WORKER_LOG
+from fairgen_core.runs.process import JobState, how_it_ended, launch, launched, process_alive, signal_group
+from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
 
-JOB, STATUS, STOP, DATA, LOG = "job.json", "status.json", "STOP", "data.csv", "worker.log"
-QUEUE_FOLDER = ".fairgen-queue"
+#: The module a training worker runs (``python -m``).
+WORKER_MODULE = "fairgen_core.runs.worker"
 HEARTBEAT_S = 2.0
 STALE_S = 60.0
 JOB_FORMAT = 1
-
-# Workers started by this process, by run folder, for their exit codes (:func:`launch` reaps them).
-_CHILDREN: dict[Path, subprocess.Popen[bytes]] = {}
-
-
-class JobState(StrEnum):
-    """Where a training job is in its life."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    FINISHED = "finished"
-    STOPPED = "stopped"
-    FAILED = "failed"
-
-    @property
-    def is_active(self) -> bool:
-        """Whether a worker is (or should be) still working on the job."""
-        return self in (JobState.QUEUED, JobState.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -137,7 +114,7 @@ class JobDescription:
     data_name : str
         The table's display name (a built-in's name or the uploaded file's name).
     data_sha256 : str
-        :func:`~fairgen_core.runs.frame_hash` of the table the job was started on.
+        :func:`~fairgen_core.runs.store.frame_hash` of the table the job was started on.
     kinds : dict
         Kind of every column (the user's overrides included).
     spec : DatasetSpec
@@ -188,17 +165,10 @@ def read_job(run_dir: str | Path) -> JobDescription:
             raise ValueError(f"format {values.get('format')!r}, expected {JOB_FORMAT}")
         return JobDescription.from_dict(values)
     except FileNotFoundError as exc:
-        raise FairGenError(f"'{run_dir}' is not a FairGen training job (no {JOB}): give a run folder that the "
-                           "dashboard's Train page or `start_training` created.") from exc
+        raise FairGenError(f"'{run_dir}' is not a FairGen training job (no {JOB}): give a run folder that "
+                           "`start_training` created.") from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FairGenError(f"'{path}' is damaged ({exc}): start the training again.") from exc
-
-
-def write_json_atomically(path: Path, values: dict[str, Any]) -> None:
-    """Replace the JSON file ``path`` atomically (readers never see half a file)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(values), encoding="utf-8")
-    temporary.replace(path)
 
 
 def write_status(run_dir: str | Path, status: JobStatus) -> None:
@@ -223,60 +193,8 @@ def read_status(run_dir: str | Path) -> JobStatus | None:
         raise FairGenError(f"'{path}' is damaged ({exc}).") from exc
 
 
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie (a dead child its parent has not reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (not Linux): trust os.kill
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-
-
-def take_slot(folder: Path, slots: int) -> IO[bytes] | None:
-    """Take one of the ``slots`` slots in ``folder`` (``slot-N.lock`` files) without waiting; None if all are taken.
-
-    A slot is an ``flock`` lock held while the returned handle stays open; the system releases it when its
-    holder dies, however it dies.
-    """
-    for slot in range(slots):
-        handle = (folder / f"slot-{slot}.lock").open("ab")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        return handle
-    return None
-
-
-def launch(args: Sequence[str], log: Path, *, append: bool = False, threads: int | None = None
-           ) -> subprocess.Popen[bytes]:
-    """Start ``python ARGS...`` in its own session, detached, with its output in ``log``; returns at once.
-
-    The package is put on the child's ``PYTHONPATH`` and its thread budget (``threads``, default
-    :func:`~fairgen_core.config.thread_budget`) in its environment (``$FAIRGEN_THREADS``, ``OMP_NUM_THREADS``,
-    ...), read before it loads NumPy or torch. A daemon thread waits for the child, so it is reaped the moment
-    it ends (never a zombie, whether or not anybody asks about it again); ``poll()`` and ``wait()`` then give
-    its exit status.
-    """
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, **thread_env(thread_budget() if threads is None else threads),
-           "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
-    with log.open("ab" if append else "wb") as handle:
-        child = subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=handle,
-                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    threading.Thread(target=child.wait, name=f"fairgen-reap-{child.pid}", daemon=True).start()
-    return child
-
-
 class TrainingJob:
-    """A run folder made by :func:`start_training` or :func:`import_checkpoint` (or ``fit --out``).
+    """A run folder made by :func:`start_training` or :func:`import_checkpoint` (or by training in the foreground).
 
     Parameters
     ----------
@@ -291,9 +209,9 @@ class TrainingJob:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not (self.path / JOB).is_file() and not (self.path / MANIFEST).is_file():
-            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {JOB} or {MANIFEST}): choose a run "
-                               "from this workspace's list or start a new one.")
+        if not _is_run_folder(self.path):
+            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {' or '.join(RUN_MARKERS)}): choose "
+                               "an existing run or start a new one.")
 
     def __repr__(self) -> str:
         return f"TrainingJob({str(self.path)!r})"
@@ -332,22 +250,17 @@ class TrainingJob:
         status = self._read_status()
         if not status.state.is_active:
             return status
-        child = _CHILDREN.get(self.path.resolve())
-        gone = status.pid is not None and not process_alive(status.pid)
-        if child is not None and (child.poll() is not None or gone):
-            code = child.wait()  # it has ended (a zombie until reaped here)
+        detail = how_it_ended(self.path, status.pid)
+        if detail is not None:
             status = self._read_status()  # it may have written its last words just before exiting
             if not status.state.is_active:
                 return status
-            detail = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        elif gone:
-            detail = f"process {status.pid} is gone"
         elif time.time() - status.heartbeat > STALE_S:
             detail = f"no heartbeat for {time.time() - status.heartbeat:.0f} s"
         else:
             return status
-        return replace(status, state=JobState.FAILED,
-                       message=f"the training process ended unexpectedly ({detail}); see {LOG} in the run folder.")
+        return replace(status, state=JobState.FAILED, message=f"the training process ended unexpectedly ({detail}); "
+                                                              f"see {WORKER_LOG} in the run folder.")
 
     def _read_status(self) -> JobStatus:
         try:
@@ -358,11 +271,11 @@ class TrainingJob:
         return status if status is not None else self._status_without_file()
 
     def _status_without_file(self) -> JobStatus:
-        """A run folder written by ``fit --out``: finished when it has a model."""
+        """A run folder trained in the foreground (no training job): finished when it has a model."""
         created = (self.path / MANIFEST).stat().st_mtime if (self.path / MANIFEST).exists() else 0.0
         if self.model_path.is_file():
             return JobStatus(JobState.FINISHED, None, created, created, created, created,
-                             "trained outside the dashboard")
+                             "trained in the foreground (no training job)")
         return JobStatus(JobState.FAILED, None, created, None, created, created,
                          f"no {STATUS} and no model: the folder was not made by a training job.")
 
@@ -372,7 +285,7 @@ class TrainingJob:
         return self.status().state.is_active
 
     def progress(self) -> list[dict[str, Any]]:
-        """One record per finished epoch (see :meth:`fairgen_core.runs.RunDir.read_progress`)."""
+        """One record per finished epoch (see :meth:`fairgen_core.runs.store.RunDir.read_progress`)."""
         return self.run.read_progress()
 
     def request_stop(self) -> None:
@@ -402,11 +315,8 @@ class TrainingJob:
 
     def _kill(self, status: JobStatus, timeout: float) -> JobStatus:
         if status.pid is not None and process_alive(status.pid):
-            try:
-                os.killpg(status.pid, signal.SIGKILL)  # a worker we started leads its session: its children go too
-            except ProcessLookupError:
-                os.kill(status.pid, signal.SIGKILL)  # a worker started by hand, in someone else's group
-        child = _CHILDREN.get(self.path.resolve())
+            signal_group(status.pid, signal.SIGKILL)  # a worker we started leads its session: its children go too
+        child = launched(self.path)
         if child is not None:
             child.wait()
         now = time.time()
@@ -432,7 +342,7 @@ def list_runs(runs_root: str | Path) -> list[RunSummary]:
         return []
     runs = []
     for path in root.iterdir():
-        if path.is_dir() and ((path / JOB).is_file() or (path / MANIFEST).is_file()):
+        if path.is_dir() and _is_run_folder(path):
             job = TrainingJob(path)
             try:
                 name = job.name
@@ -492,29 +402,20 @@ def start_training(
     """
     validate_spec(source.frame, schema, spec)
     resolve_device(config.device)
-    builtin = source.name if source.default_spec is not None and source.name in BUILTIN_DATASETS else None
-    if builtin is None and source_bytes is None:
+    if _builtin_name(source) is None and source_bytes is None:
         raise FairGenError(f"'{source.name}' is not a built-in dataset: pass the uploaded file's bytes "
                            "(source_bytes) so that the training process reads the same rows.")
     slots = max_jobs if max_jobs is not None else slots_from_env(MAX_JOBS_ENV)
     if slots < 1:
         raise FairGenError(f"max_jobs must be at least 1, got {slots}.")
     threads = thread_budget(slots + slots_from_env(MAX_ANALYSES_ENV))  # checks the settings before any folder
-    run_dir = _new_run_dir(Path(runs_root), name or source.name)
-    if source_bytes is not None:
-        (run_dir / DATA).write_bytes(source_bytes)
-    description = JobDescription(
-        name=name or source.name, data=builtin, data_name=source.name, data_sha256=frame_hash(source.frame),
-        kinds={c.name: c.kind.value for c in schema.columns}, spec=spec, config=config,
-        queue_dir=str(Path(queue_dir or runs_root).resolve()), max_jobs=slots,
-    )
-    (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
+    run_dir, description = _new_job(runs_root, source, spec, schema, config, name=name or source.name,
+                                    source_bytes=source_bytes, queue_dir=queue_dir or runs_root, max_jobs=slots)
     now = time.time()
     write_status(run_dir, JobStatus(JobState.QUEUED, None, now, None, now, now, "starting the training process"))
-    ticket = queue_ticket(run_dir, description, now)
-    ticket.parent.mkdir(parents=True, exist_ok=True)
-    ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
-    _launch(run_dir, threads)
+    join_queue(run_dir, description, now)
+    launch(["-m", WORKER_MODULE, str(run_dir.resolve())], run_dir / WORKER_LOG, append=True, threads=threads,
+           owner=run_dir)
     return TrainingJob(run_dir)
 
 
@@ -522,9 +423,43 @@ def queue_ticket(run_dir: Path, job: JobDescription, created: float) -> Path:
     """The file that holds a job's place in its queue until its worker gets a slot.
 
     Tickets sort by submission time; each holds its run folder's path. Slots are ``slot-N.lock`` files
-    beside them (see :func:`fairgen_core.worker.training_slot`).
+    beside them (see :func:`fairgen_core.runs.worker.training_slot`).
     """
-    return Path(job.queue_dir) / QUEUE_FOLDER / f"{round(created * 1e6):020d}-{run_dir.name}.wait"
+    return layout.queue_ticket(Path(job.queue_dir), run_dir.name, created)
+
+
+def join_queue(run_dir: Path, job: JobDescription, created: float) -> Path:
+    """Take the job's place in its queue (unless it holds one already); returns its ticket."""
+    ticket = queue_ticket(run_dir, job, created)
+    if not ticket.exists():
+        ticket.parent.mkdir(parents=True, exist_ok=True)
+        ticket.write_text(str(run_dir.resolve()), encoding="utf-8")
+    return ticket
+
+
+def _builtin_name(source: DataSource) -> str | None:
+    """The built-in dataset's name, None for any other table."""
+    return source.name if source.default_spec is not None and source.name in BUILTIN_DATASETS else None
+
+
+def _is_run_folder(path: Path) -> bool:
+    return any((path / marker).is_file() for marker in RUN_MARKERS)
+
+
+def _new_job(runs_root: str | Path, source: DataSource, spec: DatasetSpec, schema: Schema, config: GeneratorConfig,
+             *, name: str, source_bytes: bytes | None, queue_dir: str | Path, max_jobs: int
+             ) -> tuple[Path, JobDescription]:
+    """A fresh run folder holding ``job.json`` (and ``data.csv`` when there are bytes): what both kinds of job share."""
+    run_dir = _new_run_dir(Path(runs_root), name)
+    if source_bytes is not None:
+        (run_dir / DATA).write_bytes(source_bytes)
+    description = JobDescription(
+        name=name, data=_builtin_name(source), data_name=source.name, data_sha256=frame_hash(source.frame),
+        kinds={c.name: c.kind.value for c in schema.columns}, spec=spec, config=config,
+        queue_dir=str(Path(queue_dir).resolve()), max_jobs=max_jobs,
+    )
+    (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
+    return run_dir, description
 
 
 def _new_run_dir(runs_root: Path, name: str) -> Path:
@@ -539,11 +474,6 @@ def _new_run_dir(runs_root: Path, name: str) -> Path:
         except FileExistsError:
             continue
     raise FairGenError(f"could not create a new run folder under '{runs_root}': clean up old runs.")
-
-
-def _launch(run_dir: Path, threads: int) -> None:
-    _CHILDREN[run_dir.resolve()] = launch(["-m", "fairgen_core.worker", str(run_dir.resolve())], run_dir / LOG,
-                                          append=True, threads=threads)
 
 
 def import_checkpoint(
@@ -568,23 +498,15 @@ def import_checkpoint(
         If the file is not a FairGen checkpoint or does not fit the table and spec; no folder is left.
     """
     validate_spec(source.frame, schema, spec)
-    builtin = source.name if source.default_spec is not None and source.name in BUILTIN_DATASETS else None
-    with tempfile.TemporaryDirectory() as staging:  # messages name the uploaded file
+    with tempfile.TemporaryDirectory() as staging:  # messages name the given file
         staged = Path(staging) / (Path(name).name or "checkpoint.pt")
         staged.write_bytes(checkpoint)
         model = FairGenerator.load(staged, device="cpu")
     check_compatible(model, source.frame, spec, name)
-    run_dir = _new_run_dir(Path(runs_root), name)
+    run_dir, description = _new_job(runs_root, source, spec, schema, model.config, name=name,
+                                    source_bytes=source_bytes, queue_dir=runs_root, max_jobs=1)
     run = RunDir(run_dir)
     run.model_path.write_bytes(checkpoint)
-    if source_bytes is not None:
-        (run_dir / DATA).write_bytes(source_bytes)
-    description = JobDescription(
-        name=name, data=builtin, data_name=source.name, data_sha256=frame_hash(source.frame),
-        kinds={c.name: c.kind.value for c in schema.columns}, spec=spec, config=model.config,
-        queue_dir=str(Path(runs_root).resolve()), max_jobs=1,
-    )
-    (run_dir / JOB).write_text(json.dumps(description.to_dict(), indent=1), encoding="utf-8")
     split = default_split(source.frame, spec, seed=model.config.seed)
     data, data_file = manifest_data(run_dir, description)
     run.write_manifest(new_manifest(data, data_file, source.frame, spec, model.config, split))
@@ -597,7 +519,7 @@ def import_checkpoint(
 
 def manifest_data(run_dir: Path, job: JobDescription) -> tuple[str, str | None]:
     """The manifest's ``data`` and ``data_file``: the built-in's name, or the upload's file name with the
-    saved copy ``RUN_DIR/data.csv`` (which :meth:`~fairgen_core.runs.RunDir.open_data` reads back).
+    saved copy ``RUN_DIR/data.csv`` (which :meth:`~fairgen_core.runs.store.RunDir.open_data` reads back).
     """
     copy = run_dir.resolve() / DATA
     if job.data is not None:
@@ -620,9 +542,9 @@ def check_compatible(model: FairGenerator, frame: pd.DataFrame, spec: DatasetSpe
     mine, theirs = spec_to_dict(spec), spec_to_dict(model.spec)
     if any(mine[key] != theirs[key] for key in ("label", "favourable", "sensitive")):
         raise FairGenError(f"'{name}' was trained for {describe(model.spec)}, but the current dataset uses "
-                           f"{describe(spec)}: choose the same on the Data page, or upload a checkpoint trained "
-                           "for this choice.")
+                           f"{describe(spec)}: choose the same label, favourable values and sensitive attributes, "
+                           "or use a checkpoint trained for this choice.")
     missing = [column for column in model.encoder.columns if column not in frame.columns]
     if missing:
         raise FairGenError(f"'{name}' expects column(s) {', '.join(missing[:8])} that the current data lacks: "
-                           "upload a checkpoint trained on this table.")
+                           "use a checkpoint trained on this table.")

@@ -1,0 +1,173 @@
+"""Every file and folder name of run folders, queues, workspaces and experiment folders: the one place they are typed.
+
+Torch-free and light (the dashboard's session state and housekeeping import it on every page)::
+
+    BASE/                          the runs base (:func:`~fairgen_core.config.default_runs_base`)
+      .fairgen-queue/              the training queue: TIME-RUN.wait tickets, slot-N.lock slots
+      .fairgen-analyses/           the analyses' slot-N.lock slots
+      WORKSPACE/
+        .session/                  the dashboard's kept upload and choices: upload.bin, upload.json,
+                                   choices.json, current.json
+        RUN/                       a run folder
+    RUN/
+      manifest.json                data source and hash, spec, generator config, split, versions
+      progress.jsonl               one JSON line per epoch
+      model.pt                     best model + resumable training state
+      sweep.csv, methods.csv       the results tables of the ratio sweep and of the comparison methods
+      job.json, data.csv           a training job's description and its table's original bytes
+      status.json, STOP            the job's state (heartbeat) and its stop request
+      worker.log                   the training worker's output
+      NAME.task.json, NAME.log, NAME.progress.json
+                                   an analysis (NAME: sweep or compare): process, output, cells done
+      model_audit.json             the user's prediction columns in the run's data (the report audits them)
+    OUT/                           an experiment
+      manifest.json, results.csv, summary.csv, paired.csv, translation.csv, fig2_methods.html/png,
+      fig3_ratio.html/png
+      rep{i}/translation.json, rep{i}/generator.done, rep{i}/generator/ (the repetition's run folder)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fairgen_core.errors import FairGenError
+
+# -- a run folder ---------------------------------------------------------------------------------------------
+MANIFEST = "manifest.json"
+PROGRESS = "progress.jsonl"
+MODEL = "model.pt"
+SWEEP = "sweep.csv"
+METHODS = "methods.csv"
+#: The results tables a run folder may hold.
+RESULT_TABLES: tuple[str, ...] = (SWEEP, METHODS)
+#: The user's prediction columns recorded with the run (:mod:`fairgen_core.model_audit.run_models`).
+RECORDED_MODELS = "model_audit.json"
+
+# -- a training job's files in its run folder -----------------------------------------------------------------
+JOB = "job.json"
+DATA = "data.csv"
+STATUS = "status.json"
+STOP = "STOP"
+WORKER_LOG = "worker.log"
+#: A folder holding one of these is a run folder.
+RUN_MARKERS: tuple[str, ...] = (JOB, MANIFEST)
+
+# -- an analysis's files in its run folder ----------------------------------------------------------------------
+#: The analyses of a run and the results table each writes.
+TASK_TABLES: dict[str, str] = {"sweep": SWEEP, "compare": METHODS}
+TASK_MARKER_SUFFIX = ".task.json"
+TASK_LOG_SUFFIX = ".log"
+TASK_PROGRESS_SUFFIX = ".progress.json"
+
+# -- queues ---------------------------------------------------------------------------------------------------
+TRAINING_QUEUE = ".fairgen-queue"
+ANALYSIS_QUEUE = ".fairgen-analyses"
+TICKET_SUFFIX = ".wait"
+
+# -- a dashboard workspace ------------------------------------------------------------------------------------
+#: A workspace's kept upload and choices (for a page reload): pruned by age and size like a finished run.
+SESSION_FOLDER = ".session"
+UPLOAD_BYTES = "upload.bin"
+UPLOAD_META = "upload.json"
+CHOICES = "choices.json"
+CURRENT = "current.json"
+
+# -- an experiment folder -------------------------------------------------------------------------------------
+EXPERIMENT_MANIFEST = MANIFEST
+RESULTS = "results.csv"
+SUMMARY = "summary.csv"
+PAIRED = "paired.csv"
+TRANSLATION_TABLE = "translation.csv"
+TRANSLATION = "translation.json"
+GENERATOR_DONE = "generator.done"
+FIGURE_METHODS = "fig2_methods"
+FIGURE_RATIO = "fig3_ratio"
+_REPETITION_RUN = "generator"
+
+
+@dataclass(frozen=True)
+class TaskFiles:
+    """The files of one analysis in its run folder.
+
+    Attributes
+    ----------
+    marker : pathlib.Path
+        ``NAME.task.json``: process id, start time and options.
+    log : pathlib.Path
+        ``NAME.log``: the analysis's output.
+    progress : pathlib.Path
+        ``NAME.progress.json``: queued, or cells done and in all.
+    table : pathlib.Path
+        The results table it writes (``sweep.csv`` or ``methods.csv``).
+    """
+
+    marker: Path
+    log: Path
+    progress: Path
+    table: Path
+
+
+def task_files(run_dir: Path, name: str) -> TaskFiles:
+    """The files of analysis ``name`` in ``run_dir``.
+
+    Raises
+    ------
+    FairGenError
+        If ``name`` is not an analysis (:data:`TASK_TABLES`).
+
+    Examples
+    --------
+    >>> task_files(Path("run"), "sweep").progress.name
+    'sweep.progress.json'
+    """
+    if name not in TASK_TABLES:
+        raise FairGenError(f"unknown analysis '{name}': use one of {', '.join(TASK_TABLES)}.")
+    return TaskFiles(run_dir / f"{name}{TASK_MARKER_SUFFIX}", run_dir / f"{name}{TASK_LOG_SUFFIX}",
+                     run_dir / f"{name}{TASK_PROGRESS_SUFFIX}", run_dir / TASK_TABLES[name])
+
+
+def slot_lock(queue: Path, slot: int) -> Path:
+    """The lock file of slot ``slot`` in ``queue``.
+
+    Examples
+    --------
+    >>> slot_lock(Path(".fairgen-analyses"), 0).name
+    'slot-0.lock'
+    """
+    return queue / f"slot-{slot}.lock"
+
+
+def queue_ticket(queue_dir: Path, run_name: str, created: float) -> Path:
+    """The ticket holding the place of run ``run_name`` (submitted at Unix time ``created``) in a training queue.
+
+    Tickets sort by submission time.
+
+    Examples
+    --------
+    >>> queue_ticket(Path("runs"), "adult", 1.5).name
+    '00000000000001500000-adult.wait'
+    """
+    return queue_dir / TRAINING_QUEUE / f"{round(created * 1e6):020d}-{run_name}{TICKET_SUFFIX}"
+
+
+def repetition_dir(out: Path, repetition: int) -> Path:
+    """An experiment's folder for repetition ``repetition``.
+
+    Examples
+    --------
+    >>> repetition_dir(Path("out"), 2).as_posix()
+    'out/rep2'
+    """
+    return out / f"rep{repetition}"
+
+
+def repetition_run(out: Path, repetition: int) -> Path:
+    """The run folder of an experiment's repetition (its generator, sweep and comparison methods).
+
+    Examples
+    --------
+    >>> repetition_run(Path("out"), 0).as_posix()
+    'out/rep0/generator'
+    """
+    return repetition_dir(out, repetition) / _REPETITION_RUN
