@@ -35,10 +35,12 @@ class ColumnKind(StrEnum):
     BINARY = "binary"
     ID = "id"
     CONSTANT = "constant"
+    #: The user's own model's predictions or scores: audited (Model audit), never modelled nor generated.
+    PREDICTION = "prediction"
 
     @property
     def is_feature(self) -> bool:
-        """Whether columns of this kind are modelled (ID-like and constant columns are not)."""
+        """Whether columns of this kind are modelled (ID-like, constant and prediction columns are not)."""
         return self in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BINARY)
 
 

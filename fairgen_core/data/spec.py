@@ -234,13 +234,15 @@ def matches_values(series: pd.Series, values: Sequence[object]) -> np.ndarray:
     return hits[codes]
 
 
-def infer_favourable(series: pd.Series, label: str) -> tuple[object, ...]:
-    """Default favourable value of a label column whose values are 0/1 or False/True.
+def suggest_favourable(series: pd.Series) -> tuple[object, ...] | None:
+    """The favourable value every front end proposes: 1 for a 0/1 label, True for a False/True one, else None.
 
-    Raises
-    ------
-    SpecError
-        If the label has other values: the caller must choose; the message lists the choices.
+    Any other label (e.g. ``yes``/``no``, ``>50K``/``<=50K``) has no safe default: the user chooses.
+
+    Examples
+    --------
+    >>> suggest_favourable(pd.Series([0, 1, 1])), suggest_favourable(pd.Series(["no", "yes"]))
+    ((1,), None)
     """
     values = series.dropna().unique().tolist()
     as_numbers = {_as_float(v) for v in values}
@@ -248,6 +250,21 @@ def infer_favourable(series: pd.Series, label: str) -> tuple[object, ...]:
         return (1,)
     if set(values) == {True, False}:
         return (True,)
+    return None
+
+
+def infer_favourable(series: pd.Series, label: str) -> tuple[object, ...]:
+    """:func:`suggest_favourable`, or an error asking to choose.
+
+    Raises
+    ------
+    SpecError
+        If the label has no suggested favourable value: the caller must choose; the message lists the choices.
+    """
+    suggested = suggest_favourable(series)
+    if suggested is not None:
+        return suggested
+    values = series.dropna().unique().tolist()
     raise SpecError(
         f"choose the favourable value(s) of the label '{label}' among {_values_preview(values)}."
     )

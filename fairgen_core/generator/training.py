@@ -3,7 +3,6 @@ validation-based early stopping, checkpoints and resumption."""
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,12 +20,19 @@ from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
 from fairgen_core.data.splits import Split, default_split
 from fairgen_core.devices import resolve_device
-from fairgen_core.errors import FairGenError, TrainingDivergedError
+from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
 from fairgen_core.generator.model import FairGenerator, draw_targets
 from fairgen_core.generator.modules import OutputActivation, Translator
+from fairgen_core.generator.tracking import (
+    BestCheckpoint,
+    check_finite,
+    epochs_left,
+    resumable,
+    write_checkpoint,
+)
 from fairgen_core.metrics.quality import frechet_distance, noise_baseline
 from fairgen_core.metrics.translation import DomainProbe
 
@@ -335,8 +341,8 @@ def fit_generator(
             if batch_generator.device != trainer.device:
                 batch_generator = torch.Generator(device=trainer.device).manual_seed(config.seed + progress.epoch)
             continue
-        progress.end_epoch(model, data, step_terms, batch, time.perf_counter() - epoch_start,
-                           time.perf_counter() - started, callback, checkpoint_path, trainer)
+        run = _EpochRun(step_terms, batch, time.perf_counter() - epoch_start, time.perf_counter() - started)
+        progress.end_epoch(run, model, data, trainer, callback, checkpoint_path)
     return progress.best_model(model)
 
 
@@ -399,28 +405,36 @@ def _move_training(device: torch.device, trainer: _Trainer, model: FairGenerator
     trainer.autocast = False
 
 
+@dataclass(frozen=True)
+class _EpochRun:
+    """What one pass over the training rows did: every step's loss terms, the batch size and the times."""
+
+    step_terms: list[dict[str, torch.Tensor]]
+    batch: int
+    epoch_s: float
+    elapsed_s: float
+
+
 @dataclass
 class _Progress:
-    """Epoch counter, best-model tracking, early stopping, reporting and checkpoint writing."""
+    """The epoch counter, how training stopped, the next report's notice and the reports so far; the kept
+    checkpoint in :attr:`best` (:mod:`~fairgen_core.generator.tracking` holds the rules)."""
 
     config: GeneratorConfig
     epoch: int = 0
-    best_fid: float | None = None
-    best_score: float | None = None
-    best_state: dict[str, torch.Tensor] | None = None
-    stale: int = 0
+    best: BestCheckpoint = field(default_factory=BestCheckpoint)
     stopped: str | None = None
     notice: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
-    def end_epoch(self, model: FairGenerator, data: TrainingData, step_terms: list[dict[str, torch.Tensor]],
-                  batch: int, epoch_s: float, elapsed_s: float, callback: ProgressCallback | None,
-                  checkpoint_path: str | Path | None, trainer: _Trainer) -> None:
-        if not step_terms:
+    def end_epoch(self, run: _EpochRun, model: FairGenerator, data: TrainingData, trainer: _Trainer,
+                  callback: ProgressCallback | None, checkpoint_path: str | Path | None) -> None:
+        """Evaluate, keep the best checkpoint, decide whether to stop, report and write the checkpoint."""
+        if not run.step_terms:
             self.stopped = self.stopped or "cancelled"
             return
-        step_losses = {k: torch.stack([t[k] for t in step_terms]).float().cpu().tolist() for k in step_terms[0]}
-        self._check_finite(step_losses, checkpoint_path)
+        step_losses = {k: torch.stack([t[k] for t in run.step_terms]).float().cpu().tolist() for k in run.step_terms[0]}
+        check_finite(step_losses, LOSS_TERMS, epoch=self.epoch, lr=self.config.lr, checkpoint_path=checkpoint_path)
         self.epoch += 1
         val_fid = val_translation = None
         if len(data.x_val) > 1 and self.epoch % self.config.eval_every == 0:
@@ -428,28 +442,21 @@ class _Progress:
             if data.probe is not None:
                 val_translation = translation_of(model, data.probe, data.x_val, data.d_val,
                                                  seed=self.config.seed, details=False).ratio
-            score = checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation, data.fid_scale)
-            if self.best_score is None or score > self.best_score:
-                self.best_score, self.best_fid, self.stale = score, val_fid, 0
-                self.best_state = copy.deepcopy(model.translator.state_dict())
-            else:
-                self.stale += 1
+            self.best.consider(checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation,
+                                                data.fid_scale), val_fid, model.translator.state_dict())
         if self.stopped is None:
-            if self.config.patience and self.stale >= self.config.patience:
+            if self.best.exhausted(self.config.patience):
                 self.stopped = "early-stopping"
             elif self.epoch >= self.config.epochs:
                 self.stopped = "completed"
-        per_epoch = elapsed_s / max(self.epoch, 1)
-        epochs_left = self.config.epochs - self.epoch
-        if self.config.patience:
-            epochs_left = min(epochs_left, (self.config.patience - self.stale) * self.config.eval_every)
+        per_epoch = run.elapsed_s / max(self.epoch, 1)
         report = EpochReport(
             epoch=self.epoch, epochs=self.config.epochs,
             losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
-            val_fid=val_fid, best_fid=self.best_fid, val_translation=val_translation, best_score=self.best_score,
-            elapsed_s=elapsed_s,
-            eta_s=0.0 if self.stopped else per_epoch * epochs_left,
-            rows_per_s=len(step_terms) * batch / max(epoch_s, 1e-9),
+            val_fid=val_fid, best_fid=self.best.fid, val_translation=val_translation, best_score=self.best.score,
+            elapsed_s=run.elapsed_s,
+            eta_s=0.0 if self.stopped else per_epoch * epochs_left(self.config, self.epoch, self.best.stale),
+            rows_per_s=len(run.step_terms) * run.batch / max(run.epoch_s, 1e-9),
             stopped=self.stopped, notice=self.notice,
         )
         self.notice = None
@@ -460,56 +467,36 @@ class _Progress:
         if callback is not None:
             callback(report)
 
-    def _check_finite(self, step_losses: dict[str, list[float]], checkpoint_path: str | Path | None) -> None:
-        """Raise :class:`TrainingDivergedError` at the first NaN/inf loss, before anything of this epoch is saved."""
-        first = {name: next((step for step, value in enumerate(values) if not np.isfinite(value)), None)
-                 for name, values in step_losses.items()}
-        diverged = sorted((step, LOSS_TERMS.index(name), name) for name, step in first.items() if step is not None)
-        if diverged:
-            bad, _, name = diverged[0]
-            kept = (f"The checkpoint of epoch {self.epoch}, the last good one, is kept in {checkpoint_path}. "
-                    if self.epoch and checkpoint_path is not None else "No checkpoint had been written yet. ")
-            raise TrainingDivergedError(
-                f"training diverged: the loss term '{name}' became {step_losses[name][bad]} at epoch {self.epoch + 1}, "
-                f"step {bad + 1}. {kept}Lower the learning rate (now {self.config.lr:g}) or the adversarial "
-                "weight, check numeric columns for extreme values, and train again."
-            )
-
     def best_model(self, model: FairGenerator) -> FairGenerator:
-        if self.best_state is not None:
-            model.translator.load_state_dict(self.best_state)
+        """``model`` with the kept checkpoint's weights (its own if none was kept), in eval mode."""
+        if self.best.state is not None:
+            model.translator.load_state_dict(self.best.state)
         model.translator.eval()
         return model
 
     def save(self, path: Path, model: FairGenerator, trainer: _Trainer) -> None:
+        """The kept checkpoint plus everything needed to resume from this epoch."""
         current = {k: v.detach().cpu().clone() for k, v in model.translator.state_dict().items()}
-        best = self.best_state or current
         state = model.checkpoint(
             training={
-                "epoch": self.epoch, "best_fid": self.best_fid, "best_score": self.best_score, "stale": self.stale,
-                "current_model": current, "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
+                "epoch": self.epoch, "best_fid": self.best.fid, "best_score": self.best.score,
+                "stale": self.best.stale, "current_model": current, "opt_g": trainer.opt_g.state_dict(),
+                "opt_d": trainer.opt_d.state_dict(),
             },
         )
-        state["model"] = {k: v.detach().cpu() for k, v in best.items()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        torch.save(state, temporary)
-        temporary.replace(path)
+        state["model"] = {k: v.detach().cpu() for k, v in (self.best.state or current).items()}
+        write_checkpoint(path, state)
 
     def restore(self, state: dict[str, Any], trainer: _Trainer, model: FairGenerator) -> None:
-        training = state.get("training")
-        if training is None:
-            raise FairGenError("the checkpoint has no training state to resume from: start a new run instead.")
-        if state["dimensions"] != [model.translator.n_features, model.translator.n_domains,
-                                   model.translator.hidden, model.translator.latent]:
-            raise FairGenError("the checkpoint was trained on different data or settings: it cannot be resumed "
-                               "with these; start a new run.")
-        model.translator.load_state_dict(training["current_model"])
+        """Continue from a checkpoint written by :meth:`save` (same data and settings)."""
+        net = model.translator
+        training = resumable(state, [net.n_features, net.n_domains, net.hidden, net.latent])
+        net.load_state_dict(training["current_model"])
         trainer.opt_g.load_state_dict(training["opt_g"])
         trainer.opt_d.load_state_dict(training["opt_d"])
-        self.epoch, self.best_fid, self.stale = training["epoch"], training["best_fid"], training["stale"]
-        self.best_score = training.get("best_score")
-        self.best_state = {k: v.to(model.device) for k, v in state["model"].items()}
+        self.epoch = training["epoch"]
+        self.best = BestCheckpoint(training.get("best_score"), training["best_fid"],
+                                   {k: v.to(model.device) for k, v in state["model"].items()}, training["stale"])
         self.history = list(state.get("history", []))
 
 

@@ -119,3 +119,14 @@ def test_translated_rows_carry_the_target_domain() -> None:
     assert rows.index.equals(test.index) and list(rows.columns) == list(frame.columns)
     paired = model.translate(test, seed=0)
     assert (paired["sex"].to_numpy() != test["sex"].to_numpy()).all()  # the paper's rule always flips a
+
+
+def test_the_users_prediction_columns_are_neither_modelled_nor_generated() -> None:
+    dataset = get_builtin("german")
+    frame = dataset.load().assign(score=lambda f: np.linspace(0, 1, len(f)))
+    schema = dataset.schema(frame).with_kinds({"score": "prediction"})
+    model = fit_generator(frame, dataset.default_spec(), schema=schema,
+                          config=GeneratorConfig(epochs=1, device="cpu", seed=0))
+    assert "score" not in model.encoder.columns
+    rows = model.sample(40, seed=0)
+    assert "score" not in rows.columns and len(rows) == 40
