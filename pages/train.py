@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import state
@@ -21,7 +20,7 @@ from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_to_dict
 from fairgen_core.devices import describe_auto_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.results.charts import curve_mode, loss_figure
+from fairgen_core.results.charts import fid_curve_figure, loss_figure, translation_curve_figure
 from fairgen_core.runs.jobs import JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
 from fairgen_core.runs.layout import MANIFEST, MODEL
 from fairgen_core.runs.process import JobState
@@ -131,6 +130,12 @@ def thin(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if step <= 1 else pd.concat([frame.iloc[:-1:step], frame.iloc[-1:]])
 
 
+def thin_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`thin` for a list of progress entries."""
+    step = math.ceil(len(entries) / MAX_POINTS)
+    return entries if step <= 1 else [*entries[:-1:step], entries[-1]]
+
+
 def loss_chart(frame: pd.DataFrame, x: str, title: str, key: str) -> None:
     """One small panel per loss term (their scales differ by orders of magnitude), titled in words."""
     st.plotly_chart(loss_figure(thin(frame), x, title), key=key)
@@ -147,25 +152,11 @@ def show_curves(progress: list[dict[str, Any]]) -> None:
     if steps:
         per_step = pd.DataFrame(steps).rename_axis("step").reset_index()
         loss_chart(per_step, "step", f"Losses per step in epoch {progress[-1]['epoch']}", "train.loss_steps")
-    fid = pd.DataFrame([{"epoch": p["epoch"], "validation FID": p["val_fid"], "best so far": p["best_fid"]}
-                        for p in progress if p.get("val_fid") is not None])
-    if not fid.empty:
-        fid = thin(fid)
-        figure = go.Figure([go.Scatter(x=fid["epoch"], y=fid[name], mode=curve_mode(len(fid)), name=name)
-                            for name in ("validation FID", "best so far")])
-        figure.update_layout(title="Validation Fréchet distance (lower is better)", height=320,
-                             xaxis_title="epoch", yaxis_title="FID")
-        st.plotly_chart(figure, key="train.fid")
-    fidelity = thin(pd.DataFrame([{"epoch": p["epoch"], "translation fidelity": p["val_translation"]}
-                                  for p in progress if p.get("val_translation") is not None]))
-    if not fidelity.empty:
-        figure = go.Figure(go.Scatter(x=fidelity["epoch"], y=fidelity["translation fidelity"],
-                                      mode=curve_mode(len(fidelity)), name="translation fidelity"))
-        figure.add_hline(y=1.0, line_dash="dot", annotation_text="as recognisable as real rows")
-        figure.update_layout(title="Validation translation fidelity (higher is better): counterfactual translations "
-                             "in their target domain ÷ real rows in their own", height=320, xaxis_title="epoch",
-                             yaxis_title="ratio")
-        st.plotly_chart(figure, key="train.translation")
+    evaluated = [p for p in progress if p.get("val_fid") is not None]
+    if evaluated:
+        st.plotly_chart(fid_curve_figure(thin_entries(evaluated)), key="train.fid")
+    if any(p.get("val_translation") is not None for p in evaluated):
+        st.plotly_chart(translation_curve_figure(thin_entries(evaluated)), key="train.translation")
 
 
 def show_status(job: TrainingJob, status: JobStatus, progress: list[dict[str, Any]]) -> None:

@@ -538,3 +538,71 @@ def model_comparison_figure(table: pd.DataFrame, *, confidence: float = 0.95) ->
     figure.update_layout(height=140 + 30 * len(set(labels)), margin={"t": 50, "b": 30},
                          legend={"orientation": "h", "y": -0.15})
     return figure
+
+
+# -- the generator and its synthetic rows -------------------------------------------------------------------
+def fid_curve_figure(progress: Sequence[dict]) -> go.Figure:
+    """The validation Fréchet distance per evaluated epoch and the best so far, from a run's progress entries."""
+    scored = pd.DataFrame([{"epoch": p["epoch"], "validation FID": p["val_fid"], "best so far": p["best_fid"]}
+                           for p in progress if p.get("val_fid") is not None])
+    figure = go.Figure([go.Scatter(x=scored["epoch"], y=scored[name], mode=curve_mode(len(scored)), name=name)
+                        for name in ("validation FID", "best so far")] if len(scored) else [])
+    figure.update_layout(title="Validation Fréchet distance (lower is better)", height=320, xaxis_title="epoch",
+                         yaxis_title="FID")
+    return figure
+
+
+def translation_curve_figure(progress: Sequence[dict]) -> go.Figure:
+    """The validation translation fidelity per evaluated epoch, with the real rows' level (1) marked."""
+    scored = pd.DataFrame([{"epoch": p["epoch"], "fidelity": p["val_translation"]}
+                           for p in progress if p.get("val_translation") is not None])
+    figure = go.Figure(go.Scatter(x=scored["epoch"] if len(scored) else [], y=scored["fidelity"] if len(scored)
+                                  else [], mode=curve_mode(len(scored)), name="translation fidelity"))
+    figure.add_hline(y=1.0, line_dash="dot", annotation_text="as recognisable as real rows")
+    figure.update_layout(title="Validation translation fidelity (higher is better): counterfactual translations in "
+                         "their target domain ÷ real rows in their own", height=320, xaxis_title="epoch",
+                         yaxis_title="ratio")
+    return figure
+
+
+def domain_fid_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -> go.Figure:
+    """Per-domain FID of the synthetic rows next to each domain's real+noise baseline (grouped bars).
+
+    Parameters
+    ----------
+    per_domain : pandas.DataFrame
+        :attr:`QualityReport.per_domain <fairgen_core.metrics.quality.QualityReport>`.
+    flagged : str, optional
+        A domain to mark (e.g. the smallest), labelled "smallest domain".
+    """
+    names = [html.escape(str(d)) for d in per_domain["domain"]]
+    figure = go.Figure([
+        go.Bar(x=names, y=per_domain["fid"], name="synthetic vs real (FID)", marker_color="#0969da",
+               hovertemplate="%{x}: FID %{y:.3f}<extra></extra>"),
+        go.Bar(x=names, y=per_domain["noise_baseline"], name="real vs real + noise (baseline)",
+               marker_color="#afb8c1", hovertemplate="%{x}: baseline %{y:.3f}<extra></extra>"),
+    ])
+    if flagged is not None and flagged in set(per_domain["domain"]):
+        row = per_domain[per_domain["domain"] == flagged].iloc[0]
+        top = np.nanmax([row["fid"], row["noise_baseline"], 0.0])
+        figure.add_annotation(x=html.escape(str(flagged)), y=top, text="smallest domain", showarrow=True,
+                              arrowhead=2, ay=-30, font={"color": "#bc4c00"})
+    figure.update_layout(barmode="group", height=360, margin={"t": 40, "b": 40}, yaxis_title="FID (lower is closer)",
+                         legend={"orientation": "h", "y": 1.12})
+    return figure
+
+
+def marginals_figure(marginals: pd.DataFrame, *, top: int = 20) -> go.Figure:
+    """The ``top`` largest per-column marginal distances (KS for numeric, TV for categorical columns).
+
+    Long column names are wrapped and the left margin grows to fit them (plotly's ``automargin``).
+    """
+    shown = marginals.sort_values("value", ascending=False).head(top).iloc[::-1]
+    labels = [wrap_label(f"{c} ({s})", 30) for c, s in zip(shown["column"], shown["statistic"])]
+    lines = sum(label.count("<br>") + 1 for label in labels)
+    figure = go.Figure(go.Bar(x=shown["value"], y=labels, orientation="h", marker_color="#0969da",
+                              hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    figure.update_layout(height=max(260, 22 * lines + 80), margin={"t": 30, "b": 40},
+                         xaxis_title="distance between real and synthetic marginals (0 = same)", xaxis_range=[0, 1])
+    figure.update_yaxes(automargin=True, ticksuffix=" ")
+    return figure
