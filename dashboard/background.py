@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import run_cache, state
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.errors import FairGenError
 from fairgen_core.runs.process import JobState
+from fairgen_core.runs.store import RunDir
 from fairgen_core.runs.tasks import TaskStatus, start_task, stop_task, task_status
 
 POLL_S = 1.0
+#: How often the partial results of a running analysis are redrawn (its progress bar: every :data:`POLL_S`).
+PARTIAL_POLL_S = 3.0
 
 
 def analysis_controls(run: Path, name: str, label: str, *, help_text: str, extra: list[str] | None = None) -> None:
@@ -61,7 +66,56 @@ def _show_status(run: Path, name: str, shown_state: JobState) -> None:
     elif status.state is JobState.FAILED:
         st.error(f"The {name} failed:\n\n```\n{status.message}\n```")
     elif status.state is JobState.STOPPED:
-        st.warning(f"The {name} was stopped; start it again to get results.")
+        st.warning(f"The {name} was stopped; start it again to get all the results.")
+
+
+def partial_results(run: RunDir, name: str, draw: Callable[[pd.DataFrame], None]) -> bool:
+    """The results of analysis ``name`` of ``run`` so far, while it is queued or runs, or once it stopped or failed.
+
+    While it is active a fragment redraws them every :data:`PARTIAL_POLL_S` seconds: a label (cells done of all,
+    the time left) and ``draw(rows)`` of the finished cells' rows (:func:`~dashboard.run_cache.run_partial`), or a
+    note until the first cell finishes. A stopped or failed analysis's finished cells are drawn once, labelled so.
+
+    Returns
+    -------
+    bool
+        True when partial results (or the note) were shown: the page shows no results table then; False when the
+        analysis is idle or finished, or stopped or failed before its first cell.
+    """
+    status = task_status(run.path, name)
+    if status.is_active:
+        st.fragment(run_every=PARTIAL_POLL_S)(_show_partial)(run, name, draw)
+        return True
+    if status.state in (JobState.STOPPED, JobState.FAILED) and run_cache.run_partial(run, name) is not None:
+        _show_partial(run, name, draw)
+        return True
+    return False
+
+
+def _show_partial(run: RunDir, name: str, draw: Callable[[pd.DataFrame], None]) -> None:
+    status, rows = task_status(run.path, name), run_cache.run_partial(run, name)
+    if rows is None:
+        if status.is_active:
+            st.info("The results appear here cell by cell as they finish.", icon=":material/hourglass_top:")
+        return
+    st.markdown(f"**{partial_label(status, name)}**")
+    draw(rows)
+
+
+def partial_label(status: TaskStatus, name: str) -> str:
+    """What partial results hold: ``"Partial results: 3 of 13 cells · about 2 min left"`` while the analysis runs.
+
+    Examples
+    --------
+    >>> partial_label(TaskStatus(JobState.STOPPED, done=4, total=13), "sweep")
+    'Partial results: 4 of 13 cells, the sweep was stopped'
+    """
+    cells = f"Partial results: {status.done} of {status.total} cells" if status.total else "Partial results"
+    if status.state is JobState.STOPPED:
+        return f"{cells}, the {name} was stopped"
+    if status.state is JobState.FAILED:
+        return f"{cells}, the {name} failed"
+    return cells if status.eta_s is None else f"{cells} · about {about(status.eta_s)} left"
 
 
 def progress_text(status: TaskStatus) -> str:

@@ -24,9 +24,10 @@ from fairgen_core.generator.evaluation import (
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.runs.jobs import RunSummary, list_runs
-from fairgen_core.runs.layout import MANIFEST
+from fairgen_core.runs.layout import MANIFEST, task_files
 from fairgen_core.runs.process import JobState
 from fairgen_core.runs.store import RunDir, RunManifest
+from fairgen_core.runs.tasks import read_partial
 
 TRAIN_PAGE = "../pages/train.py"  # relative to the entry point, dashboard/app.py
 
@@ -151,3 +152,15 @@ def _table(run: str, name: str, modified: float) -> pd.DataFrame | None:
 def run_table(run: RunDir, name: str) -> pd.DataFrame | None:
     """The results table ``name`` (``sweep.csv`` or ``methods.csv``) of ``run``, or None when not computed."""
     return _table(str(run.path), name, _mtime(run.path / name)) if (run.path / name).exists() else None
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _partial(run: str, name: str, modified: float) -> pd.DataFrame | None:
+    return read_partial(run, name)
+
+
+def run_partial(run: RunDir, name: str) -> pd.DataFrame | None:
+    """The rows of the cells analysis ``name`` ("sweep" or "compare") of ``run`` has finished so far, or None when
+    there are none (:func:`~fairgen_core.runs.tasks.read_partial`; cached until the partial table changes)."""
+    path = task_files(run.path, name).partial
+    return _partial(str(run.path), name, _mtime(path)) if path.exists() else None

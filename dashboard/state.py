@@ -33,6 +33,7 @@ _KEPT_UPLOAD = "fairgen.kept_upload"
 _KEPT_CURRENT = "fairgen.kept_current"
 _PREDICTIONS = "fairgen.predictions"
 _PREDICTION_CHOICE = "prediction_columns"
+_IGNORED_RULES = "ignored_rules"
 _EXPORT_REQUEST = "fairgen.export_request"
 _MISSING = object()
 
@@ -111,6 +112,19 @@ def prediction_columns(source_name: str) -> list[str] | None:
 def set_prediction_columns(source_name: str, columns: list[str]) -> None:
     """Mark columns of this dataset as the user's model's predictions or scores (an empty list: none)."""
     remember(source_name, _PREDICTION_CHOICE, list(columns))
+
+
+def ignored_rules(source_name: str) -> list[str]:
+    """Keys of the structural rules of this dataset the user unticked on the Data page (not checked on Quality).
+
+    Kept like every choice (see :func:`remember`); a key is :attr:`fairgen_core.data.structure.Rule.key`.
+    """
+    return [str(key) for key in remembered(source_name, _IGNORED_RULES, [])]
+
+
+def set_ignored_rules(source_name: str, keys: list[str]) -> None:
+    """Keep the keys of the structural rules of this dataset the user unticked (an empty list: none)."""
+    remember(source_name, _IGNORED_RULES, sorted(keys))
 
 
 def export_request() -> tuple[str, int, int] | None:

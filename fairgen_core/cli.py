@@ -30,6 +30,7 @@ from fairgen_core.data.spec import (
     validate_spec,
 )
 from fairgen_core.data.splits import default_split
+from fairgen_core.data.structure import Structure, detect_structure
 from fairgen_core.devices import apply_thread_budget, resolve_device
 from fairgen_core.errors import FairGenError, PredictionError, SpecError
 from fairgen_core.export import csv_bytes, write_csv
@@ -56,6 +57,7 @@ from fairgen_core.report import (
     metrics_table,
     model_audit_html,
     model_audit_json,
+    run_validity,
     tolerance_text,
 )
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
@@ -72,7 +74,7 @@ from fairgen_core.runs.retention import (
     prune_runs,
 )
 from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
-from fairgen_core.runs.tasks import TaskProgress
+from fairgen_core.runs.tasks import PartialTable, TaskProgress
 
 if TYPE_CHECKING:
     from fairgen_core.experiment import CellDone
@@ -91,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = commands.add_parser(
         "inspect",
-        help="print the inferred schema and the group × label domain table",
-        description="Print the inferred schema and the domain table (counts of every group × label cell, "
-        "base rates per group). Without --label/--sensitive a built-in dataset uses the paper's choice.",
+        help="print the inferred schema, the data's structure and the group × label domain table",
+        description="Print the inferred schema, the structure every row obeys (one-hot groups, complements, "
+        "derived columns, numeric bounds, identifiers) with its evidence, columns that leak the label or a "
+        "sensitive attribute, and the domain table (counts of every group × label cell, base rates per group). "
+        "Without --label/--sensitive a built-in dataset uses the paper's choice.",
     )
     _add_data_arguments(inspect)
     inspect.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -127,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.set_defaults(handler=_sample)
 
-    quality = commands.add_parser("quality", help="FID against the real+noise baseline, per domain, privacy")
+    quality = commands.add_parser("quality", help="FID against the real+noise baseline, per domain, privacy, "
+                                  "validity (rows keeping the data's structure)")
     quality.add_argument("run", metavar="RUN_DIR")
     quality.add_argument("--sigma", type=float, help="noise of the baseline (default: the paper's for the "
                          "dataset, else 0.25)")
@@ -306,7 +311,9 @@ def _open(args: argparse.Namespace) -> DataSource:
 def _inspect(args: argparse.Namespace) -> int:
     source = _open(args)
     spec = _spec_from_args(args, source)
-    warnings = validate_spec(source.frame, source.schema, spec)
+    structure = detect_structure(source.frame, label=spec.label, sensitive=spec.sensitive_columns,
+                                 schema=source.schema)
+    warnings = [*validate_spec(source.frame, source.schema, spec), *structure.warnings()]
     schema_table = pd.DataFrame(
         [{"column": c.name, "kind": c.kind.value, "dtype": c.dtype, "distinct": c.n_unique, "missing": c.n_missing}
          for c in source.schema.columns]
@@ -321,6 +328,7 @@ def _inspect(args: argparse.Namespace) -> int:
             "favourable": [str(v) for v in spec.favourable],
             "sensitive": [a.describe() for a in spec.sensitive],
             "domains": table.reset_index().to_dict(orient="records"),
+            "structure": structure.to_dict(),
             "notes": list(source.notes),
             "warnings": list(warnings),
         }, indent=2, default=str))
@@ -329,6 +337,7 @@ def _inspect(args: argparse.Namespace) -> int:
     for note in source.notes:
         print(f"  note: {note}")
     print("\nSchema\n" + schema_table.to_string(index=False))
+    print("\n" + _format_structure(structure))
     print(f"\nLabel: {spec.label}, favourable = {', '.join(map(str, spec.favourable))}")
     print("Sensitive: " + "; ".join(a.describe() for a in spec.sensitive))
     label_names = assign_domains(source.frame, spec).label_names
@@ -336,6 +345,17 @@ def _inspect(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}")
     return 0
+
+
+def _format_structure(structure: Structure) -> str:
+    """The rules every row obeys, one per line with its evidence (leaks are printed as warnings)."""
+    rules = structure.row_rules
+    if not rules:
+        return "Structure: no one-hot group, complement, derived column, numeric bound or identifier found."
+    lines = [f"Structure ({len(rules)} rule(s) the rows obey; share of rows)"]
+    lines += [f"  {rule.kind.value:<13} {rule.describe()}: {rule.evidence()}" for rule in rules]
+    lines += [f"  note: {note}" for note in structure.notes]
+    return "\n".join(lines)
 
 
 def _spec_from_args(args: argparse.Namespace, source: DataSource) -> DatasetSpec:
@@ -432,10 +452,18 @@ def _quality(args: argparse.Namespace) -> int:
     sigma = args.sigma or default_sigma(manifest.data)
     result = assess_quality(model, source.frame, manifest.split, sigma=sigma, seed=args.seed)
     translation = assess_translation(model, source.frame, manifest.split, pairs=args.pairs, seed=args.seed)
+    validity = run_validity(model, source.frame, manifest, seed=args.seed)
     if args.json:
-        print(json.dumps({**result.to_dict(), "translation": translation.to_dict()}, indent=2, default=str))
+        print(json.dumps({**result.to_dict(), "translation": translation.to_dict(), "validity": validity.to_dict()},
+                         indent=2, default=str))
         return 0
     print(result.quality.verdict())
+    print(f"\nValidity: {validity.verdict()}")
+    broken = validity.per_rule[validity.per_rule["violations"] > 0]
+    if not broken.empty:
+        print("Rules broken by synthetic rows (share of rows keeping each; the 10 least kept)")
+        print(broken.sort_values("share", kind="stable").head(10)[["description", "share", "real_share", "violations"]]
+              .to_string(index=False, float_format="{:.3f}".format))
     print(f"\nTranslation fidelity ({args.pairs} pairs, test rows, probe trained on the training rows): "
           f"{translation.summary()}")
     print(translation.per_domain.to_string(index=False, float_format="{:.3f}".format))
@@ -484,30 +512,34 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    return _run_table(args, SWEEP, lambda model, frame, split, config, progress: ratio_sweep(
+    return _run_table(args, SWEEP, lambda model, frame, split, config, progress, on_rows: ratio_sweep(
         model, frame, split, ratios=parse_ratios(args.ratios), repetitions=args.reps, config=config,
-        progress=progress))
+        progress=progress, on_rows=on_rows))
 
 
 def _compare(args: argparse.Namespace) -> int:
     from fairgen_core.mitigations import compare_methods
 
-    return _run_table(args, METHODS, lambda model, frame, split, config, progress: compare_methods(
+    return _run_table(args, METHODS, lambda model, frame, split, config, progress, on_rows: compare_methods(
         model, frame, split, methods=parse_methods(args.methods), config=config, repetitions=args.reps,
-        progress=progress))
+        progress=progress, on_rows=on_rows))
 
 
 def _run_table(args: argparse.Namespace, name: str, compute) -> int:
     """Compute a results table on a run's split with its generator and write it into the run folder.
 
-    Progress (a line per finished cell, and the run folder's ``NAME.progress.json``) goes to :class:`TaskProgress`.
+    Progress (a line per finished cell, and the run folder's ``NAME.progress.json``) goes to :class:`TaskProgress`,
+    each finished cell's rows to the run folder's partial table (:class:`PartialTable`), which the results table
+    replaces at the end (a stopped or failed analysis leaves it with the cells it finished).
     """
     apply_thread_budget()
     run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
     manifest, source = run.read_manifest(), run.open_data()
     model = FairGenerator.load(run.model_path, device=args.device)
-    table = compute(model, source.frame, manifest.split, config, TaskProgress(run.path, args.command))
+    partial = PartialTable(run.path, args.command)
+    table = compute(model, source.frame, manifest.split, config, TaskProgress(run.path, args.command), partial)
     _print_table_summary(table, run.write_table(name, table))
+    partial.discard()
     return 0
 
 

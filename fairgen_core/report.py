@@ -36,11 +36,20 @@ from fairgen_core.audit import (
     confusion_matrices,
 )
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains, domain_table
+from fairgen_core.data.structure import detect_structure
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, default_sigma
+from fairgen_core.generator.evaluation import (
+    GeneratorQuality,
+    QualitySamples,
+    assess_quality,
+    assess_translation,
+    default_sigma,
+    quality_samples,
+)
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
 from fairgen_core.metrics.translation import TranslationFidelity
+from fairgen_core.metrics.validity import ValidityReport, validity
 from fairgen_core.model_audit import (
     CALIBRATION_COLUMNS,
     DIFFERENCE_COLUMNS,
@@ -117,6 +126,7 @@ class RunEvidence:
     translation: TranslationFidelity
     audit: DataAudit
     model_audit: RunModelAudit | None = None
+    validity: ValidityReport | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,45 @@ def run_model_audit(run: RunDir, frame: pd.DataFrame, spec: DatasetSpec) -> RunM
     return RunModelAudit(recorded, tuple(audits), tuple(models))
 
 
+def run_validity(model: FairGenerator, frame: pd.DataFrame, manifest: RunManifest, *,
+                 samples: QualitySamples | None = None, seed: int = 0, ignored: Iterable[str] = ()) -> ValidityReport:
+    """How many synthetic rows keep the data's structural rules, against the real test rows.
+
+    The synthetic rows are those the quality numbers compare (:func:`~fairgen_core.generator.evaluation.
+    quality_samples`: the test split's domain counts, seed ``seed``), completed with their label, sensitive, ID
+    and constant columns as exported rows are. The rules are those the manifest records; a run made before they
+    were recorded has them found again in ``frame``.
+
+    Parameters
+    ----------
+    model : FairGenerator
+        The run's generator.
+    frame : pandas.DataFrame
+        The run's data.
+    manifest : RunManifest
+        The run's manifest (split, spec, structure).
+    samples : QualitySamples, optional
+        Precomputed :func:`~fairgen_core.generator.evaluation.quality_samples` (drawn when omitted).
+    seed : int
+        Seed of the draw, and of the label and sensitive values drawn for each domain.
+    ignored : iterable of str
+        Keys of rules the user set aside (:attr:`~fairgen_core.data.structure.Rule.key`).
+
+    Returns
+    -------
+    ValidityReport
+        Per rule and per domain, with the real test rows' shares as the yardstick.
+    """
+    spec = manifest.spec
+    structure = manifest.structure or detect_structure(frame, label=spec.label, sensitive=spec.sensitive_columns)
+    samples = samples if samples is not None else quality_samples(model, frame, manifest.split, seed=seed)
+    synthetic = model.assembler.assemble(samples.synthetic, samples.domains, np.random.default_rng(seed))
+    test = frame.iloc[manifest.split.test]
+    real = test[assign_domains(test, spec).valid]
+    return validity(synthetic, structure.without(ignored), domains=samples.domains,
+                    domain_names=model.domain_names, reference=real)
+
+
 def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality | None = None,
                     sigma: float | None = None, seed: int = 0) -> RunEvidence:
     """Read the run folder, audit its data and, unless given, assess the generator's quality.
@@ -195,7 +244,7 @@ def gather_evidence(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuali
                        assess_translation(model, frame, manifest.split, seed=seed),
                        audit_data(frame, manifest.spec, schema=model.encoder.schema,
                                   config=AuditConfig(seed=manifest.split.seed)),
-                       run_model_audit(run, frame, manifest.spec))
+                       run_model_audit(run, frame, manifest.spec), run_validity(model, frame, manifest, seed=seed))
 
 
 def domain_rows(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
@@ -512,6 +561,7 @@ def _verdicts(evidence: RunEvidence) -> dict[str, str]:
             "baseline": baseline_verdict(evidence.audit.baseline),
             "training": training_verdict(training_summary(evidence.progress)),
             "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict(),
+            **({"validity": evidence.validity.verdict()} if evidence.validity is not None else {}),
             "sweep": SWEEP_MISSING if evidence.sweep is None else sweep_verdict(evidence.sweep),
             "methods": METHODS_MISSING if evidence.methods is None else methods_verdict(evidence.methods),
             **({"model_audit": _run_model_audit_verdict(evidence.model_audit)}
@@ -538,6 +588,7 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
         "reconstruction_l1")]
     rows += [("marginals", str(m.column), str(m.statistic), m.value)
              for m in evidence.quality.marginals.itertuples(index=False)]
+    rows += _validity_metrics(evidence.validity)
     rows += [("privacy", "closest_record", key, getattr(privacy, key))
              for key in ("synthetic_median", "synthetic_p05", "holdout_median", "holdout_p05", "exact_copy_share",
                          "holdout_exact_copy_share")]
@@ -550,6 +601,18 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
         rows += _model_audit_metrics(evidence.model_audit.audits)
     table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     return table.assign(value=pd.to_numeric(table["value"], errors="coerce").astype("float64"))
+
+
+def _validity_metrics(report: ValidityReport | None) -> list[tuple[str, str, str, Any]]:
+    """The validity rows of :func:`metrics_table`: overall, per rule, per domain."""
+    if report is None:
+        return []
+    rows: list[tuple[str, str, str, Any]] = [("validity", "overall", "share", report.share),
+                                             ("validity", "overall", "real_share", report.reference)]
+    rows += [("validity", str(r.rule), key, getattr(r, key))
+             for r in report.per_rule.itertuples(index=False) for key in ("share", "real_share", "violations")]
+    rows += [("validity_by_domain", str(d.domain), "share", d.share) for d in report.per_domain.itertuples(index=False)]
+    return rows
 
 
 def _model_audit_metrics(audits: Sequence[ModelAudit]) -> list[tuple[str, str, str, Any]]:
@@ -762,57 +825,9 @@ def _generator_html(evidence: RunEvidence) -> str:
                    [(summary["epochs"], summary["max_epochs"], summary["best_val_fid"], summary["best_epoch"],
                      summary["stopped"] or "not finished", summary["elapsed_s"])])
     body += _p(training_verdict(summary))
-    scored = [p for p in evidence.progress if p.get("val_fid") is not None]
-    if scored:
-        figure = go.Figure(go.Scatter(x=[p["epoch"] for p in scored], y=[p["val_fid"] for p in scored],
-                                      mode="lines+markers", name="validation FID"))
-        figure.update_layout(height=300, margin={"t": 30, "b": 40}, xaxis_title="epoch",
-                             yaxis_title="validation FID")
-        body += _chart(figure, "training")
+    if any(p.get("val_fid") is not None for p in evidence.progress):
+        body += _chart(charts.fid_curve_figure(evidence.progress), "training")
     return body + "<h3>Configuration</h3>" + _facts((key, str(value)) for key, value in config.items())
-
-
-def domain_fid_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -> go.Figure:
-    """Per-domain FID of the synthetic rows next to each domain's real+noise baseline (grouped bars).
-
-    Parameters
-    ----------
-    per_domain : pandas.DataFrame
-        :attr:`QualityReport.per_domain <fairgen_core.metrics.quality.QualityReport>`.
-    flagged : str, optional
-        A domain to mark (e.g. the smallest), labelled "smallest domain".
-    """
-    names = [html.escape(str(d)) for d in per_domain["domain"]]
-    figure = go.Figure([
-        go.Bar(x=names, y=per_domain["fid"], name="synthetic vs real (FID)", marker_color="#0969da",
-               hovertemplate="%{x}: FID %{y:.3f}<extra></extra>"),
-        go.Bar(x=names, y=per_domain["noise_baseline"], name="real vs real + noise (baseline)",
-               marker_color="#afb8c1", hovertemplate="%{x}: baseline %{y:.3f}<extra></extra>"),
-    ])
-    if flagged is not None and flagged in set(per_domain["domain"]):
-        row = per_domain[per_domain["domain"] == flagged].iloc[0]
-        top = np.nanmax([row["fid"], row["noise_baseline"], 0.0])
-        figure.add_annotation(x=html.escape(str(flagged)), y=top, text="smallest domain", showarrow=True,
-                              arrowhead=2, ay=-30, font={"color": "#bc4c00"})
-    figure.update_layout(barmode="group", height=360, margin={"t": 40, "b": 40}, yaxis_title="FID (lower is closer)",
-                         legend={"orientation": "h", "y": 1.12})
-    return figure
-
-
-def marginals_figure(marginals: pd.DataFrame, *, top: int = 20) -> go.Figure:
-    """The ``top`` largest per-column marginal distances (KS for numeric, TV for categorical columns).
-
-    Long column names are wrapped and the left margin grows to fit them (plotly's ``automargin``).
-    """
-    shown = marginals.sort_values("value", ascending=False).head(top).iloc[::-1]
-    labels = [charts.wrap_label(f"{c} ({s})", 30) for c, s in zip(shown["column"], shown["statistic"])]
-    lines = sum(label.count("<br>") + 1 for label in labels)
-    figure = go.Figure(go.Bar(x=shown["value"], y=labels, orientation="h", marker_color="#0969da",
-                              hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    figure.update_layout(height=max(260, 22 * lines + 80), margin={"t": 30, "b": 40},
-                         xaxis_title="distance between real and synthetic marginals (0 = same)", xaxis_range=[0, 1])
-    figure.update_yaxes(automargin=True, ticksuffix=" ")
-    return figure
 
 
 def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
@@ -824,6 +839,8 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                     "mean |correlation difference|"],
                    [(quality.fid, quality.noise_baseline, quality.sigma, quality.beats_baseline,
                      result.correlation_difference)])
+    if evidence.validity is not None:
+        body += _validity_html(evidence.validity, verdicts)
     translation = evidence.translation
     body += "<h3>Translation fidelity (counterfactual pairs: other group, same label)</h3>" + _p(
         f"{translation.summary()} The probe is a logistic regression trained on the real training rows only; the "
@@ -841,9 +858,9 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                      None if pd.isna(d.beats_baseline) else bool(d.beats_baseline), d.note or "")
                     for d in quality.per_domain.itertuples(index=False)],
                    numeric=[False, True, True, True, True, False, False])
-    body += _chart(domain_fid_figure(quality.per_domain, flagged=smallest), "domains")
+    body += _chart(charts.domain_fid_figure(quality.per_domain, flagged=smallest), "domains")
     body += "<h3>Marginals</h3>" + _p(_marginals_sentence(result.marginals))
-    body += _chart(marginals_figure(result.marginals), "marginals")
+    body += _chart(charts.marginals_figure(result.marginals), "marginals")
     body += _table(["column", "kind", "statistic", "distance"],
                    [(m.column, m.kind, m.statistic, m.value)
                     for m in result.marginals.sort_values("value", ascending=False).itertuples(index=False)],
@@ -856,6 +873,22 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                     ("unseen real (test)", privacy.holdout_median, privacy.holdout_p05,
                      f"{privacy.holdout_exact_copy_share:.1%}", privacy.n_holdout)],
                    numeric=[False, True, True, True, True])
+    return body
+
+
+def _validity_html(report: ValidityReport, verdicts: Mapping[str, str]) -> str:
+    """The synthetic rows' validity: the verdict, then the rules kept least first."""
+    body = "<h3>Validity (rules every real row keeps)</h3>" + _p(verdicts["validity"])
+    if report.per_rule.empty:
+        return body
+    rules = report.per_rule.sort_values("share", kind="stable")
+    body += _table(["rule", "kept by synthetic rows", "kept by real test rows", "synthetic rows breaking it"],
+                   [(r.description, f"{r.share:.1%}", f"{r.real_share:.1%}", int(r.violations))
+                    for r in rules.itertuples(index=False)], numeric=[False, True, True, True])
+    if not report.per_domain.empty:
+        body += _table(["domain", "synthetic rows", "keeping every rule"],
+                       [(d.domain, int(d.rows), f"{d.share:.1%}") for d in report.per_domain.itertuples(index=False)],
+                       numeric=[False, True, True])
     return body
 
 

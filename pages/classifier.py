@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import run_cache, state
-from dashboard.background import analysis_controls
+from dashboard.background import analysis_controls, partial_results
 from dashboard.charts import theme_neutral
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.metrics.paired import describe, paired_differences
@@ -151,6 +151,15 @@ def tradeoff(view: TradeoffView) -> None:
                                                for m, text in verdicts.items()))
 
 
+def partial_tradeoff(rows: pd.DataFrame, references: pd.DataFrame | None) -> None:
+    """The trade-off chart of the cells finished so far (no slider: the chart is redrawn as cells finish)."""
+    if not rows["method"].eq(TRANSFER).any():
+        st.caption("No ratio has finished yet; the chart starts with the first.")
+    st.plotly_chart(theme_neutral(tradeoff_figure(rows, references=references)), theme=None,
+                    key="classifier.partial", config={"displayModeBar": False})
+    st.caption("The slider, the verdict and the paired differences come when every cell has finished.")
+
+
 run_dir = run_cache.require_run()
 if run_dir is None:
     st.stop()
@@ -160,13 +169,17 @@ analysis_controls(run, "sweep", "Compute the trade-off",
                   help_text=f"Per repetition, {len(DEFAULT_RATIOS) + 2} cells: {len(DEFAULT_RATIOS)} ratios, 'no TL' "
                   "and the down-sampled ablation. Once started, the time left is estimated from the measured "
                   "time per cell.")
+methods_table = run_cache.run_table(run_dir, METHODS)
+baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == BASELINE]
+if baseline_rows is not None and not len(baseline_rows):
+    baseline_rows = None
+if partial_results(run_dir, "sweep", lambda rows: partial_tradeoff(rows, baseline_rows)):
+    st.stop()
 sweep_table = run_cache.run_table(run_dir, SWEEP)
 if sweep_table is None:
     st.info("No trade-off yet for this run: compute it above.")
     st.stop()
-methods_table = run_cache.run_table(run_dir, METHODS)
-baseline_rows = None if methods_table is None else methods_table[methods_table["method"] == BASELINE]
-view = tradeoff_view(sweep_table, baseline_rows if baseline_rows is not None and len(baseline_rows) else None)
+view = tradeoff_view(sweep_table, baseline_rows)
 tradeoff(view)
 if view.paired_chart is not None:
     st.plotly_chart(go.Figure(view.paired_chart), theme=None, key="classifier.paired")

@@ -20,8 +20,10 @@ from fairgen_core.data.spec import (
     assign_domains,
     domain_table,
     require_values,
+    suggest_favourable,
     validate_spec,
 )
+from fairgen_core.data.structure import Structure, detect_structure
 from fairgen_core.errors import FairGenError
 from fairgen_core.model_audit import candidate_columns
 
@@ -124,15 +126,21 @@ def choose_favourable(source: DataSource, label: str, slot: DeltaGenerator) -> l
     if len(values) > 2:
         st.info(f"'{label}' has {len(values)} distinct values: choose which count as favourable; "
                 "every other value is unfavourable.")
-    kept = state.remembered(source.name, f"{label}.favourable",
-                            default.favourable if default and default.label == label else values[-1:])
+    suggested = suggest_favourable(series) or ()  # the rule the CLI applies too: no guess for other labels
+    previous = state.remembered(source.name, f"{label}.favourable", None)
+    kept = (previous if previous is not None
+            else default.favourable if default and default.label == label else list(suggested))
     favourable = slot.multiselect("Favourable label value(s)", values, default=[v for v in kept if v in values],
                                   key=f"{source.name}.{label}.favourable")
-    state.remember(source.name, f"{label}.favourable", favourable)
-    if not favourable:
+    if favourable or previous is not None:
+        state.remember(source.name, f"{label}.favourable", favourable)
+    if favourable:
+        return favourable
+    if previous is not None:
         st.error(f"Choose at least one favourable value of '{label}'.")
-        return None
-    return favourable
+    else:
+        st.info(f"Choose which value(s) of '{label}' count as the favourable outcome (e.g. hired, paid back).")
+    return None
 
 
 def choose_sensitive(source: DataSource, label: str) -> list[str]:
@@ -214,6 +222,42 @@ def choose_predictions(source: DataSource, schema: Schema, spec: DatasetSpec) ->
     return chosen
 
 
+@st.cache_data(max_entries=8, show_spinner="Looking for the rules every row keeps…")
+def cached_structure(key: tuple[str, str, str, int], _source: DataSource, _spec: DatasetSpec) -> Structure:
+    """:func:`~fairgen_core.data.structure.detect_structure` with the settled column kinds, cached by ``key``
+    (dataset name, spec, kinds, the rows' content hash; the frame and spec are not hashed)."""
+    return detect_structure(_source.frame, label=_spec.label, sensitive=_spec.sensitive_columns, schema=_source.schema)
+
+
+def show_structure(source: DataSource, spec: DatasetSpec) -> None:
+    """Columns that leak the label or a sensitive attribute, then the rules every row keeps, each with its evidence
+    and a tick box: an unticked rule is not checked on the Quality page."""
+    content = int(pd.util.hash_pandas_object(source.frame, index=False).sum())
+    structure = cached_structure((source.name, repr(spec), repr(source.schema), content), source, spec)
+    st.subheader("Structure")
+    for leak in structure.leaks:
+        column = leak.columns[0]
+        st.warning(f"{leak.leak_message()} Here: set the kind of '{column}' to **id** in the Columns table above "
+                   "(the generator, its classifiers and the data audit then leave it out), or remove it from the file.")
+    rules = structure.row_rules
+    if not rules:
+        st.caption("No one-hot group, complement, derived column, numeric bound or identifier was found.")
+        return
+    ignored = state.ignored_rules(source.name)
+    table = pd.DataFrame({"check": [r.key not in ignored for r in rules], "rule": [r.describe() for r in rules],
+                          "kind": [r.kind.value for r in rules], "evidence": [r.evidence() for r in rules]})
+    edited = st.data_editor(
+        table, hide_index=True, disabled=["rule", "kind", "evidence"], key=f"{source.name}.structure",
+        column_config={"check": st.column_config.CheckboxColumn(
+            "check", help="Synthetic rows are checked against the ticked rules on the Quality page.")})
+    unticked = [rule.key for rule, keep in zip(rules, edited["check"]) if not keep]
+    shown = {rule.key for rule in rules}
+    state.set_ignored_rules(source.name, unticked + [key for key in ignored if key not in shown])
+    st.caption(f"{len(rules)} rule(s) found in the data, each with the share of rows that keep it. The Quality page "
+               "reports how many synthetic rows keep the ticked ones; untick a rule that is a coincidence of this "
+               "file." + "".join(f" {note}" for note in structure.notes))
+
+
 def show_domains(source: DataSource, spec: DatasetSpec) -> None:
     """The group × label table and the joint-probability heat map the paper's method balances."""
     table = domain_table(source.frame, spec)
@@ -257,8 +301,9 @@ except FairGenError as error:
 st.subheader("Your model's predictions")
 predictions = choose_predictions(source, schema, spec)
 state.set_current(source.name, spec)
-state.set_current_data(replace(source, schema=schema.with_kinds({c: ColumnKind.ID for c in predictions})),
+state.set_current_data(replace(source, schema=schema.with_kinds({c: ColumnKind.PREDICTION for c in predictions})),
                        upload_bytes)
 for warning in warnings:
     st.warning(warning)
+show_structure(state.current_data() or source, spec)
 show_domains(source, spec)

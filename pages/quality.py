@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import run_cache
+from dashboard import run_cache, state
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, correlation_gaps, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
-from fairgen_core.report import domain_fid_figure, domain_rows
+from fairgen_core.metrics.validity import ValidityReport
+from fairgen_core.report import domain_rows, run_validity
+from fairgen_core.results.charts import correlation_gaps_figure, distribution_figure, domain_fid_figure
 from fairgen_core.runs.store import RunDir
 
-MAX_CATEGORIES = 30
 #: Translations are called counterfactual when they reach their target at this share of the real rows' rate.
 TRANSLATION_GOAL = 0.9
 
 
-def show_overall(quality: GeneratorQuality) -> None:
-    """FID against the noise baseline as metrics, with the plain-language verdict."""
+def show_overall(quality: GeneratorQuality, validity: ValidityReport) -> None:
+    """FID against the noise baseline as metrics, with the plain-language verdict: green only when the synthetic
+    rows also keep the data's structure (:attr:`ValidityReport.good`)."""
     report = quality.quality
     left, right = st.columns(2)
     left.metric("FID: synthetic vs test rows", f"{report.fid:.3f}",
@@ -30,7 +30,32 @@ def show_overall(quality: GeneratorQuality) -> None:
                   help="Fréchet distance between Gaussian fits of the encoded rows (lower is closer).")
     right.metric(f"Noise baseline (σ = {report.sigma:g})", f"{report.noise_baseline:.3f}",
                     help="FID between the test rows and the same rows plus N(0, σ²) noise on every encoded column.")
-    (st.success if report.beats_baseline else st.warning)(report.verdict())
+    (st.success if report.beats_baseline and validity.good else st.warning)(report.verdict())
+    if not validity.good:
+        st.warning(f"Not a good result while the synthetic rows break the data's structure: only {validity.share:.1%} "
+                   "keep every rule (see **Validity** below).")
+
+
+def show_validity(validity: ValidityReport) -> None:
+    """The share of synthetic rows keeping every structural rule, per rule (least kept first) and per domain."""
+    st.subheader("Validity")
+    (st.success if validity.good else st.warning)(validity.verdict())
+    if validity.per_rule.empty:
+        return
+    def share(label: str) -> st.column_config.ProgressColumn:
+        return st.column_config.ProgressColumn(label, format="percent", min_value=0.0, max_value=1.0)
+
+    rules = validity.per_rule.sort_values("share", kind="stable")
+    st.dataframe(rules[["description", "share", "real_share", "violations", "kind"]], hide_index=True,
+                 key="quality.validity", column_config={
+                     "description": "rule", "share": share("kept by synthetic rows"),
+                     "real_share": st.column_config.NumberColumn("kept by real test rows", format="percent"),
+                     "violations": "synthetic rows breaking it"})
+    if not validity.per_domain.empty:
+        st.dataframe(validity.per_domain, hide_index=True, key="quality.validity_domains",
+                     column_config={"rows": "synthetic rows", "share": share("keeping every rule")})
+    st.caption("The rules were found in the data when the run was made (the Data page lists them; a rule unticked "
+               "there is not checked). Real test rows keep every exact rule.")
 
 
 def show_translation(fidelity: TranslationFidelity) -> None:
@@ -85,25 +110,6 @@ def show_domains(quality: GeneratorQuality, rows: pd.Series) -> None:
         st.caption(note)
 
 
-def distribution_figure(samples: QualitySamples, column: str, numeric: bool) -> go.Figure:
-    """Real (test) against synthetic values of one column: overlaid histograms or category shares."""
-    real, synthetic = samples.real[column], samples.synthetic[column]
-    if numeric:
-        figure = go.Figure([go.Histogram(x=values, name=name, histnorm="probability", opacity=0.6,
-                                         nbinsx=30, bingroup="1")
-                            for name, values in (("real (test)", real), ("synthetic", synthetic))])
-        figure.update_layout(barmode="overlay")
-    else:
-        shares = pd.DataFrame({"real (test)": real.astype(str).value_counts(normalize=True),
-                               "synthetic": synthetic.astype(str).value_counts(normalize=True)}).fillna(0.0)
-        shares = shares.sort_values("real (test)", ascending=False).head(MAX_CATEGORIES)
-        figure = go.Figure([go.Bar(x=shares.index, y=shares[name], name=name) for name in shares.columns])
-        figure.update_layout(barmode="group")
-    figure.update_layout(height=360, margin={"t": 30, "b": 40}, xaxis_title=column, yaxis_title="share of rows",
-                         yaxis_tickformat=".0%", legend={"orientation": "h", "y": 1.12})
-    return figure
-
-
 def show_marginals(quality: GeneratorQuality, samples: QualitySamples, model: FairGenerator) -> None:
     """Per-column KS / TV distances and, for a chosen column, the two distributions."""
     st.subheader("Marginals")
@@ -114,17 +120,15 @@ def show_marginals(quality: GeneratorQuality, samples: QualitySamples, model: Fa
     st.caption("KS (numeric) and total variation (categorical) distances run from 0 (same distribution) to 1.")
     column = st.selectbox("Column to compare", marginals["column"].tolist(), key="quality.column")
     numeric = model.encoder.schema.kind(column) is ColumnKind.NUMERIC
-    st.plotly_chart(distribution_figure(samples, column, numeric), key="quality.distribution")
+    st.plotly_chart(distribution_figure(samples.real[column], samples.synthetic[column], numeric=numeric),
+                    key="quality.distribution")
 
 
 def show_correlations(quality: GeneratorQuality, samples: QualitySamples, model: FairGenerator) -> None:
     """Heat map of the largest correlation difference per pair of columns."""
     st.subheader("Correlations")
     gaps = correlation_gaps(model.encoder, samples.real_encoded, samples.synthetic_encoded)
-    figure = px.imshow(gaps, zmin=0.0, zmax=1.0, color_continuous_scale="Reds", aspect="auto",
-                       labels={"color": "|Δ correlation|"})
-    figure.update_layout(height=max(360, 22 * len(gaps) + 120), margin={"t": 30})
-    st.plotly_chart(figure, key="quality.correlations")
+    st.plotly_chart(correlation_gaps_figure(gaps), key="quality.correlations")
     st.caption(f"Mean |correlation difference| over all encoded feature pairs: {quality.correlation_difference:.3f}. "
                "A cell shows the largest difference between any encoded features of the two columns.")
 
@@ -168,7 +172,9 @@ def main() -> None:
     quality = run_cache.run_quality(run, sigma=sigma)
     samples = run_cache.run_samples(run)
     model = run_cache.run_model(run)
-    show_overall(quality)
+    validity = run_validity(model, source.frame, manifest, samples=samples, ignored=state.ignored_rules(manifest.data))
+    show_overall(quality, validity)
+    show_validity(validity)
     show_translation(run_cache.run_translation(run))
     show_domains(quality, domain_rows(source.frame, manifest.spec))
     show_marginals(quality, samples, model)

@@ -15,8 +15,7 @@ from fairgen_core.audit import column_distribution, label_imbalance
 from fairgen_core.data.schema import infer_schema
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains, domain_table
 from fairgen_core.generator.training import LOSS_TERMS
-from fairgen_core.report import marginals_figure
-from fairgen_core.results.charts import LOSS_TITLES, MARKER_POINTS, loss_figure, pareto_figure
+from fairgen_core.results.charts import LOSS_TITLES, MARKER_POINTS, loss_figure, marginals_figure, pareto_figure
 from tests.conftest import REPO_ROOT
 
 #: Pictographs, dingbats and the emoji variation selector: boxes in browsers without an emoji font.

@@ -74,3 +74,18 @@ def test_fit_resume_continues_the_same_run(tmp_path) -> None:
     assert main(["fit", "german", "--out", out, "--epochs", "3", "--device", "cpu", "--resume"]) == 0
     assert [p["epoch"] for p in RunDir(out).read_progress()] == [1, 2, 3]
     assert RunDir(out).read_manifest().split.test.tolist() == split_before
+
+
+def test_quality_reports_the_validity_of_the_synthetic_rows(german_run: RunDir, capsys) -> None:
+    manifest = german_run.read_manifest()
+    assert manifest.structure is not None and manifest.structure.row_rules  # recorded when the run was made
+    assert main(["quality", str(german_run.path), "--json"]) == 0
+    validity = json.loads(capsys.readouterr().out)["validity"]
+    assert 0 <= validity["share"] <= 1 and validity["reference"] == 1.0
+    assert validity["n_rows"] == len(manifest.split.test)
+    assert {rule["rule"] for rule in validity["rules"]} == {rule.key for rule in manifest.structure.row_rules}
+    assert [row["domain"] for row in validity["per_domain"]] == [
+        "sex=female · credit=bad", "sex=female · credit=good", "sex=male · credit=bad", "sex=male · credit=good"]
+    assert validity["verdict"].endswith(".") and isinstance(validity["good"], bool)
+    assert main(["quality", str(german_run.path)]) == 0
+    assert "Validity: " in capsys.readouterr().out

@@ -45,6 +45,9 @@ def test_the_commands_read_it_like_a_new_run(old_run: Path, capsys) -> None:
     assert main(["quality", str(old_run), "--json"]) == 0
     quality = json.loads(capsys.readouterr().out)
     assert quality["fid"] >= 0 and 0 <= quality["translation"]["target_rate"] <= 1
+    assert RunDir(old_run).read_manifest().structure is None  # made before structure was recorded: found again
+    assert quality["validity"]["rules"] and quality["validity"]["reference"] == 1.0
     report = old_run / "report.html"
     assert main(["report", str(old_run), "--out", str(report)]) == 0
     assert "german" in report.read_text(encoding="utf-8")
+    assert "Validity (rules every real row keeps)" in report.read_text(encoding="utf-8")

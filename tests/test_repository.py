@@ -32,6 +32,16 @@ def test_pages_never_import_torch() -> None:
     assert offenders == []
 
 
+def test_figures_are_built_only_in_the_two_chart_modules() -> None:
+    # one home per figure: the core's results/charts (also the report's) and the dashboard's theme and widgets
+    homes = {REPO_ROOT / "fairgen_core" / "results" / "charts.py", REPO_ROOT / "dashboard" / "charts.py"}
+    drawing = re.compile(r"\b(go\.(Scatter|Bar|Histogram|Heatmap|Box|Pie)|make_subplots|px\.|alt\.Chart)\b")
+    offenders = [str(path.relative_to(REPO_ROOT)) for folder in ("fairgen_core", "dashboard", "pages")
+                 for path in (REPO_ROOT / folder).rglob("*.py")
+                 if path not in homes and drawing.search(path.read_text())]
+    assert offenders == []
+
+
 def test_only_the_dashboards_state_module_touches_session_state() -> None:
     state = REPO_ROOT / "dashboard" / "state.py"
     offenders = [str(path.relative_to(REPO_ROOT)) for folder in ("pages", "dashboard")

@@ -48,6 +48,9 @@ DEFAULT_RATIOS: tuple[float, ...] = tuple(round(r, 1) for r in np.linspace(0.0, 
 #: Told how far an analysis is: ``(cells done, cells in all, the cell just done)``, once with 0 done at the start
 #: (``"starting"``) and then after every cell, e.g. ``(3, 26, "transfer at ratio 0.2, repetition 1 of 2")``.
 ProgressCallback = Callable[[int, int, str], None]
+#: Told the new tidy rows (:data:`~fairgen_core.results.table.COLUMNS`) of every cell of an analysis as it
+#: finishes, before the :data:`ProgressCallback` counts it: the rows of all calls together are the returned table's.
+RowsCallback = Callable[[pd.DataFrame], object]
 
 
 class CellCounter:
@@ -94,7 +97,7 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                 config: ClassifierConfig | None = None, downsampled_ratio: float | None = 0.5,
                 thresholds_ratio: float | None = None,
                 selections: Sequence[str] = (DEFAULT_SELECTION,),
-                progress: ProgressCallback | None = None) -> pd.DataFrame:
+                progress: ProgressCallback | None = None, on_rows: RowsCallback | None = None) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of the classifier fine-tuned at every real:synthetic ratio.
 
     Each repetition pre-trains C once on balanced synthetic rows (seed ``config.seed + repetition``) and
@@ -136,6 +139,11 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
     progress : ProgressCallback, optional
         Told at the start (0 cells done) and as each cell's network stops training: each fine-tuning ratio,
         "no TL" and the down-sampling ablation, per repetition. It does not change the results.
+    on_rows : RowsCallback, optional
+        Told each cell's rows as its network stops, before ``progress`` counts it; the rows of
+        :data:`TRANSFER_THRESHOLDS` come with those of the thresholds ratio, and those of
+        :data:`TRANSFER_CHOSEN_RATIO` with the last ratio of the repetition to finish. All the rows told, in
+        whatever order, are the returned table's. It does not change the results.
 
     Returns
     -------
@@ -181,28 +189,52 @@ def ratio_sweep(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
             jobs.append(finetune_job(base, x_train[kept], y_train[kept], x_pairs[kept], y_pairs[kept], x_val,
                                      ratio=downsampled_ratio, config=rep_config, x_test=x_test,
                                      on_epoch=recorded(repetition, DOWNSAMPLED, float("nan"), DOWNSAMPLED)))
-    train_stack(jobs, y_val, device=resolve_device(config.device),
-                on_done=lambda index, _result: cells.done(cell_names[index]))
-    rows: list[dict[str, object]] = []
-    for repetition, rep_config in enumerate(seeded):
-        candidates: list[tuple[str, float, list[Candidate]]] = []
-        for rep, method, ratio, record in trained:
-            if rep != repetition:
-                continue
-            candidates.append((method, ratio, record.candidates))
-            if method == TRANSFER and thresholds_ratio is not None and at_ratio(ratio, thresholds_ratio):
-                candidates.append((TRANSFER_THRESHOLDS, ratio, threshold_candidates(
-                    validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
-                    [c.chosen for c in record.candidates], seed=rep_config.seed)))
-        if len(ratios) > 1:
-            candidates.append((TRANSFER_CHOSEN_RATIO, float("nan"),
-                               [c for method, _, options in candidates if method == TRANSFER for c in options]))
-        for method, ratio, options in candidates:
-            for rule in selections:
-                chosen = options[select(options, rule)]
-                note = ", ".join(f"{k}={v:g}" for k, v in chosen.chosen.items())
-                metrics = test_metrics(y_test, chosen.test_predictions, d_test // 2, group_names)
-                rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": rep_config.seed,
-                          "selection": rule, "metric": metric, "value": value, "note": note}
-                         for metric, value in metrics.items()]
+
+    def tidy(repetition: int, method: str, ratio: float, options: list[Candidate]) -> list[dict[str, object]]:
+        return _selected_rows(options, selections, y_test, d_test // 2, group_names, method=method, ratio=ratio,
+                              repetition=repetition, seed=seeded[repetition].seed)
+
+    cell_rows: list[list[dict[str, object]]] = [[] for _ in jobs]
+    chosen_rows: list[list[dict[str, object]]] = [[] for _ in seeded]
+    transfers_left = [len(ratios)] * repetitions
+
+    def finished(index: int) -> None:
+        """Select the rows of job ``index``'s cell, and those of the cells its network completes; tell them."""
+        repetition, method, ratio, record = trained[index]
+        new = tidy(repetition, method, ratio, record.candidates)
+        if method == TRANSFER and thresholds_ratio is not None and at_ratio(ratio, thresholds_ratio):
+            new += tidy(repetition, TRANSFER_THRESHOLDS, ratio, threshold_candidates(
+                validation, record.val_probabilities, [c.test_scores for c in record.candidates], d_test // 2,
+                [c.chosen for c in record.candidates], seed=seeded[repetition].seed))
+        cell_rows[index] = new
+        if method == TRANSFER:
+            transfers_left[repetition] -= 1
+            if not transfers_left[repetition] and len(ratios) > 1:
+                chosen_rows[repetition] = tidy(repetition, TRANSFER_CHOSEN_RATIO, float("nan"), [
+                    c for rep, kind, _, transfer in trained if rep == repetition and kind == TRANSFER
+                    for c in transfer.candidates])
+                new = new + chosen_rows[repetition]
+        if on_rows is not None:
+            on_rows(pd.DataFrame(new, columns=list(COLUMNS)))
+        cells.done(cell_names[index])
+
+    train_stack(jobs, y_val, device=resolve_device(config.device), on_done=lambda index, _result: finished(index))
+    rows = [row for repetition in range(repetitions)
+            for cell in [*(cell_rows[i] for i, job in enumerate(trained) if job[0] == repetition),
+                         chosen_rows[repetition]]
+            for row in cell]
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _selected_rows(options: Sequence[Candidate], selections: Sequence[str], y_test: np.ndarray,
+                   group_test: np.ndarray, group_names: Sequence[str], *, method: str, ratio: float, repetition: int,
+                   seed: int) -> list[dict[str, object]]:
+    """Tidy rows of one cell: per selection rule, every test metric of the candidate it chooses."""
+    rows: list[dict[str, object]] = []
+    for rule in selections:
+        chosen = options[select(options, rule)]
+        note = ", ".join(f"{k}={v:g}" for k, v in chosen.chosen.items())
+        metrics = test_metrics(y_test, chosen.test_predictions, group_test, group_names)
+        rows += [{"method": method, "ratio": ratio, "repetition": repetition, "seed": seed, "selection": rule,
+                  "metric": metric, "value": value, "note": note} for metric, value in metrics.items()]
+    return rows

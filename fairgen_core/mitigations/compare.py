@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.classifier.selection import DEFAULT_SELECTION
-from fairgen_core.classifier.sweep import CellCounter, ProgressCallback, test_metrics
+from fairgen_core.classifier.sweep import CellCounter, ProgressCallback, RowsCallback, test_metrics
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
@@ -44,7 +44,7 @@ def results_table(results: Sequence[tuple[int, int, MethodResult]], data: Method
 def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split, *,
                     methods: Sequence[str | Method] = tuple(METHODS), config: ClassifierConfig | None = None,
                     repetitions: int = 1, selections: Sequence[str] = (DEFAULT_SELECTION,),
-                    progress: ProgressCallback | None = None) -> pd.DataFrame:
+                    progress: ProgressCallback | None = None, on_rows: RowsCallback | None = None) -> pd.DataFrame:
     """Test-split fairness and balanced accuracy of every comparison method, repeated with several seeds.
 
     Parameters
@@ -65,10 +65,14 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
     selections : sequence of str
         Selection rules; each method is trained once and selected by every rule.
     progress : ProgressCallback, optional
-        Told at the start (0 cells done) and after every method of every repetition; it does not change the
-        results. The networks C of the baseline, reweighing, the disparate impact remover, calibrated
-        equalised odds and group thresholds of every repetition train together first
+        Told at the start (0 cells done) and after every method of every repetition, in the order they finish; it
+        does not change the results. The networks C of the baseline, reweighing, the disparate impact remover,
+        calibrated equalised odds and group thresholds of every repetition train together first, each of these
+        methods finished as soon as its networks stop
         (:func:`~fairgen_core.mitigations.registry.evaluate_methods`).
+    on_rows : RowsCallback, optional
+        Told the rows of every method of every repetition as it finishes, before ``progress`` counts it. All the
+        rows told, in whatever order, are the returned table's. It does not change the results.
 
     Returns
     -------
@@ -81,7 +85,12 @@ def compare_methods(generator: FairGenerator, frame: pd.DataFrame, split: Split,
     data = method_data(generator, frame, split)
     cells = CellCounter(repetitions * len(methods), progress)
     seeds = [config.seed + repetition for repetition in range(repetitions)]
-    per_seed = evaluate_methods(methods, data, config, seeds=seeds, selections=selections,
-                                on_done=lambda s, name: cells.done(f"{name}, repetition {s + 1} of {repetitions}"))
+
+    def done(repetition: int, name: str, results: list[MethodResult]) -> None:
+        if on_rows is not None:
+            on_rows(results_table([(repetition, seeds[repetition], result) for result in results], data))
+        cells.done(f"{name}, repetition {repetition + 1} of {repetitions}")
+
+    per_seed = evaluate_methods(methods, data, config, seeds=seeds, selections=selections, on_done=done)
     return results_table([(repetition, seeds[repetition], result) for repetition, per_method in enumerate(per_seed)
                           for per_rule in per_method for result in per_rule], data)

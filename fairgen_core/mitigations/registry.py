@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
+from typing import Any
 
 from fairgen_core.classifier.selection import (
     DEFAULT_SELECTION,
@@ -100,14 +101,16 @@ def evaluate_method(method: str | Method, data: MethodData, config: ClassifierCo
 
 def evaluate_methods(methods: Sequence[str | Method], data: MethodData, config: ClassifierConfig | None = None, *,
                      seeds: Sequence[int | None] = (None,), selections: Sequence[str] = (DEFAULT_SELECTION,),
-                     on_done: Callable[[int, str], object] | None = None) -> list[list[list[MethodResult]]]:
+                     on_done: Callable[[int, str, list[MethodResult]], object] | None = None,
+                     ) -> list[list[list[MethodResult]]]:
     """:func:`evaluate_method` for every method and seed, the networks C of all of them trained together.
 
     Every network a :class:`~fairgen_core.mitigations.base.NetworkMethod` asks for, for every seed, is trained in
     one stack (:func:`~fairgen_core.classifier.stacked.train_stack`: the same networks as one at a time), and a
     network several methods ask for (the plain network under the baseline, group thresholds and calibrated
-    equalised odds) is trained once per seed; the other methods run one by one after it. A method's
-    ``seconds`` is its own work plus its share of the stack (by the epochs its networks ran).
+    equalised odds) is trained once per seed; such a method is finished as soon as its networks stop, while the
+    stack goes on. The other methods run one by one after it. A method's ``seconds`` is its own work plus its
+    share of the stack (by the epochs its networks ran).
 
     Parameters
     ----------
@@ -122,7 +125,9 @@ def evaluate_methods(methods: Sequence[str | Method], data: MethodData, config: 
     selections : sequence of str
         Selection rules.
     on_done : callable, optional
-        ``on_done(seed index, method name)`` as each method of each seed is finished.
+        ``on_done(seed index, method name, results)`` as each method of each seed is finished, in the order they
+        finish: its results, one per rule, as returned, except that a network method's ``seconds`` do not yet
+        include its share of the stack (known when the stack ends).
 
     Returns
     -------
@@ -138,17 +143,25 @@ def evaluate_methods(methods: Sequence[str | Method], data: MethodData, config: 
     for (s, m), run in runs.items():
         if isinstance(methods[m], NetworkMethod):
             run.attempt(stack.ask, methods[m], configs[s], (s, m))
-    stack.train()
-    for (s, m), run in runs.items():
+    finished: set[tuple[int, int]] = set()
+
+    def finish(user: tuple[int, int]) -> None:
+        (s, m), run = user, runs[user]
         method, method_config = methods[m], configs[s]
-        if isinstance(method, NetworkMethod):
-            if run.error is None:
-                run.seconds += stack.seconds_of((s, m))
-                run.attempt(method.from_networks, data, method_config, stack.recorders_of((s, m)))
-        else:
+        if not isinstance(method, NetworkMethod):
             run.attempt(method.candidates, data, method_config)
+        elif run.error is None:
+            run.attempt(method.from_networks, data, method_config, stack.recorders_of(user))
+        finished.add(user)
         if on_done is not None:
-            on_done(s, method.name)
+            on_done(s, method.name, run.results(selections))
+
+    stack.train(on_ready=finish)
+    for user in runs:
+        if user not in finished:
+            finish(user)
+    for user in stack.users:
+        runs[user].seconds += stack.seconds_of(user)
     return [[runs[(s, m)].results(selections) for m in range(len(methods))] for s in range(len(configs))]
 
 
@@ -209,13 +222,30 @@ class _Stack:
             wanted.append(self.index[key])
         self.users[user] = wanted
 
-    def train(self) -> None:
-        """Train every network asked for."""
+    def train(self, on_ready: Callable[[Any], object]) -> None:
+        """Train every network asked for; ``on_ready(user)`` as soon as all of a user's networks have stopped.
+
+        The time ``on_ready`` takes is not the stack's (:meth:`seconds_of`).
+        """
         if not self.jobs:
             return
+        waiting = {user: set(wanted) for user, wanted in self.users.items() if wanted}
+        outside = 0.0
+
+        def stopped(index: int) -> None:
+            nonlocal outside
+            for user, left in waiting.items():
+                if index in left:
+                    left.discard(index)
+                    if not left:
+                        called = time.perf_counter()
+                        on_ready(user)
+                        outside += time.perf_counter() - called
+
         start = time.perf_counter()
-        outcomes = train_stack(self.jobs, self.data.y_val, device=resolve_device(self.jobs[0].config.device))
-        self.seconds = time.perf_counter() - start
+        outcomes = train_stack(self.jobs, self.data.y_val, device=resolve_device(self.jobs[0].config.device),
+                               on_done=lambda index, _result: stopped(index))
+        self.seconds = time.perf_counter() - start - outside
         self.epochs = [len(outcome.result.history) for outcome in outcomes]
 
     def recorders_of(self, user: object) -> list[EpochRecorder]:

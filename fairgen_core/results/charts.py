@@ -606,3 +606,33 @@ def marginals_figure(marginals: pd.DataFrame, *, top: int = 20) -> go.Figure:
                          xaxis_title="distance between real and synthetic marginals (0 = same)", xaxis_range=[0, 1])
     figure.update_yaxes(automargin=True, ticksuffix=" ")
     return figure
+
+
+#: The most categories :func:`distribution_figure` draws (the real rows' most frequent ones).
+MAX_CATEGORIES = 30
+
+
+def distribution_figure(real: pd.Series, synthetic: pd.Series, *, numeric: bool) -> go.Figure:
+    """Real (test) against synthetic values of one column: overlaid histograms or category shares."""
+    if numeric:
+        figure = go.Figure([go.Histogram(x=values, name=name, histnorm="probability", opacity=0.6,
+                                         nbinsx=30, bingroup="1")
+                            for name, values in (("real (test)", real), ("synthetic", synthetic))])
+        figure.update_layout(barmode="overlay")
+    else:
+        shares = pd.DataFrame({"real (test)": real.astype(str).value_counts(normalize=True),
+                               "synthetic": synthetic.astype(str).value_counts(normalize=True)}).fillna(0.0)
+        shares = shares.sort_values("real (test)", ascending=False).head(MAX_CATEGORIES)
+        figure = go.Figure([go.Bar(x=shares.index, y=shares[name], name=name) for name in shares.columns])
+        figure.update_layout(barmode="group")
+    figure.update_layout(height=360, margin={"t": 30, "b": 40}, xaxis_title=str(real.name),
+                         yaxis_title="share of rows", yaxis_tickformat=".0%", legend={"orientation": "h", "y": 1.12})
+    return figure
+
+
+def correlation_gaps_figure(gaps: pd.DataFrame) -> go.Figure:
+    """Heat map of the largest |correlation difference| (real vs synthetic) per pair of columns, on [0, 1]."""
+    figure = go.Figure(go.Heatmap(z=gaps.to_numpy(), x=[str(c) for c in gaps.columns], y=[str(i) for i in gaps.index],
+                                  zmin=0.0, zmax=1.0, colorscale="Reds", colorbar={"title": "|Δ correlation|"}))
+    figure.update_layout(height=max(360, 22 * len(gaps) + 120), margin={"t": 30}, yaxis_autorange="reversed")
+    return figure

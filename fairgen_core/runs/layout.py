@@ -19,6 +19,7 @@ Torch-free and light (the dashboard's session state and housekeeping import it o
       worker.log                   the training worker's output
       NAME.task.json, NAME.log, NAME.progress.json
                                    an analysis (NAME: sweep or compare): process, output, cells done
+      NAME.partial.csv             the finished cells' rows while it runs (kept if it is stopped or fails)
       model_audit.json             the user's prediction columns in the run's data (the report audits them)
     OUT/                           an experiment
       manifest.json, results.csv, summary.csv, paired.csv, translation.csv, fig2_methods.html/png,
@@ -59,6 +60,7 @@ TASK_TABLES: dict[str, str] = {"sweep": SWEEP, "compare": METHODS}
 TASK_MARKER_SUFFIX = ".task.json"
 TASK_LOG_SUFFIX = ".log"
 TASK_PROGRESS_SUFFIX = ".progress.json"
+TASK_PARTIAL_SUFFIX = ".partial.csv"
 
 # -- queues ---------------------------------------------------------------------------------------------------
 TRAINING_QUEUE = ".fairgen-queue"
@@ -100,12 +102,15 @@ class TaskFiles:
         ``NAME.progress.json``: queued, or cells done and in all.
     table : pathlib.Path
         The results table it writes (``sweep.csv`` or ``methods.csv``).
+    partial : pathlib.Path
+        ``NAME.partial.csv``: the rows of the cells finished so far, until the results table replaces it.
     """
 
     marker: Path
     log: Path
     progress: Path
     table: Path
+    partial: Path
 
 
 def task_files(run_dir: Path, name: str) -> TaskFiles:
@@ -120,11 +125,14 @@ def task_files(run_dir: Path, name: str) -> TaskFiles:
     --------
     >>> task_files(Path("run"), "sweep").progress.name
     'sweep.progress.json'
+    >>> task_files(Path("run"), "compare").partial.name
+    'compare.partial.csv'
     """
     if name not in TASK_TABLES:
         raise FairGenError(f"unknown analysis '{name}': use one of {', '.join(TASK_TABLES)}.")
     return TaskFiles(run_dir / f"{name}{TASK_MARKER_SUFFIX}", run_dir / f"{name}{TASK_LOG_SUFFIX}",
-                     run_dir / f"{name}{TASK_PROGRESS_SUFFIX}", run_dir / TASK_TABLES[name])
+                     run_dir / f"{name}{TASK_PROGRESS_SUFFIX}", run_dir / TASK_TABLES[name],
+                     run_dir / f"{name}{TASK_PARTIAL_SUFFIX}")
 
 
 def slot_lock(queue: Path, slot: int) -> Path:

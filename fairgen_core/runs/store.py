@@ -29,6 +29,7 @@ from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.data.splits import Split
+from fairgen_core.data.structure import Structure, detect_structure
 from fairgen_core.devices import library_versions
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.training import EpochReport
@@ -45,7 +46,11 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 @dataclass(frozen=True)
 class RunManifest:
-    """What a run folder records about how the model was made."""
+    """What a run folder records about how the model was made.
+
+    ``structure`` holds the rules found in the data when the run was made
+    (:func:`~fairgen_core.data.structure.detect_structure`); None for runs made before they were recorded.
+    """
 
     data: str
     data_file: str | None
@@ -55,6 +60,7 @@ class RunManifest:
     split: Split
     created: str
     versions: dict[str, str]
+    structure: Structure | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -65,6 +71,7 @@ class RunManifest:
                       "train": self.split.train.tolist(), "val": self.split.val.tolist(),
                       "test": self.split.test.tolist()},
             "created": self.created, "versions": self.versions,
+            **({"structure": self.structure.to_dict()} if self.structure is not None else {}),
         }
 
     @classmethod
@@ -77,14 +84,17 @@ class RunManifest:
             split=Split(*(np.asarray(split[k], dtype=np.int64) for k in ("train", "val", "test")),
                         seed=split["seed"], repetition=split["repetition"]),
             created=values["created"], versions=values["versions"],
+            structure=Structure.from_dict(values["structure"]) if values.get("structure") is not None else None,
         )
 
 
 def new_manifest(data: str, data_file: str | None, frame: pd.DataFrame, spec: DatasetSpec,
                  config: GeneratorConfig, split: Split) -> RunManifest:
-    """A manifest for a run starting now."""
+    """A manifest for a run starting now, with the structure of ``frame`` (rules and leaks of the label and
+    sensitive columns)."""
     return RunManifest(data, data_file, frame_hash(frame), spec, config, split,
-                       datetime.now(UTC).isoformat(timespec="seconds"), library_versions())
+                       datetime.now(UTC).isoformat(timespec="seconds"), library_versions(),
+                       detect_structure(frame, label=spec.label, sensitive=spec.sensitive_columns))
 
 
 class RunDir:

@@ -10,7 +10,10 @@ run sees the same thing::
     RUN_DIR/
       NAME.task.json       process id, start time and options (``stopped`` once a stop was asked for)
       NAME.log             the task's output: a line per finished cell, then the results' summary
-      NAME.progress.json   queued, or cells done and in all, the last cell, start and last update times
+      NAME.progress.json   queued, or cells done and in all, the last cell, start and last update times, the
+                           measured time per cell and the time left
+      NAME.partial.csv     the rows of the cells finished so far (:class:`PartialTable`); replaced by the results
+                           table at the end, kept when the task is stopped or fails
       sweep.csv            the results table (``methods.csv`` for ``compare``), once finished
 """
 
@@ -26,9 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
+
 from fairgen_core.config import MAX_ANALYSES_ENV, MAX_JOBS_ENV, slots_from_env, thread_budget
 from fairgen_core.errors import FairGenError
-from fairgen_core.runs.files import write_json_atomically
+from fairgen_core.runs.files import write_atomically, write_json_atomically
 from fairgen_core.runs.layout import ANALYSIS_QUEUE, MODEL, TASK_TABLES, task_files
 from fairgen_core.runs.process import JobState, launch, process_alive, signal_group, take_slot
 
@@ -116,8 +121,8 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
     threads = thread_budget(slots_from_env(MAX_JOBS_ENV) + slots)
     queue = Path(queue_dir or run_dir.parent).resolve() / ANALYSIS_QUEUE
     queue.mkdir(parents=True, exist_ok=True)
-    files.table.unlink(missing_ok=True)
-    files.progress.unlink(missing_ok=True)
+    for stale in (files.table, files.progress, files.partial):
+        stale.unlink(missing_ok=True)
     child = launch(["-m", TASK_MODULE, str(queue), str(slots), name, str(run_dir), *options], files.log,
                    threads=threads)
     files.marker.write_text(json.dumps({"pid": child.pid, "started": time.time(), "options": options}))
@@ -144,10 +149,10 @@ def task_status(run_dir: str | Path, name: str) -> TaskStatus:
     if files.table.exists():
         return TaskStatus(JobState.FINISHED, elapsed_s=elapsed, **_counts(progress))
     if started.get("stopped"):
-        return TaskStatus(JobState.STOPPED, "stopped on request", elapsed_s=elapsed)
+        return TaskStatus(JobState.STOPPED, "stopped on request", elapsed_s=elapsed, **_counts(progress))
     tail = files.log.read_text(errors="replace").strip().splitlines()[-3:] if files.log.exists() else []
     return TaskStatus(JobState.FAILED, "\n".join(tail) or f"the {name} process ended without writing its results.",
-                      elapsed_s=elapsed)
+                      elapsed_s=elapsed, **_counts(progress))
 
 
 def _read_progress(path: Path) -> dict[str, Any]:
@@ -159,16 +164,44 @@ def _read_progress(path: Path) -> dict[str, Any]:
 
 
 def _counts(progress: dict[str, Any], *, running: bool = False) -> dict[str, Any]:
-    """The :class:`TaskStatus` fields a progress record gives (none when it has no counts)."""
+    """The :class:`TaskStatus` fields a progress record gives (none when it has no counts; no time left unless
+    ``running``)."""
     try:
         done, total = int(progress["done"]), int(progress["total"])
-        seconds = float(progress["updated"]) - float(progress["started"])
+        per_cell, eta = (None if progress.get(key) is None else float(progress[key])
+                         for key in ("seconds_per_cell", "eta_s"))
     except (KeyError, TypeError, ValueError):
         return {}
-    per_cell = seconds / done if done else None
-    eta = per_cell * (total - done) if running and per_cell is not None else None
     return {"done": done, "total": total, "last": str(progress.get("last", "")), "seconds_per_cell": per_cell,
-            "eta_s": eta}
+            "eta_s": eta if running else None}
+
+
+def cell_timing(done: int, total: int, elapsed_s: float) -> tuple[float | None, float | None]:
+    """The mean time per finished cell and the time left at that pace: the one estimate of an analysis's ETA.
+
+    Parameters
+    ----------
+    done, total : int
+        Cells finished and cells in all.
+    elapsed_s : float
+        Seconds since the analysis started computing.
+
+    Returns
+    -------
+    tuple of (float or None, float or None)
+        Seconds per cell and seconds left; both None before the first cell.
+
+    Examples
+    --------
+    >>> cell_timing(3, 13, 30.0)
+    (10.0, 100.0)
+    >>> cell_timing(0, 13, 4.0)
+    (None, None)
+    """
+    if done <= 0:
+        return None, None
+    per_cell = elapsed_s / done
+    return per_cell, per_cell * max(total - done, 0)
 
 
 def stop_task(run_dir: str | Path, name: str) -> None:
@@ -203,14 +236,54 @@ class TaskProgress:
         self.started = time.time()
 
     def __call__(self, done: int, total: int, last: str) -> None:
-        """Record that ``done`` of ``total`` cells are finished, ``last`` the latest."""
+        """Record that ``done`` of ``total`` cells are finished, ``last`` the latest, and the time left."""
         now = time.time()
+        per_cell, eta = cell_timing(done, total, now - self.started)
         write_json_atomically(self.path, {"state": JobState.RUNNING.value, "done": done, "total": total, "last": last,
-                                          "started": self.started, "updated": now})
-        if done:
-            per_cell = (now - self.started) / done
-            print(f"[{done}/{total}] {last}: {per_cell:.1f} s per cell, about {per_cell * (total - done) / 60:.1f} "
-                  "min left", file=self.stream, flush=True)
+                                          "started": self.started, "updated": now, "seconds_per_cell": per_cell,
+                                          "eta_s": eta})
+        if per_cell is not None and eta is not None:
+            print(f"[{done}/{total}] {last}: {per_cell:.1f} s per cell, about {eta / 60:.1f} min left",
+                  file=self.stream, flush=True)
+
+
+class PartialTable:
+    """The rows of an analysis's finished cells, kept in its run folder (``NAME.partial.csv``) as they come.
+
+    A :data:`~fairgen_core.classifier.sweep.RowsCallback`: every call adds a cell's rows and rewrites the file
+    atomically, so a reader always sees whole cells, and a stopped or failed analysis leaves the cells it
+    finished. :func:`read_partial` reads it; :meth:`discard` removes it once the results table is written.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        The run folder.
+    name : {"sweep", "compare"}
+        The analysis.
+    """
+
+    def __init__(self, run_dir: str | Path, name: str) -> None:
+        self.path = task_files(Path(run_dir), name).partial
+        self._cells: list[pd.DataFrame] = []
+
+    def __call__(self, rows: pd.DataFrame) -> None:
+        """Add one finished cell's tidy rows and rewrite the file."""
+        self._cells.append(rows)
+        write_atomically(self.path, pd.concat(self._cells, ignore_index=True).to_csv(index=False).encode("utf-8"))
+
+    def discard(self) -> None:
+        """Remove the file (the analysis's results table now holds every row)."""
+        self.path.unlink(missing_ok=True)
+
+
+def read_partial(run_dir: str | Path, name: str) -> pd.DataFrame | None:
+    """The rows of the cells analysis ``name`` of ``run_dir`` has finished so far (:class:`PartialTable`), or None
+    when there is no partial table: never started, not one cell finished yet, or finished (see its results table)."""
+    path = task_files(Path(run_dir), name).partial
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        return None
 
 
 @contextmanager

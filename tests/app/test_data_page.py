@@ -104,7 +104,13 @@ def test_label_that_was_sensitive_is_set_aside_without_a_widget_error(app: AppTe
     assert app.session_state[state.SPEC_KEY] is None
     sensitive.set_value(["race"]).run()
     assert not app.exception and not app.error
+    # a Male/Female label has no suggested favourable value (the CLI's rule): the page asks, it does not guess
+    assert app.multiselect(key="adult.sex.favourable").value == []
+    assert any("count as the favourable outcome" in i.value for i in app.info)
+    app.multiselect(key="adult.sex.favourable").set_value(["Female"]).run()
     assert app.session_state[state.SPEC_KEY][1].sensitive_columns == ("race",)
+    app.multiselect(key="adult.sex.favourable").set_value([]).run()  # emptied by the user: now an error
+    assert any("Choose at least one favourable value of 'sex'" in e.value for e in app.error)
     app.selectbox(key="adult.label").set_value("income").run()  # sex is offered (and chosen) again
     assert not app.exception
     assert set(app.multiselect(key="adult.income.sensitive").value) == {"race", "sex"}

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from fairgen_core.data.schema import ColumnKind
 from fairgen_core.model_audit import VERDICTS
 from tests.app.conftest import fresh_app
 
@@ -59,6 +60,7 @@ def test_prediction_columns_marked_on_the_data_page_are_not_modelled_and_come_ch
     assert any("Not modelled" in c.value and "**decision**" in c.value for c in at.caption)
     schema = at.session_state[state.DATA_KEY].schema  # what the Train page hands to the generator
     assert schema.feature_names(exclude=("hired", "sex")) == ("age",)
+    assert schema.kind("score") is ColumnKind.PREDICTION  # neither modelled nor written into synthetic rows
     at.switch_page(MODEL_AUDIT).run()
     assert not at.exception, at.exception
     assert at.multiselect(key=f"model_audit.{FILE}.columns").value == ["score", "decision"]

@@ -14,7 +14,14 @@ from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import fit_generator
-from fairgen_core.results.table import DOWNSAMPLED, SWEEP_METRICS, TABLE_METRICS, TRANSFER_CHOSEN_RATIO
+from fairgen_core.results.table import (
+    DOWNSAMPLED,
+    SWEEP_METRICS,
+    TABLE_METRICS,
+    TRANSFER,
+    TRANSFER_CHOSEN_RATIO,
+    TRANSFER_THRESHOLDS,
+)
 
 CONFIG = ClassifierConfig(hidden_dim=32, batch_size=64, max_epochs=8, patience=3, pretrain_rows_per_domain=300,
                           device="cpu")
@@ -82,3 +89,27 @@ def test_downsampling_keeps_the_smallest_domain_count_everywhere(german) -> None
     assert len(np.unique(kept)) == len(kept)
     assert not ratio_sweep(generator, frame, split, ratios=(0.5,), config=CONFIG,
                            downsampled_ratio=None)["method"].eq(DOWNSAMPLED).any()
+
+
+def test_streamed_rows_are_the_table_cell_by_cell(german) -> None:
+    generator, frame, split = german
+    streamed: list[pd.DataFrame] = []
+    told: list[tuple[int, int, str]] = []
+    table = ratio_sweep(generator, frame, split, ratios=(0.0, 0.5), repetitions=2, config=CONFIG,
+                        thresholds_ratio=0.5, selections=("accuracy", "fair"), progress=lambda *cell: told.append(cell),
+                        on_rows=lambda rows: (streamed.append(rows), told.append((-1, -1, "rows"))))
+    key = ["repetition", "method", "ratio", "selection", "metric"]
+    together = pd.concat(streamed, ignore_index=True)
+    pd.testing.assert_frame_equal(together.sort_values(key, ignore_index=True),
+                                  table.sort_values(key, ignore_index=True))
+    # a call per cell (2 ratios, no TL, down-sampled per repetition), each just before the cell is counted
+    assert len(streamed) == 2 * 4 and [cell[2] for cell in told[1::2]] == ["rows"] * 8
+    for rows in streamed:
+        assert rows["repetition"].nunique() == 1
+        methods = set(rows["method"])
+        # the thresholds come with their ratio; the chosen ratio with the repetition's last transfer cell
+        assert len(methods - {TRANSFER_THRESHOLDS, TRANSFER_CHOSEN_RATIO}) == 1
+        assert TRANSFER_THRESHOLDS not in methods or set(rows.loc[rows["method"] == TRANSFER, "ratio"]) == {0.5}
+    pd.testing.assert_frame_equal(table, ratio_sweep(generator, frame, split, ratios=(0.0, 0.5), repetitions=2,
+                                                     config=CONFIG, thresholds_ratio=0.5,
+                                                     selections=("accuracy", "fair")))

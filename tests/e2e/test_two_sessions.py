@@ -113,13 +113,16 @@ def options_of(page, label: str) -> list[str]:
 
 
 def choose_upload(session: Session) -> None:
-    """Data page: upload the session's CSV, keep the last column as label (favourable: its last value), add the
-    group column as sensitive attribute (its most frequent value preselected as privileged)."""
+    """Data page: upload the session's CSV, keep the last column as label and choose its favourable value (a
+    yes/no or good/bad label gets none preselected), add the group column as sensitive attribute (its most
+    frequent value preselected as privileged)."""
     page = session.page
     upload(page, session.csv)
     wait_text(page, f"{session.file_name} — {ROWS} rows × {len(session.columns)} columns")
     wait_idle(page)
     assert page.get_by_role("combobox", name="Label column", exact=True).input_value() == session.label
+    assert multiselect_values(page, "Favourable label value(s)") == []
+    multiselect_add(page, "Favourable label value(s)", session.favourable)
     multiselect_add(page, "Sensitive attribute(s)", session.sensitive)
     wait_text(page, f"{session.sensitive}: privileged value(s)")
     wait_text(page, "Groups and labels")

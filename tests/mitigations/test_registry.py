@@ -141,6 +141,24 @@ def test_compare_methods_tells_progress_per_method_and_repetition(
     assert told == [(0, 2, "starting"), (1, 2, "baseline, repetition 1 of 2"), (2, 2, "baseline, repetition 2 of 2")]
 
 
+def test_compare_methods_streams_each_methods_rows_as_it_finishes(
+        german_run: tuple[FairGenerator, pd.DataFrame, Split]) -> None:
+    streamed: list[pd.DataFrame] = []
+    told: list[str] = []
+    methods = ("baseline", "group_thresholds", "laftr")  # two share one network in the stack; LAFTR runs after it
+    table = compare_methods(*german_run, methods=methods, config=CONFIG, repetitions=2, selections=("accuracy", "fair"),
+                            progress=lambda *cell: told.append(cell[2]),
+                            on_rows=lambda rows: (streamed.append(rows), told.append("rows")))
+    key = ["repetition", "method", "selection", "metric"]
+    pd.testing.assert_frame_equal(pd.concat(streamed, ignore_index=True).sort_values(key, ignore_index=True),
+                                  table.sort_values(key, ignore_index=True))
+    assert len(streamed) == 6 and all(len(rows.groupby(["method", "repetition"])) == 1 for rows in streamed)
+    assert told[1::2] == ["rows"] * 6  # each method's rows just before it is counted
+    assert [rows["method"].iloc[0] for rows in streamed[-2:]] == ["laftr", "laftr"]  # the network methods first
+    pd.testing.assert_frame_equal(table, compare_methods(*german_run, methods=methods, config=CONFIG, repetitions=2,
+                                                         selections=("accuracy", "fair")))
+
+
 def test_results_table_marks_skipped_methods(german: MethodData) -> None:
     skipped = MethodResult("meta_fair", skipped_reason="too slow")
     ran = MethodResult("baseline", german.y_test.copy(), german.y_test.astype(float))
