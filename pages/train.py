@@ -20,6 +20,7 @@ from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_to_dict
 from fairgen_core.devices import describe_auto_device
 from fairgen_core.errors import FairGenError
+from fairgen_core.model_audit import RecordedModels, record_models
 from fairgen_core.results.charts import fid_curve_figure, loss_figure, translation_curve_figure
 from fairgen_core.runs.jobs import JobStatus, RunSummary, TrainingJob, import_checkpoint, list_runs, start_training
 from fairgen_core.runs.layout import MANIFEST, MODEL
@@ -81,6 +82,9 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
     except (FairGenError, OSError) as error:
         st.error(f"Could not start the training: {error}")
         return
+    marked = state.prediction_columns(source.name)
+    if marked:  # the run's report audits the user's model too
+        record_models(job.path, RecordedModels.for_columns(source.frame, marked))
     state.set_current_run(job.path)
 
 

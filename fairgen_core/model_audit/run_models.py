@@ -12,6 +12,7 @@ same numbers.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,24 @@ class RecordedModels:
         """JSON-ready dictionary (the content of :data:`RUN_MODELS_FILE`)."""
         return {"columns": list(self.columns), "scores": self.scores, "threshold": self.threshold,
                 "rescale": self.rescale}
+
+    @classmethod
+    def for_columns(cls, frame: pd.DataFrame, columns: Sequence[str]) -> RecordedModels:
+        """How to read ``columns`` of ``frame`` when nobody said: 0/1 decisions when every value is 0 or 1, else
+        scores at threshold 0.5 (min–max rescaled when some fall outside [0, 1]).
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"decision": [0, 1, 1], "score": [0.2, 0.9, 0.4], "decile": [1, 7, 10]})
+        >>> [RecordedModels.for_columns(frame, [c]).scores for c in frame]
+        [False, True, True]
+        >>> RecordedModels.for_columns(frame, ["decile"]).rescale
+        True
+        """
+        values = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in columns]).dropna()
+        decisions = bool(values.isin([0, 1]).all())
+        return cls(tuple(columns), scores=not decisions,
+                   rescale=not decisions and bool(((values < 0) | (values > 1)).any()))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RecordedModels:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from fairgen_core.config import RUNS_DIR_ENV
+from fairgen_core.model_audit import RecordedModels, recorded_models
 from fairgen_core.runs.jobs import TrainingJob
 from fairgen_core.runs.process import JobState
 from tests.app.conftest import APP
@@ -119,7 +120,8 @@ def test_cuda_without_a_gpu_is_an_error_next_to_start(runs_dir) -> None:
 
 def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     at = new_app()
-    content = "sex,age,hired\n" + "".join(f"{'F' if i % 3 else 'M'},{20 + i % 40},{i % 2}\n" for i in range(200))
+    content = "sex,age,score,hired\n" + "".join(f"{'F' if i % 3 else 'M'},{20 + i % 40},{(i // 2) * 7 % 50 / 50},"
+                                                  f"{i % 2}\n" for i in range(200))
     at.radio(key="data.origin").set_value("Upload a CSV").run()
     at.file_uploader(key="data.upload").set_value(("people.csv", content.encode(), "text/csv")).run()
     at.multiselect(key="people.csv.hired.sensitive").set_value(["sex"]).run()
@@ -127,6 +129,8 @@ def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     assert not at.exception and not at.warning
     job = start(at, epochs=1)
     assert (job.path / "data.csv").read_bytes() == content.encode()
+    # 'score' was suggested as the user's model's column on the Data page: recorded for the run's report
+    assert recorded_models(job.path) == RecordedModels(("score",), scores=True)
     wait_for(lambda: not job.is_active)
     assert job.status().state is JobState.FINISHED, job.status().message
     at.switch_page("../pages/data.py").run()  # the upload is still there after a page switch
