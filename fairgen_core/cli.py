@@ -131,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.set_defaults(handler=_sample)
 
-    quality = commands.add_parser("quality", help="FID against the real+noise baseline, per domain, privacy, "
-                                  "validity (rows keeping the data's structure)")
+    quality = commands.add_parser("quality", help="column shapes, pair trends, detection, train-on-synthetic "
+                                  "efficacy and its fairness (good / fair / poor), per domain; FID against the "
+                                  "real+noise baseline, privacy, validity (rows keeping the data's structure)")
     quality.add_argument("run", metavar="RUN_DIR")
     quality.add_argument("--sigma", type=float, help="noise of the baseline (default: the paper's for the "
                          "dataset, else 0.25)")
@@ -457,7 +458,13 @@ def _quality(args: argparse.Namespace) -> int:
         print(json.dumps({**result.to_dict(), "translation": translation.to_dict(), "validity": validity.to_dict()},
                          indent=2, default=str))
         return 0
-    print(result.quality.verdict())
+    fidelity = result.fidelity
+    print(f"Standard measures: {fidelity.summary()}")
+    reasons = result.shortcomings(validity)
+    print("Not a good result: " + " ".join(reasons) if reasons else "Every measure is fair or good.")
+    print("\nPer domain (standard measures)")
+    print(fidelity.per_domain.to_string(index=False, float_format="{:.3f}".format))
+    print(f"\nThe paper's figure: {result.quality.verdict()}")
     print(f"\nValidity: {validity.verdict()}")
     broken = validity.per_rule[validity.per_rule["violations"] > 0]
     if not broken.empty:
@@ -467,7 +474,7 @@ def _quality(args: argparse.Namespace) -> int:
     print(f"\nTranslation fidelity ({args.pairs} pairs, test rows, probe trained on the training rows): "
           f"{translation.summary()}")
     print(translation.per_domain.to_string(index=False, float_format="{:.3f}".format))
-    print("\nPer domain (test rows vs synthetic rows with the same counts)")
+    print("\nPer domain FID (test rows vs synthetic rows with the same counts)")
     print(result.quality.per_domain.drop(columns="note").to_string(index=False, float_format="{:.3f}".format))
     print(f"\nMean |correlation difference|: {result.correlation_difference:.3f}")
     print("Largest marginal differences:")

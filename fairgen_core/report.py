@@ -4,11 +4,12 @@
 specification, the group × label domain table, the data audit of :func:`~fairgen_core.audit.audit_data` (the
 data's statistical parity difference and disparate impact against the four-fifths rule, proxies of the sensitive
 attribute, a logistic-regression baseline's per-group metrics and confusion matrices on the run's split), the
-generator's configuration and training, the quality of its synthetic rows (FID against the real+noise baseline, per
-domain, marginals, correlations, privacy), the ratio sweep and comparison methods (or what to run to get them), and
-the run manifest. Verdicts name a ratio or method better or worse only when the 95% interval of its paired
-difference (:mod:`fairgen_core.metrics.paired`) excludes zero. Every string that comes from the user's data or files
-is HTML-escaped. :func:`metrics_table` and :func:`metrics_json` export the numbers.
+generator's configuration and training, the quality of its synthetic rows (the standard measures of
+:mod:`~fairgen_core.metrics.fidelity` with their good / fair / poor verdicts, per domain; the paper's FID against the
+real+noise baseline, per domain, marginals, correlations, privacy), the ratio sweep and comparison methods (or what
+to run to get them), and the run manifest. Verdicts name a ratio or method better or worse only when the 95% interval
+of its paired difference (:mod:`fairgen_core.metrics.paired`) excludes zero. Every string that comes from the user's
+data or files is HTML-escaped. :func:`metrics_table` and :func:`metrics_json` export the numbers.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from fairgen_core.generator.evaluation import (
     quality_samples,
 )
 from fairgen_core.generator.model import FairGenerator
+from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_LABELS, VERDICT_THRESHOLDS, FidelityReport
 from fairgen_core.metrics.paired import FAIRER, LESS_FAIR, NO_DIFFERENCE, TOO_FEW, describe, paired_differences
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.metrics.validity import ValidityReport, validity
@@ -504,7 +506,8 @@ def metrics_table(run: RunDir, frame: pd.DataFrame, *, quality: GeneratorQuality
     Returns
     -------
     pandas.DataFrame
-        Columns ``section`` (``domains``, ``training``, ``quality``, ``quality_by_domain``, ``marginals``,
+        Columns ``section`` (``domains``, ``training``, ``fidelity``, ``fidelity_by_domain``, ``column_shapes``,
+        ``quality``, ``quality_by_domain``, ``marginals``,
         ``privacy``, ``sweep``, ``methods``; ``model_audit`` and ``model_audit_by_group`` when the run records
         prediction columns), ``item`` (e.g. a domain, a column, ``transfer @ 0.5``, ``score: 'sex=F' vs 'sex=M'``
         or ``score: sex=F``), ``metric`` and ``value`` (float; NaN where undefined or infinite). Sweep and method
@@ -560,12 +563,38 @@ def _verdicts(evidence: RunEvidence) -> dict[str, str]:
             "proxies": proxies_verdict(evidence.audit.proxies),
             "baseline": baseline_verdict(evidence.audit.baseline),
             "training": training_verdict(training_summary(evidence.progress)),
+            "measures": measures_verdict(evidence.quality, evidence.validity),
             "quality": evidence.quality.quality.verdict(), "privacy": evidence.quality.privacy.verdict(),
             **({"validity": evidence.validity.verdict()} if evidence.validity is not None else {}),
             "sweep": SWEEP_MISSING if evidence.sweep is None else sweep_verdict(evidence.sweep),
             "methods": METHODS_MISSING if evidence.methods is None else methods_verdict(evidence.methods),
             **({"model_audit": _run_model_audit_verdict(evidence.model_audit)}
                if evidence.model_audit is not None else {})}
+
+
+def measures_verdict(quality: GeneratorQuality, validity: ValidityReport | None) -> str:
+    """The standard measures in words, then every reason the result is not good (or that every measure passes).
+
+    The report's quality section leads with it, in green only when
+    :meth:`~fairgen_core.generator.evaluation.GeneratorQuality.shortcomings` is empty.
+    """
+    reasons = quality.shortcomings(validity)
+    return quality.fidelity.summary() + (" Not a good result: " + " ".join(reasons) if reasons else
+                                         " Every measure is fair or good.")
+
+
+def _fidelity_metrics(fidelity: FidelityReport) -> list[tuple[str, str, str, Any]]:
+    """The standard measures' rows of :func:`metrics_table`: overall, per domain, per column."""
+    efficacy = fidelity.efficacy
+    rows: list[tuple[str, str, str, Any]] = [("fidelity", "overall", key, value) for key, value in (
+        ("shapes", fidelity.shapes), ("trends", fidelity.trends), ("detection", fidelity.detection),
+        ("tstr_balanced_accuracy", efficacy.tstr), ("trtr_balanced_accuracy", efficacy.trtr))]
+    rows += [("fidelity", "overall", f"{side}_{gap}", values[gap]) for side, values in (
+        ("tstr", efficacy.tstr_fairness), ("trtr", efficacy.trtr_fairness)) for gap in FAIRNESS_GAPS]
+    rows += [("fidelity_by_domain", str(domain), key, value)
+             for domain, values in fidelity.per_domain.set_index("domain").iterrows() for key, value in values.items()]
+    rows += [("column_shapes", str(c.column), "score", c.score) for c in fidelity.columns.itertuples(index=False)]
+    return rows
 
 
 def _metrics(evidence: RunEvidence) -> pd.DataFrame:
@@ -576,6 +605,7 @@ def _metrics(evidence: RunEvidence) -> pd.DataFrame:
     training = training_summary(evidence.progress)
     rows += [("training", "generator", key, training[key])
              for key in ("epochs", "max_epochs", "best_val_fid", "best_epoch", "elapsed_s")]
+    rows += _fidelity_metrics(evidence.quality.fidelity)
     rows += [("quality", "overall", key, value) for key, value in (
         ("fid", quality.fid), ("noise_baseline", quality.noise_baseline), ("sigma", quality.sigma),
         ("correlation_difference", evidence.quality.correlation_difference))]
@@ -700,7 +730,8 @@ padding-bottom:.3rem;margin-top:2.2rem}.meta{color:#59636e}.verdict{background:#
 padding:.6rem .9rem}table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;
 padding:.25rem .55rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}
 .flag{color:#bc4c00;font-weight:600}tr.within td{background:#dafbe1}tr.disparity td{background:#ffebe9}
-tr.insufficient td{background:#fff8c5}
+tr.insufficient td{background:#fff8c5}tr.good td{background:#dafbe1}tr.fair td{background:#fff8c5}
+tr.poor td{background:#ffebe9}.verdict.good{border-left-color:#2da44e}.verdict.poor{border-left-color:#bc4c00}
 """
 
 
@@ -708,8 +739,9 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _p(text: str) -> str:
-    return f'<p class="verdict">{_e(text)}</p>'
+def _p(text: str, judgement: str = "") -> str:
+    """A verdict paragraph; ``judgement`` ``"good"`` (green) or ``"poor"`` (orange) colours its border."""
+    return f'<p class="verdict {judgement}">{_e(text)}</p>' if judgement else f'<p class="verdict">{_e(text)}</p>'
 
 
 def _section(anchor: str, title: str, body: str) -> tuple[str, str, str]:
@@ -834,7 +866,8 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
     result = evidence.quality
     quality = result.quality
     smallest = str(quality.per_domain["domain"].iloc[int(evidence.domain_rows.to_numpy().argmin())])
-    body = _p(verdicts["quality"])
+    body = _measures_html(result, evidence.validity, verdicts)
+    body += "<h3>The paper's figure: FID against a real+noise baseline</h3>" + _p(verdicts["quality"])
     body += _table(["FID (synthetic vs test rows)", "noise baseline", "σ", "beats baseline",
                     "mean |correlation difference|"],
                    [(quality.fid, quality.noise_baseline, quality.sigma, quality.beats_baseline,
@@ -852,7 +885,7 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                    [(d.domain, int(d.rows), d.target_rate, d.source_rate, d.real_rate, d.ratio, d.label_kept)
                     for d in translation.per_domain.itertuples(index=False)],
                    numeric=[False, True, True, True, True, True, True])
-    body += "<h3>Per domain</h3>"
+    body += "<h3>Per domain: FID</h3>"
     body += _table(["domain", "test rows", "synthetic rows", "FID", "noise baseline", "beats baseline", "note"],
                    [(_flag(d.domain, smallest), int(d.n_real), int(d.n_synthetic), d.fid, d.noise_baseline,
                      None if pd.isna(d.beats_baseline) else bool(d.beats_baseline), d.note or "")
@@ -873,6 +906,45 @@ def _quality_html(evidence: RunEvidence, verdicts: Mapping[str, str]) -> str:
                     ("unseen real (test)", privacy.holdout_median, privacy.holdout_p05,
                      f"{privacy.holdout_exact_copy_share:.1%}", privacy.n_holdout)],
                    numeric=[False, True, True, True, True])
+    return body
+
+
+def _measures_html(quality: GeneratorQuality, validity: ValidityReport | None, verdicts: Mapping[str, str]) -> str:
+    """The standard measures first: the verdict (green only without shortcomings), the measures with their bounds,
+    per domain (the weakest named), the columns modelled worst."""
+    fidelity = quality.fidelity
+    body = "<h3>Standard measures</h3>" + _p(verdicts["measures"], "poor" if quality.shortcomings(validity) else "good")
+    values, judged = fidelity.values(), fidelity.verdicts()
+    body += _table(["measure", "judged value", "verdict", "good at least", "fair at least"],
+                   [(MEASURE_LABELS[m], values[m], judged[m] or "n/a", *VERDICT_THRESHOLDS[m]) for m in values],
+                   numeric=[False, True, False, True, True], row_classes=[judged[m] or "" for m in values])
+    efficacy = fidelity.efficacy
+    body += _table(["model (tested on the real test rows)", "balanced accuracy", *FAIRNESS_GAPS],
+                   [(name, accuracy, *(gaps[g] for g in FAIRNESS_GAPS)) for name, accuracy, gaps in (
+                       ("trained on synthetic rows (TSTR)", efficacy.tstr, efficacy.tstr_fairness),
+                       ("trained on real rows (TRTR)", efficacy.trtr, efficacy.trtr_fairness))],
+                   numeric=[False, True, True, True])
+    body += _p("Shapes: mean of 1 − KS (numeric) or 1 − total variation distance (categorical) per column. Trends: "
+               "mean of 1 − |Δ Pearson correlation|/2 (numeric pairs) or 1 − total variation distance of the "
+               "contingency table (other pairs, numerics binned at deciles). Detection: 1 − 2·max(AUC − 0.5, 0) of a "
+               "cross-validated gradient-boosted classifier telling real test rows from synthetic rows. TSTR / TRTR: "
+               "the same classifier trained on synthetic / real training rows. Each is good or fair at or above the "
+               "bounds shown, else poor; TSTR is judged by its balanced accuracy minus TRTR's, its fairness by the "
+               "smaller of TRTR's gap minus its gap.")
+    weakest = fidelity.weakest_domain()
+    body += "<h4>Per domain</h4>" + _table(
+        ["domain", "shape", "trend", "detection", "TSTR accuracy", "TRTR accuracy", "DCR synthetic (median)",
+         "DCR real test (median)"],
+        [(f"{d.domain} (weakest domain)" if str(d.domain) == weakest else d.domain, d.shape, d.trend, d.detection,
+          d.tstr_accuracy, d.trtr_accuracy, d.dcr_synthetic_median, d.dcr_holdout_median)
+         for d in fidelity.per_domain.itertuples(index=False)],
+        numeric=[False, *[True] * 7])
+    body += _chart(charts.domain_scores_figure(fidelity.per_domain, flagged=weakest), "domain-scores")
+    body += "<h4>Column shapes (worst first)</h4>" + _table(
+        ["column", "kind", "score"],
+        [(c.column, c.kind, c.score)
+         for c in fidelity.columns.sort_values("score", kind="stable").itertuples(index=False)],
+        numeric=[False, False, True])
     return body
 
 

@@ -60,6 +60,29 @@ def test_quality_reports_fid_against_the_noise_baseline(german_run: RunDir, caps
     assert "memoris" in text  # the privacy verdict, whichever way it goes
 
 
+def test_quality_leads_with_the_standard_measures(german_run: RunDir, capsys) -> None:
+    assert main(["quality", str(german_run.path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report)[:5] == ["shapes", "trends", "detection", "tstr", "tstr_fairness"]
+    assert all(0 <= report[key] <= 1 for key in ("shapes", "trends", "detection"))
+    assert 0 < report["tstr"]["tstr_balanced_accuracy"] <= 1 and 0 < report["tstr"]["trtr_balanced_accuracy"] <= 1
+    assert report["tstr"]["gap"] == pytest.approx(report["tstr"]["tstr_balanced_accuracy"]
+                                                  - report["tstr"]["trtr_balanced_accuracy"])
+    assert set(report["tstr_fairness"]["tstr"]) == set(report["tstr_fairness"]["trtr"]) == {
+        "abs_equal_opportunity_difference", "average_abs_odds_difference"}
+    assert set(report["verdicts"]) == {"shapes", "trends", "detection", "tstr", "tstr_fairness"}
+    assert set(report["verdicts"].values()) <= {"good", "fair", "poor"}
+    domains = [row["domain"] for row in report["per_domain"]]
+    assert report["weakest_domain"] in domains and len(report["worst_columns"]) == 3
+    assert all({"fid", "shape", "trend", "detection", "tstr_accuracy", "dcr_synthetic_median"} <= set(row)
+               for row in report["per_domain"])
+    assert main(["quality", str(german_run.path)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Standard measures: Column shapes") and "Per domain (standard measures)" in text
+    assert ("Not a good result: " in text) == ("poor" in report["verdicts"].values() or not report["beats_baseline"]
+                                                or not report["validity"]["good"])
+
+
 def test_bad_run_folder_and_sizes_are_reported(german_run: RunDir, tmp_path, capsys) -> None:
     assert main(["sample", str(tmp_path), "--n", "4", "--out", str(tmp_path / "x.csv")]) == 2
     assert "not a FairGen run folder" in capsys.readouterr().err

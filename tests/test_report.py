@@ -7,6 +7,7 @@ import io
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, domain_table
 from fairgen_core.export import csv_bytes
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation
+from fairgen_core.metrics.fidelity import MEASURE_LABELS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.model_audit import RecordedModels, audit_recorded, record_models, recorded_models
 from fairgen_core.report import (
@@ -29,7 +31,9 @@ from fairgen_core.report import (
     SWEEP_MISSING,
     build_report,
     disparate_impact_verdict,
+    gather_evidence,
     interval_text,
+    measures_verdict,
     methods_verdict,
     metrics_json,
     metrics_table,
@@ -97,6 +101,31 @@ def test_report_names_the_data_and_shows_assess_quality_numbers(report: str, qua
     assert "(smallest domain)" in report  # the female · bad cell
 
 
+def test_report_leads_the_quality_section_with_the_standard_measures(report: str, run: RunDir,
+                                                                    quality: GeneratorQuality) -> None:
+    section = report[report.index('<section id="quality">'):]
+    assert section.index("Standard measures") < section.index("The paper's figure: FID")
+    assert html.escape(quality.fidelity.summary()) in section
+    for measure, verdict in quality.fidelity.verdicts().items():
+        assert f'<tr class="{verdict}"><td>{html.escape(MEASURE_LABELS[measure])}</td>' in section
+    assert f"{html.escape(quality.fidelity.weakest_domain())} (weakest domain)" in section
+    assert 'id="chart-domain-scores"' in section
+    green = '<p class="verdict good">' in section
+    assert green == (not quality.shortcomings(gather_evidence(run, run.open_data().frame, quality=quality).validity))
+    assert green or '<p class="verdict poor">' in section
+
+
+def test_no_green_verdict_while_a_measure_is_poor(quality: GeneratorQuality) -> None:
+    poor = replace(quality, fidelity=replace(quality.fidelity, detection=0.0))
+    assert "Detection is poor (0.000)." in poor.shortcomings(None)
+    assert "Not a good result: " in measures_verdict(poor, None)
+    good = replace(poor, fidelity=replace(poor.fidelity, shapes=1.0, trends=1.0, detection=1.0,
+                                          efficacy=replace(poor.fidelity.efficacy, tstr=poor.fidelity.efficacy.trtr,
+                                                           tstr_fairness=poor.fidelity.efficacy.trtr_fairness)),
+                   quality=replace(poor.quality, fid=0.0))
+    assert good.shortcomings(None) == () and measures_verdict(good, None).endswith("Every measure is fair or good.")
+
+
 def _without_plotlyjs(report: str) -> str:
     bundle = get_plotlyjs()
     assert report.count(bundle) == 1  # inlined once
@@ -106,14 +135,14 @@ def _without_plotlyjs(report: str) -> str:
 def test_report_opens_offline_with_plotly_inlined_once(report: str) -> None:
     page = _without_plotlyjs(report)
     assert "cdn.plot.ly" not in page and "src=" not in page and "<link" not in page
-    assert page.count('<div id="chart-') == 5  # training, domains, marginals, sweep, methods
+    assert page.count('<div id="chart-') == 6  # training, domain scores, domains, marginals, sweep, methods
 
 
 def test_user_strings_are_escaped(report: str) -> None:
     assert EVIL not in report
     assert html.escape(EVIL) in report  # the method and metric names and the note, as text
     opened = _without_plotlyjs(report).split("<script")[1:]
-    assert len(opened) == 6  # the bundle's tag and one per chart, nothing from the data
+    assert len(opened) == 7  # the bundle's tag and one per chart, nothing from the data
     assert opened[0].startswith(' type="text/javascript"></script>')
     assert all(part[1:].lstrip().startswith("window.PLOTLYENV") for part in opened[1:])
 
@@ -137,7 +166,7 @@ def test_a_methods_table_of_skipped_methods_still_reports(run: RunDir, frame: pd
     RunDir(folder).write_table(METHODS, methods)
     page = build_report(RunDir(folder), frame, quality=quality)
     assert "The methods table has no metric this report can rank." in page
-    assert page.count('<div id="chart-') == 4  # no methods chart
+    assert page.count('<div id="chart-') == 5  # no methods chart
 
 
 def test_report_without_results_tables_says_what_to_run(german_run_dir: Path, frame: pd.DataFrame,  # noqa: F811
@@ -166,6 +195,11 @@ def test_metrics_csv_and_json_carry_the_same_numbers(run: RunDir, frame: pd.Data
         value = document["metrics"][row.section][row.item][row.metric]
         assert (value is None and math.isnan(row.value)) or value == row.value
     assert document["verdicts"]["quality"] == quality.quality.verdict()
+    assert document["verdicts"]["measures"].startswith(quality.fidelity.summary())
+    fidelity = document["metrics"]["fidelity"]["overall"]
+    assert fidelity["shapes"] == quality.fidelity.shapes and fidelity["detection"] == quality.fidelity.detection
+    assert fidelity["tstr_balanced_accuracy"] == quality.fidelity.efficacy.tstr
+    assert set(document["metrics"]["fidelity_by_domain"]) == set(quality.quality.per_domain["domain"])
 
 
 def test_report_command_writes_the_files(run: RunDir, quality: GeneratorQuality, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Quality of a trained generator on held-out rows: FID with noise baselines, marginals, privacy."""
+"""Quality of a trained generator on held-out rows: the standard measures (shapes, trends, detection, efficacy,
+:mod:`~fairgen_core.metrics.fidelity`), FID with noise baselines, marginals, privacy."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fairgen_core.data.schema import ColumnKind
 from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import Split
 from fairgen_core.generator.model import FairGenerator
+from fairgen_core.metrics.fidelity import MEASURE_LABELS, FidelityInputs, FidelityReport, fidelity_report
 from fairgen_core.metrics.quality import (
     PAPER_NOISE_SIGMA,
     PrivacyReport,
@@ -25,6 +27,7 @@ from fairgen_core.metrics.quality import (
     quality_report,
 )
 from fairgen_core.metrics.translation import DomainProbe, TranslationFidelity, translation_fidelity
+from fairgen_core.metrics.validity import ValidityReport
 
 DEFAULT_SIGMA = 0.25
 
@@ -52,17 +55,38 @@ def default_sigma(dataset: str) -> float:
 
 @dataclass(frozen=True)
 class GeneratorQuality:
-    """Everything the quality page and the ``quality`` command show."""
+    """Everything the quality page and the ``quality`` command show: the standard measures first, then the paper's
+    FID, marginals and privacy."""
 
     quality: QualityReport
     privacy: PrivacyReport
     marginals: pd.DataFrame
     correlation_difference: float
+    fidelity: FidelityReport
+
+    def shortcomings(self, validity: ValidityReport | None) -> tuple[str, ...]:
+        """Why the synthetic rows are not called good: every reason that withholds a green verdict (empty if none).
+
+        A measure of :attr:`fidelity` judged poor, rows breaking the data's structure (``validity``; None: not
+        checked), an FID above the noise baseline: each gives one sentence. The Quality page and the report show
+        the verdict in green only when this is empty.
+        """
+        reasons = [f"{MEASURE_LABELS[m]} is poor ({_judged(m, self.fidelity.values()[m])})."
+                   for m in self.fidelity.poor()]
+        if validity is not None and not validity.good:
+            reasons.append(f"The synthetic rows break the data's structure: only {validity.share:.1%} keep every "
+                           "rule.")
+        if not self.quality.beats_baseline:
+            reasons.append("The FID is above the real+noise baseline.")
+        return tuple(reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary."""
-        per_domain = self.quality.per_domain.astype(object).where(self.quality.per_domain.notna(), None)
+        """JSON-ready summary: the measures of :meth:`FidelityReport.to_dict`, then the paper's FID; ``per_domain``
+        holds both per domain (FID columns and :data:`~fairgen_core.metrics.fidelity.DOMAIN_COLUMNS`)."""
+        table = self.quality.per_domain.merge(self.fidelity.per_domain, on="domain", how="left", sort=False)
+        per_domain = table.astype(object).where(table.notna(), None)
         return {
+            **self.fidelity.to_dict(),
             "fid": self.quality.fid, "noise_baseline": self.quality.noise_baseline, "sigma": self.quality.sigma,
             "beats_baseline": self.quality.beats_baseline, "verdict": self.quality.verdict(),
             "per_domain": per_domain.to_dict(orient="records"),
@@ -129,19 +153,35 @@ def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, s
 
     Synthetic rows are drawn with the test split's domain counts (:func:`quality_samples`), so overall and
     per-domain distances compare like with like; the baseline is the test rows against themselves plus
-    N(0, sigma²) noise.
+    N(0, sigma²) noise. The standard measures (:func:`~fairgen_core.metrics.fidelity.fidelity_report`) compare the
+    same rows, with the real training rows for TRTR and the distances to the closest record.
     """
     samples = quality_samples(model, frame, split, seed=seed)
     real, synthetic, domains = samples.real_encoded, samples.synthetic_encoded, samples.domains
     report = quality_report(real, synthetic, real_domains=domains, synthetic_domains=domains,
                             domain_names=model.domain_names, sigma=sigma, seed=seed)
-    train = model.encoder.transform(frame.iloc[split.train])
+    train_rows = frame.iloc[split.train]
+    train = model.encoder.transform(train_rows)
     privacy = closest_record_distances(synthetic, train, real, seed=seed)
     schema = model.encoder.schema
-    numeric = [c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC]
-    categorical = [c for c in model.encoder.columns if schema.kind(c) is not ColumnKind.NUMERIC]
+    numeric = tuple(c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC)
+    categorical = tuple(c for c in model.encoder.columns if schema.kind(c) is not ColumnKind.NUMERIC)
     marginals = marginal_comparison(samples.real, samples.synthetic, numeric, categorical)
-    return GeneratorQuality(report, privacy, marginals, float(correlation_difference(real, synthetic)))
+    assignment = assign_domains(train_rows, model.spec)
+    fidelity = fidelity_report(FidelityInputs(
+        samples.real, samples.synthetic, real, synthetic, domains, domains, train[assignment.valid],
+        assignment.domain[assignment.valid], numeric, categorical, model.domain_names, assignment.group_names),
+        seed=seed)
+    return GeneratorQuality(report, privacy, marginals, float(correlation_difference(real, synthetic)), fidelity)
+
+
+def _judged(measure: str, value: float) -> str:
+    """A measure's judged value in words, for :meth:`GeneratorQuality.shortcomings`."""
+    if measure == "tstr":
+        return f"balanced accuracy {value:+.3f} against the model trained on real rows"
+    if measure == "tstr_fairness":
+        return f"its fairness gap is {-value:.3f} wider than that of the model trained on real rows"
+    return f"{value:.3f}"
 
 
 def encoded_domains(model: FairGenerator, frame: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Metrics: synthetic-data quality (FID against a noise baseline, marginals), privacy (DCR) and group fairness."""
+"""Metrics: synthetic-data quality (standard measures: shapes, trends, detection, efficacy; FID against a noise
+baseline, marginals), privacy (DCR) and group fairness."""
 
 from fairgen_core.metrics.fairness import (
     FairnessReport,
@@ -6,6 +7,17 @@ from fairgen_core.metrics.fairness import (
     bootstrap_intervals,
     fairness_report,
     group_confusion,
+)
+from fairgen_core.metrics.fidelity import (
+    VERDICT_THRESHOLDS,
+    Efficacy,
+    FidelityInputs,
+    FidelityReport,
+    column_pair_trends,
+    column_shapes,
+    detection_score,
+    fidelity_report,
+    ml_efficacy,
 )
 from fairgen_core.metrics.quality import (
     PAPER_NOISE_SIGMA,
@@ -21,17 +33,26 @@ from fairgen_core.metrics.quality import (
 
 __all__ = [
     "PAPER_NOISE_SIGMA",
+    "VERDICT_THRESHOLDS",
+    "Efficacy",
     "FairnessReport",
+    "FidelityInputs",
+    "FidelityReport",
     "Gap",
     "PrivacyReport",
     "QualityReport",
     "bootstrap_intervals",
     "closest_record_distances",
+    "column_pair_trends",
+    "column_shapes",
     "correlation_difference",
+    "detection_score",
     "fairness_report",
+    "fidelity_report",
     "frechet_distance",
     "group_confusion",
     "marginal_comparison",
+    "ml_efficacy",
     "noise_baseline",
     "quality_report",
 ]

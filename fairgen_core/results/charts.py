@@ -636,3 +636,31 @@ def correlation_gaps_figure(gaps: pd.DataFrame) -> go.Figure:
                                   zmin=0.0, zmax=1.0, colorscale="Reds", colorbar={"title": "|Δ correlation|"}))
     figure.update_layout(height=max(360, 22 * len(gaps) + 120), margin={"t": 30}, yaxis_autorange="reversed")
     return figure
+
+
+#: The per-domain scores of :func:`domain_scores_figure`: column of the table and legend label.
+DOMAIN_SCORES = {"shape": "column shapes", "trend": "column-pair trends", "detection": "detection"}
+
+
+def domain_scores_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -> go.Figure:
+    """Per-domain column-shape, column-pair-trend and detection scores (grouped bars, 0–1, higher is better).
+
+    Parameters
+    ----------
+    per_domain : pandas.DataFrame
+        :attr:`FidelityReport.per_domain <fairgen_core.metrics.fidelity.FidelityReport>`.
+    flagged : str, optional
+        A domain to mark (the weakest), labelled "weakest domain".
+    """
+    names = [html.escape(str(d)) for d in per_domain["domain"]]
+    colours = ("#0969da", "#8250df", "#bf8700")
+    figure = go.Figure([go.Bar(x=names, y=per_domain[column], name=label, marker_color=colour,
+                               hovertemplate=f"%{{x}}: {label} %{{y:.3f}}<extra></extra>")
+                        for (column, label), colour in zip(DOMAIN_SCORES.items(), colours)])
+    if flagged is not None and flagged in set(per_domain["domain"]):
+        figure.add_annotation(x=html.escape(str(flagged)), y=1.0, text="weakest domain", showarrow=True,
+                              arrowhead=2, ay=-30, font={"color": "#bc4c00"})
+    figure.update_layout(barmode="group", height=360, margin={"t": 40, "b": 40},
+                         yaxis={"title": "score (1 = like the real rows)", "range": [0, 1.05]},
+                         legend={"orientation": "h", "y": 1.12})
+    return figure

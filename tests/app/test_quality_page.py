@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, quality_samples
+from fairgen_core.metrics.fidelity import MEASURE_LABELS
 from fairgen_core.metrics.quality import marginal_comparison
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
@@ -51,13 +52,17 @@ def test_numbers_equal_assess_quality(app: AppTest, german_run_dir: Path) -> Non
     run = RunDir(german_run_dir)
     translation = assess_translation(FairGenerator.load(run.model_path), run.open_data().frame,
                                      run.read_manifest().split)
-    assert [m.value for m in app.metric] == [f"{expected.quality.fid:.3f}", f"{expected.quality.noise_baseline:.3f}",
-                                             f"{translation.target_rate:.0%}", f"{translation.real_rate:.0%}",
-                                             f"{translation.label_kept:.0%}"]
+    fidelity = expected.fidelity
+    assert [m.value for m in app.metric] == [
+        f"{fidelity.shapes:.3f}", f"{fidelity.trends:.3f}", f"{fidelity.detection:.3f}",
+        f"{fidelity.efficacy.tstr:.3f}",
+        f"{fidelity.efficacy.tstr_fairness['abs_equal_opportunity_difference']:.3f}",
+        f"{expected.quality.fid:.3f}", f"{expected.quality.noise_baseline:.3f}",
+        f"{translation.target_rate:.0%}", f"{translation.real_rate:.0%}", f"{translation.label_kept:.0%}"]
     assert any(translation.summary() in w.value for w in (*app.warning, *app.success))
     fidelity = _table(app, "target_rate")
     np.testing.assert_allclose(fidelity["target_rate"], translation.per_domain["target_rate"])
-    assert expected.quality.verdict() in [w.value for w in (*app.warning, *app.success)]
+    assert expected.quality.verdict() in [i.value for i in app.info]  # the paper's figure, never green itself
     assert expected.privacy.verdict() in [w.value for w in (*app.warning, *app.success)]
 
     per_domain = _table(app, "smallest")
@@ -72,7 +77,28 @@ def test_numbers_equal_assess_quality(app: AppTest, german_run_dir: Path) -> Non
     app.selectbox(key="quality.column").set_value("age").run()
     app.number_input(key="quality.german.sigma").set_value(0.5).run()
     assert not app.exception, app.exception
-    assert app.metric[1].value == f"{_expected(german_run_dir, 0.5).quality.noise_baseline:.3f}"
+    assert app.metric[6].value == f"{_expected(german_run_dir, 0.5).quality.noise_baseline:.3f}"
+
+
+def test_the_page_leads_with_the_standard_measures(app: AppTest, german_run_dir: Path) -> None:
+    _open(app, german_run_dir)
+    expected = _expected(german_run_dir, 0.25).fidelity
+    assert [s.value for s in app.subheader][:3] == ["Standard measures", "Per domain: standard measures",
+                                                     "The paper's figure: FID"]
+    assert [m.label for m in app.metric][:5] == ["Column shapes", "Column-pair trends", "Detection",
+                                                 "TSTR balanced accuracy", "TSTR |EqOpp|"]
+    measures = _table(app, "judged value")
+    assert measures["verdict"].tolist() == [v or "n/a" for v in expected.verdicts().values()]
+    np.testing.assert_allclose(measures["judged value"], list(expected.values().values()))
+    domains = _table(app, "dcr_synthetic_median")
+    np.testing.assert_allclose(domains["detection"], expected.per_domain["detection"])
+    assert domains.loc[domains["weakest"], "domain"].tolist() == [expected.weakest_domain()]
+    verdict = next(v for v in (*app.warning, *app.success) if v.value == expected.summary())
+    assert (verdict in app.success) == (not expected.poor() and not any(
+        w.value.startswith("Not a good result: ") for w in app.warning))
+    for measure in expected.poor():  # no green verdict while a measure is poor, and each poor one is named
+        assert verdict not in app.success
+        assert any(w.value.startswith(f"Not a good result: {MEASURE_LABELS[measure]} is poor") for w in app.warning)
 
 
 def test_the_page_draws_the_rows_assess_quality_compared(german_run_dir: Path) -> None:
