@@ -34,6 +34,7 @@ _KEPT_CURRENT = "fairgen.kept_current"
 _PREDICTIONS = "fairgen.predictions"
 _PREDICTION_CHOICE = "prediction_columns"
 _IGNORED_RULES = "ignored_rules"
+_KEPT_LEAKS = "kept_leaks"
 _EXPORT_REQUEST = "fairgen.export_request"
 _MISSING = object()
 
@@ -127,13 +128,24 @@ def set_ignored_rules(source_name: str, keys: list[str]) -> None:
     remember(source_name, _IGNORED_RULES, sorted(keys))
 
 
-def export_request() -> tuple[str, int, int] | None:
-    """The synthetic rows last asked for on the Export page (run folder, rows, seed), or None."""
+def kept_leaks(source_name: str) -> list[str]:
+    """Leaking columns of this dataset the user keeps as the models' inputs on the Data page (others get kind
+    ``leak``); kept like every choice (see :func:`remember`)."""
+    return [str(column) for column in remembered(source_name, _KEPT_LEAKS, [])]
+
+
+def set_kept_leaks(source_name: str, columns: list[str]) -> None:
+    """Keep the leaking columns of this dataset the user keeps as the models' inputs (an empty list: none)."""
+    remember(source_name, _KEPT_LEAKS, sorted(columns))
+
+
+def export_request() -> tuple[str, int, int, str] | None:
+    """The synthetic rows last asked for on the Export page (run folder, rows, seed, identifier choice), or None."""
     return st.session_state.get(_EXPORT_REQUEST)
 
 
-def set_export_request(request: tuple[str, int, int]) -> None:
-    """Record that the Export page was asked for these synthetic rows (run folder, rows, seed)."""
+def set_export_request(request: tuple[str, int, int, str]) -> None:
+    """Record that the Export page was asked for these synthetic rows (run folder, rows, seed, identifier choice)."""
     st.session_state[_EXPORT_REQUEST] = request
 
 

@@ -28,6 +28,7 @@ from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import ColumnKind, Schema, infer_schema, numeric_values
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains, domain_table, require_column
 from fairgen_core.data.splits import split_by_domain
+from fairgen_core.data.structure import detect_structure
 from fairgen_core.errors import FairGenError
 from fairgen_core.metrics.fairness import fairness_report
 
@@ -40,6 +41,8 @@ PROXY_COLUMNS = ("column", "kind", "levels", "mutual_information", "normalised",
 #: The per-group columns of :attr:`BaselineResult.by_group` the Data audit page and the report show.
 BASELINE_RATE_COLUMNS = ("n", "base_rate", "selection_rate", "tpr", "fpr", "accuracy", "balanced_accuracy")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: A baseline balanced accuracy from which its inputs are searched for a column leaking the label.
+NEAR_PERFECT_ACCURACY = 0.98
 QUANTILE_NAMES = ("q05", "q25", "median", "q75", "q95")
 
 
@@ -196,6 +199,9 @@ class BaselineResult:
         Rows the model was fitted and scored on.
     features : tuple of str
         The columns it used.
+    warnings : tuple of str
+        When its balanced accuracy is near perfect (at least :data:`NEAR_PERFECT_ACCURACY`) because an input
+        leaks the label: one message per such column, naming it and the fix.
     """
 
     by_group: pd.DataFrame
@@ -205,6 +211,7 @@ class BaselineResult:
     n_train: int
     n_test: int
     features: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def balanced_accuracy(self) -> float:
@@ -689,7 +696,20 @@ def _baseline(
         n_train=int(split.train.size),
         n_test=int(split.test.size),
         features=features,
+        warnings=_leak_warnings(train, spec, schema, features, report.overall["balanced_accuracy"]),
     )
+
+
+def _leak_warnings(train: pd.DataFrame, spec: DatasetSpec, schema: Schema, features: tuple[str, ...],
+                   balanced_accuracy: float) -> tuple[str, ...]:
+    """Why a near-perfect baseline is not to be trusted: the inputs that leak the label (none below the bar)."""
+    if balanced_accuracy < NEAR_PERFECT_ACCURACY:
+        return ()
+    leaks = detect_structure(train, label=spec.label, schema=schema).leaks
+    return tuple(f"the baseline's balanced accuracy {balanced_accuracy:.3f} is near perfect because column "
+                 f"'{leak.columns[0]}' leaks the label '{spec.label}' (balanced accuracy {leak.score:.3f} from it "
+                 f"alone), so its fairness gaps look small for the wrong reason: set the kind of '{leak.columns[0]}' "
+                 "to leak (or remove it) and audit again." for leak in leaks if leak.columns[0] in features)
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray | int) -> np.ndarray:

@@ -23,7 +23,7 @@ from fairgen_core.data.spec import (
     suggest_favourable,
     validate_spec,
 )
-from fairgen_core.data.structure import Structure, detect_structure
+from fairgen_core.data.structure import Structure, detect_structure, exclude_leaks
 from fairgen_core.errors import FairGenError
 from fairgen_core.model_audit import candidate_columns
 
@@ -229,20 +229,31 @@ def cached_structure(key: tuple[str, str, str, int], _source: DataSource, _spec:
     return detect_structure(_source.frame, label=_spec.label, sensitive=_spec.sensitive_columns, schema=_source.schema)
 
 
-def show_structure(source: DataSource, spec: DatasetSpec) -> None:
-    """Columns that leak the label or a sensitive attribute, then the rules every row keeps, each with its evidence
-    and a tick box: an unticked rule is not checked on the Quality page."""
+def show_structure(source: DataSource, spec: DatasetSpec) -> Schema:
+    """Columns that leak the label or a sensitive attribute, each with a tick box to keep it, then the rules every
+    row keeps, each with its evidence and a tick box: an unticked rule is not checked on the Quality page.
+
+    Returns the schema with the leaking columns the user does not keep set to kind ``leak`` (left out of the
+    generator, its classifiers and the data audit)."""
     content = int(pd.util.hash_pandas_object(source.frame, index=False).sum())
     structure = cached_structure((source.name, repr(spec), repr(source.schema), content), source, spec)
     st.subheader("Structure")
+    kept = set(state.kept_leaks(source.name))
     for leak in structure.leaks:
         column = leak.columns[0]
-        st.warning(f"{leak.leak_message()} Here: set the kind of '{column}' to **id** in the Columns table above "
-                   "(the generator, its classifiers and the data audit then leave it out), or remove it from the file.")
+        st.warning(f"{leak.leak_message()} Here it is left out of the generator, its classifiers and the data audit "
+                   f"(kind **leak**) unless you tick **Keep '{column}' as an input** below.")
+    for column in structure.leak_columns:
+        if st.checkbox(f"Keep '{column}' as an input", value=column in kept, key=f"{source.name}.keep.{column}"):
+            kept.add(column)
+        else:
+            kept.discard(column)
+    state.set_kept_leaks(source.name, sorted(kept))
+    schema = exclude_leaks(source.schema, structure, keep=kept)[0]
     rules = structure.row_rules
     if not rules:
         st.caption("No one-hot group, complement, derived column, numeric bound or identifier was found.")
-        return
+        return schema
     ignored = state.ignored_rules(source.name)
     table = pd.DataFrame({"check": [r.key not in ignored for r in rules], "rule": [r.describe() for r in rules],
                           "kind": [r.kind.value for r in rules], "evidence": [r.evidence() for r in rules]})
@@ -255,7 +266,9 @@ def show_structure(source: DataSource, spec: DatasetSpec) -> None:
     state.set_ignored_rules(source.name, unticked + [key for key in ignored if key not in shown])
     st.caption(f"{len(rules)} rule(s) found in the data, each with the share of rows that keep it. The Quality page "
                "reports how many synthetic rows keep the ticked ones; untick a rule that is a coincidence of this "
-               "file." + "".join(f" {note}" for note in structure.notes))
+               "file." + "".join(f" {note}" for note in structure.notes) + " Generated and translated rows are "
+               "repaired to keep the rules found in the training rows.")
+    return schema
 
 
 def show_domains(source: DataSource, spec: DatasetSpec) -> None:
@@ -301,9 +314,8 @@ except FairGenError as error:
 st.subheader("Your model's predictions")
 predictions = choose_predictions(source, schema, spec)
 state.set_current(source.name, spec)
-state.set_current_data(replace(source, schema=schema.with_kinds({c: ColumnKind.PREDICTION for c in predictions})),
-                       upload_bytes)
 for warning in warnings:
     st.warning(warning)
-show_structure(state.current_data() or source, spec)
+marked = replace(source, schema=schema.with_kinds({c: ColumnKind.PREDICTION for c in predictions}))
+state.set_current_data(replace(marked, schema=show_structure(marked, spec)), upload_bytes)
 show_domains(source, spec)

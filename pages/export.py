@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import run_cache, state
-from fairgen_core.export import csv_bytes, safe_file_name, translated_pairs
+from fairgen_core.export import ID_CHOICES, IdChoice, csv_bytes, safe_file_name, synthetic_rows, translated_pairs
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.report import build_report, metrics_json, metrics_table
@@ -21,10 +21,27 @@ from fairgen_core.runs.store import RunDir
 MAX_ROWS = 1_000_000
 
 
+#: How each identifier choice is offered.
+ID_LABELS = {"fresh": "Fresh identifiers (never equal to a real one)", "omit": "Leave the identifier column(s) out"}
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
-def synthetic_csv(run: str, model_mtime: float, n: int, seed: int) -> bytes:
-    """``n`` balanced synthetic rows of the run's model as escaped CSV bytes (cached by run, model file, n and seed)."""
-    return csv_bytes(run_cache.run_model(RunDir(run)).sample(n, seed=seed))
+def synthetic_csv(run: str, model_mtime: float, n: int, seed: int, ids: IdChoice, _real: pd.DataFrame) -> bytes:
+    """``n`` balanced synthetic rows of the run's model as escaped CSV bytes, identifiers as chosen against the
+    run's table ``_real`` (cached by run, model file, n, seed and the choice; the table is the run's, not hashed)."""
+    return csv_bytes(synthetic_rows(run_cache.run_model(RunDir(run)), n, _real, seed=seed, ids=ids))
+
+
+def choose_ids(model: FairGenerator) -> IdChoice:
+    """The identifier choice for the exported rows (fresh when the data has no identifier column)."""
+    columns = model.assembler.id_columns
+    if not columns:
+        return "fresh"
+    names = ", ".join(f"'{c}'" for c in columns)
+    return st.radio(f"Identifier column(s) {names} of the synthetic rows", ID_CHOICES, format_func=ID_LABELS.get,
+                    key="export.ids", horizontal=True,
+                    help="Synthetic rows are nobody: they never carry a real identifier, nor (translated pairs) their "
+                         "source row's.")
 
 
 def file_size(n_bytes: int) -> str:
@@ -37,9 +54,9 @@ def domain_plan(model: FairGenerator, n: int) -> pd.DataFrame:
     return pd.DataFrame({"domain": model.domain_names, "rows": model.domain_counts(n)})
 
 
-def pairs_csv(model: FairGenerator, frame: pd.DataFrame, run: RunDir) -> bytes:
-    """The translated pairs of the run's training rows as escaped CSV bytes."""
-    return csv_bytes(translated_pairs(model, frame, run.read_manifest().split))
+def pairs_csv(model: FairGenerator, frame: pd.DataFrame, run: RunDir, ids: IdChoice = "fresh") -> bytes:
+    """The translated pairs of the run's training rows as escaped CSV bytes (synthetic identifiers as chosen)."""
+    return csv_bytes(translated_pairs(model, frame, run.read_manifest().split, ids=ids))
 
 
 def report_html(run: RunDir, frame: pd.DataFrame, quality: Callable[[], GeneratorQuality]) -> bytes:
@@ -57,11 +74,11 @@ def metrics_json_bytes(run: RunDir, frame: pd.DataFrame, quality: Callable[[], G
     return json.dumps(metrics_json(run, frame, quality=quality()), indent=1, ensure_ascii=False).encode("utf-8")
 
 
-def synthetic_section(run: RunDir, model: FairGenerator, stem: str, data_rows: int) -> None:
+def synthetic_section(run: RunDir, model: FairGenerator, stem: str, real: pd.DataFrame, ids: IdChoice) -> None:
     """Pick a size that splits evenly over the domains, generate on request, offer ``<stem>_synthetic_<n>.csv``."""
     st.subheader("Balanced synthetic data")
     n_domains = model.n_domains
-    default = min(MAX_ROWS, -(-data_rows // n_domains) * n_domains)
+    default = min(MAX_ROWS, -(-len(real) // n_domains) * n_domains)
     left, right = st.columns(2)
     n = int(left.number_input("Total rows", min_value=n_domains, max_value=MAX_ROWS, value=default, step=n_domains,
                               key="export.n", help=f"Split equally over the {n_domains} (group, label) domains."))
@@ -72,14 +89,14 @@ def synthetic_section(run: RunDir, model: FairGenerator, stem: str, data_rows: i
                  f"multiple of {n_domains}, e.g. {lower:,} or {upper:,}.")
         return
     st.dataframe(domain_plan(model, n), hide_index=True, key="export.plan")
-    request = (str(run.path), n, seed)
+    request = (str(run.path), n, seed, ids)
     if st.button(f"Generate {n:,} rows", key="export.generate"):
         state.set_export_request(request)
     if state.export_request() != request:
         st.caption("Rows are generated when you press the button; the same size and seed give the same rows.")
         return
     with st.spinner(f"Generating {n:,} synthetic rows…"):
-        data = synthetic_csv(str(run.path), run.model_path.stat().st_mtime, n, seed)
+        data = synthetic_csv(str(run.path), run.model_path.stat().st_mtime, n, seed, ids, real)
     st.download_button(f"Download {n:,} rows (CSV, {file_size(len(data))})", data=data,
                        file_name=safe_file_name(f"{stem}_synthetic_{n}", "csv"), mime="text/csv",
                        on_click="ignore", key="export.synthetic", icon=":material/download:")
@@ -99,12 +116,13 @@ def main() -> None:
     stem = f"fairgen_{Path(manifest.data).stem}"
     st.caption(f"Run '{run.path.name}' on {manifest.data}, created {manifest.created}. Text cells that a "
                "spreadsheet would run as formulas are prefixed with ' in every CSV.")
-    synthetic_section(run, model, stem, len(source.frame))
+    ids = choose_ids(model)
+    synthetic_section(run, model, stem, source.frame, ids)
 
     st.subheader("Translated pairs")
     st.caption(f"Each of the {len(manifest.split.train):,} real training rows followed by its synthetic counterpart "
                "in another group (label kept or flipped), as the fair classifier's fine-tuning sees them.")
-    st.download_button("Download translated pairs (CSV)", data=partial(pairs_csv, model, source.frame, run),
+    st.download_button("Download translated pairs (CSV)", data=partial(pairs_csv, model, source.frame, run, ids),
                        file_name=safe_file_name(f"{stem}_translated_pairs", "csv"), mime="text/csv",
                        on_click="ignore", key="export.pairs", icon=":material/download:")
 

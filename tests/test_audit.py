@@ -174,3 +174,18 @@ def test_no_feature_column_left_for_the_baseline_raises() -> None:
     spec = DatasetSpec("y", (1,), (SensitiveAttribute("s", ("b",)),))
     with pytest.raises(FairGenError, match="no column is left"):
         baseline_classifier(frame, spec, schema=infer_schema(frame))
+
+
+def test_a_near_perfect_baseline_names_the_column_leaking_the_label() -> None:
+    rng = np.random.default_rng(0)
+    frisked = rng.integers(0, 2, 600)
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], 600), "age": rng.integers(15, 70, 600),
+                          "frisked_N": 1 - frisked, "frisked_Y": frisked})
+    spec = DatasetSpec("frisked_Y", (1,), (SensitiveAttribute("sex", ("M",)),))
+    leaking = baseline_classifier(frame, spec, schema=infer_schema(frame))
+    assert leaking.balanced_accuracy == 1.0
+    (warning,) = leaking.warnings
+    assert "near perfect because column 'frisked_N' leaks the label 'frisked_Y'" in warning
+    assert "set the kind of 'frisked_N' to leak" in warning
+    left_out = baseline_classifier(frame, spec, schema=infer_schema(frame).with_kinds({"frisked_N": "leak"}))
+    assert left_out.features == ("age",) and left_out.warnings == () and left_out.balanced_accuracy < 0.7

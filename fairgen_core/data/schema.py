@@ -37,10 +37,13 @@ class ColumnKind(StrEnum):
     CONSTANT = "constant"
     #: The user's own model's predictions or scores: audited (Model audit), never modelled nor generated.
     PREDICTION = "prediction"
+    #: A column that leaks the label or a sensitive attribute (see :func:`fairgen_core.data.structure.exclude_leaks`):
+    #: kept in the table, but neither modelled by the generator nor an input of its classifiers or the data audit.
+    LEAK = "leak"
 
     @property
     def is_feature(self) -> bool:
-        """Whether columns of this kind are modelled (ID-like, constant and prediction columns are not)."""
+        """Whether columns of this kind are modelled (ID-like, constant, prediction and leaking columns are not)."""
         return self in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BINARY)
 
 
@@ -149,6 +152,9 @@ class Schema:
             if c.kind is ColumnKind.ID:
                 notes.append(f"column '{c.name}' looks like an identifier ({c.n_unique:,} distinct values) and "
                              "is not modelled; set its kind to categorical or numeric to use it.")
+            elif c.kind is ColumnKind.LEAK:
+                notes.append(f"column '{c.name}' leaks the label or a sensitive attribute and is left out of the "
+                             "models' inputs; set its kind back to numeric or categorical to keep it.")
             elif c.kind is ColumnKind.CONSTANT and not c.n_unique:
                 notes.append(f"column '{c.name}' is empty (all values are missing) and is not modelled.")
             elif c.kind is ColumnKind.CONSTANT:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.schema import ColumnSchema, Schema, infer_schema, numeric_values
+from fairgen_core.data.schema import ColumnKind, ColumnSchema, Schema, infer_schema, numeric_values
 from fairgen_core.errors import FairGenError
 
 #: Name separators of one-hot columns: ``PREFIX_VALUE`` or ``PREFIX=VALUE``.
@@ -249,7 +249,7 @@ class Rule:
         if self.kind is not RuleKind.LEAK:
             return ""
         column, leaked = self.columns
-        what = {"label": "the label", "sensitive": "the sensitive attribute"}.get(self.role, "column")
+        what = _ROLE_WORDS.get(self.role, "column")
         found = (f"column '{column}' leaks {what} '{leaked}': it is {_LEAK_WORDS[self.variant]} "
                  f"(balanced accuracy {self.score:.3f} from '{column}' alone).")
         if self.role == "sensitive":
@@ -330,6 +330,11 @@ class Structure:
         """One message per leaking column (:meth:`Rule.leak_message`)."""
         return tuple(r.leak_message() for r in self.leaks)
 
+    @property
+    def leak_columns(self) -> tuple[str, ...]:
+        """The leaking columns, once each, in the order of their rules."""
+        return tuple(dict.fromkeys(r.columns[0] for r in self.leaks))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (for the run manifest and ``inspect --json``)."""
         return {"n_rows": self.n_rows, "rules": [r.to_dict() for r in self.rules], "notes": list(self.notes)}
@@ -339,6 +344,46 @@ class Structure:
         """Inverse of :meth:`to_dict`."""
         return cls(tuple(Rule.from_dict(r) for r in values.get("rules", ())), int(values.get("n_rows", 0)),
                    tuple(values.get("notes", ())))
+
+
+def exclude_leaks(schema: Schema, structure: Structure, keep: Iterable[str] = ()) -> tuple[Schema, tuple[str, ...]]:
+    """Set every modelled column that leaks (:attr:`Structure.leaks`) to kind ``leak``, except those in ``keep``.
+
+    A column of kind ``leak`` is not modelled by the generator, so it is no input of the classifiers that encode
+    rows with the generator's encoder, nor of the data audit's baseline.
+
+    Parameters
+    ----------
+    schema : Schema
+        The table's column kinds.
+    structure : Structure
+        Its structure, with the leaks of the label and the sensitive attributes.
+    keep : iterable of str
+        Leaking columns the user keeps as inputs.
+
+    Returns
+    -------
+    tuple of (Schema, tuple of str)
+        The schema with the leaks left out, and one message per column left out, naming it, what it leaks and
+        how to keep it.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1, 2, 3, 4, 5] * 8, "y_N": [1, 0, 1, 0] * 10, "y_Y": [0, 1, 0, 1] * 10})
+    >>> schema, messages = exclude_leaks(infer_schema(df), detect_structure(df, label="y_Y"))
+    >>> schema.kind("y_N").value, schema.kind("x").value
+    ('leak', 'numeric')
+    >>> messages[0][:64]
+    "column 'y_N' leaks the label 'y_Y' (it is its exact complement; "
+    """
+    kept = set(keep)
+    rules = {r.columns[0]: r for r in structure.leaks if r.columns[0] in schema.names
+             and schema.kind(r.columns[0]).is_feature and r.columns[0] not in kept}
+    messages = tuple(f"column '{column}' leaks {_ROLE_WORDS.get(rule.role, 'column')} '{rule.columns[1]}' (it is "
+                     f"{_LEAK_WORDS[rule.variant]}; balanced accuracy {rule.score:.3f} from '{column}' alone), so it "
+                     "is left out of the generator's and the classifiers' inputs. Keep it only if it is really known "
+                     "when the decision is made." for column, rule in rules.items())
+    return schema.with_kinds({column: ColumnKind.LEAK for column in rules}), messages
 
 
 def detect_structure(frame: pd.DataFrame, *, label: str | None = None, sensitive: Sequence[str] = (),
@@ -621,6 +666,7 @@ def _numeric_rules(columns: _Columns, options: StructureOptions) -> list[Rule]:
 _LEAK_WORDS = {"copy": "an exact copy of it", "complement": "its exact complement",
                "recoding": "a one-to-one recoding of it", "determines": "a finer coding that determines it",
                "predictor": "a near-perfect predictor of it"}
+_ROLE_WORDS = {"label": "the label", "sensitive": "the sensitive attribute"}
 
 
 def _leaks(columns: _Columns, roles: Mapping[str, str], options: StructureOptions) -> list[Rule]:

@@ -16,7 +16,7 @@ from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import DatasetSpec, assign_domains, spec_from_dict, spec_to_dict
 from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.assembly import RowAssembler
+from fairgen_core.generator.assembly import RowAssembler, one_scores
 from fairgen_core.generator.modules import OutputActivation, Translator
 
 CHECKPOINT_FORMAT = 1
@@ -112,26 +112,40 @@ class FairGenerator:
 
         Categorical values are drawn from each span's softmax (see :meth:`OutputActivation.sample`).
         """
+        return self._decode_prior(domains, generator)[0]
+
+    @torch.no_grad()
+    def _decode_prior(self, domains: np.ndarray, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`decode_prior`'s rows and the decoder's probabilities (softmax per span) they were drawn from."""
         self.translator.eval()
         domain = torch.as_tensor(domains, device=self.device)
         z = torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
         onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
-        return self.activation.sample(self.translator.decoder(z, onehot).float(), generator)
+        logits = self.translator.decoder(z, onehot).float()
+        return self.activation.sample(logits, generator), self.activation.soft(logits)
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
                      chunk_rows: int = 20_000) -> Iterator[pd.DataFrame]:
         """Yield synthetic rows in the original schema, chunk by chunk, in random domain order.
 
-        Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk.
+        Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk. Rows keep
+        the training rows' structure (repaired by :meth:`RowAssembler.assemble`, one-hot groups by the decoder's
+        probabilities) and carry fresh identifiers that never equal a real one.
         """
         rng = np.random.default_rng(seed)
         order = self._domain_order(domain_counts, rng)
         torch_generator = torch.Generator(device=self.device).manual_seed(seed)
         for start in range(0, len(order), chunk_rows):
             domains = order[start:start + chunk_rows]
-            encoded = self.decode_prior(domains, torch_generator).cpu().numpy()
-            features = self.encoder.inverse_transform(encoded)
-            yield self.assembler.assemble(features, domains, rng, first_id=start + 1)
+            encoded, probabilities = (t.cpu().numpy() for t in self._decode_prior(domains, torch_generator))
+            yield self._assemble(encoded, probabilities, domains, rng, first_id=start + 1)
+
+    def _assemble(self, encoded: np.ndarray, probabilities: np.ndarray, domains: np.ndarray,
+                  rng: np.random.Generator, first_id: int = 1) -> pd.DataFrame:
+        """Rows in the original schema from encoded rows and the probabilities they were decoded from."""
+        scores = one_scores(self.encoder, probabilities, self.assembler.scored_columns)
+        return self.assembler.assemble(self.encoder.inverse_transform(encoded), domains, rng, first_id=first_id,
+                                       scores=scores)
 
     def _domain_order(self, domain_counts: Sequence[int], rng: np.random.Generator) -> np.ndarray:
         """Domain indices with exactly ``domain_counts[d]`` entries for each domain, in random order."""
@@ -169,18 +183,28 @@ class FairGenerator:
     def translate_encoded(self, x: np.ndarray, source: np.ndarray, target: np.ndarray, *, seed: int = 0,
                           batch_rows: int = 65_536) -> np.ndarray:
         """x_g = F(E(x, target), target) for encoded rows (hard one-hot categorical spans)."""
+        return self._translate(x, target, seed=seed, batch_rows=batch_rows, probabilities=False)[0]
+
+    @torch.no_grad()
+    def _translate(self, x: np.ndarray, target: np.ndarray, *, seed: int, batch_rows: int,
+                   probabilities: bool) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`translate_encoded`'s rows and, when asked, the decoder's probabilities (softmax per span; else an
+        empty matrix)."""
         self.translator.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        out = []
+        hard, soft = [], []
         for start in range(0, len(x), batch_rows):
             xb = torch.as_tensor(x[start:start + batch_rows], device=self.device, dtype=torch.float32)
             tb = torch.nn.functional.one_hot(torch.as_tensor(target[start:start + batch_rows], device=self.device),
                                              self.n_domains).float()
             mu, log_var = self.translator.encoder(xb, tb)
             eps = torch.randn(mu.shape, generator=generator, device=self.device)
-            z = mu + eps * (0.5 * log_var).exp()
-            out.append(self.activation.hard(self.translator.decoder(z, tb).float()).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.encoder.n_features), dtype=np.float32)
+            logits = self.translator.decoder(mu + eps * (0.5 * log_var).exp(), tb).float()
+            hard.append(self.activation.hard(logits).cpu().numpy())
+            if probabilities:
+                soft.append(self.activation.soft(logits).cpu().numpy())
+        empty = np.zeros((0, self.encoder.n_features), dtype=np.float32)
+        return (np.concatenate(hard) if hard else empty), (np.concatenate(soft) if soft else empty)
 
     def paired_targets(self, domains: np.ndarray, *, seed: int = 0, pairs: PairProtocol = "paper") -> np.ndarray:
         """The target domain of each source domain, seeded: ``paper`` flips the group and, at random, the label;
@@ -211,6 +235,12 @@ class FairGenerator:
             flipped at random) per row.
         seed : int
             Seed of the target draw and the latent noise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per real row (same index), keeping the training rows' structure; identifier columns hold
+            fresh identifiers, never the source row's.
         """
         assignment = assign_domains(frame, self.spec)
         if not assignment.valid.all():
@@ -220,9 +250,9 @@ class FairGenerator:
             targets = self.paired_targets(source, seed=seed)
         else:
             targets = np.full(len(frame), self._domain_index(target), dtype=np.int64)
-        encoded = self.translate_encoded(self.encoder.transform(frame), source, targets, seed=seed)
-        rows = self.assembler.assemble(self.encoder.inverse_transform(encoded), targets,
-                                       np.random.default_rng(seed))
+        encoded, probabilities = self._translate(self.encoder.transform(frame), targets, seed=seed, batch_rows=65_536,
+                                                 probabilities=bool(self.assembler.scored_columns))
+        rows = self._assemble(encoded, probabilities, targets, np.random.default_rng(seed))
         rows.index = frame.index
         return rows
 

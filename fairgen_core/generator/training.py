@@ -19,6 +19,7 @@ from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
 from fairgen_core.data.splits import Split, default_split
+from fairgen_core.data.structure import detect_structure, exclude_leaks
 from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
@@ -114,13 +115,19 @@ class TrainingData:
     domain_names: tuple[str, ...]
     probe: DomainProbe | None = None
     fid_scale: float = 1.0
+    notices: tuple[str, ...] = ()
 
 
 def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
-                 device: torch.device) -> TrainingData:
-    """Validate the spec, split if needed, fit the encoder on the training rows and encode both splits.
+                 device: torch.device, *, leaks: bool = True) -> TrainingData:
+    """Validate the spec, split if needed, find the training rows' structure, fit the encoder on the training
+    rows and encode both splits.
 
-    The label and sensitive columns are not features: they are the domain the generator conditions on.
+    The label and sensitive columns are not features: they are the domain the generator conditions on. With
+    ``leaks`` true, columns that leak the label or a sensitive attribute in the training rows are not features
+    either (:func:`~fairgen_core.data.structure.exclude_leaks`; :attr:`TrainingData.notices` names them); with
+    ``leaks`` false the schema's kinds decide (kind ``leak`` leaves a column out). The structure goes to the
+    :class:`RowAssembler`, which repairs generated and translated rows to keep it.
     """
     validate_spec(frame, schema, spec)  # raises on an unusable spec; warnings are the caller's to show
     assignment = assign_domains(frame, spec)
@@ -128,13 +135,18 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     train_rows, val_rows = split.train, split.val
     if len(train_rows) == 0:
         raise FairGenError("the training split has no rows: the data needs more rows with a label and groups.")
+    train = frame.iloc[train_rows]
+    structure = detect_structure(train, label=spec.label, sensitive=spec.sensitive_columns, schema=schema)
+    notices: tuple[str, ...] = ()
+    if leaks:
+        schema, notices = exclude_leaks(schema, structure)
     columns = schema.feature_names(exclude=(spec.label, *spec.sensitive_columns))
     if not columns:
         raise FairGenError("no feature columns are left besides the label and the sensitive attributes: "
                            "the generator needs at least one other numeric or categorical column.")
-    train = frame.iloc[train_rows]
     encoder = TabularEncoder(schema, columns).fit(train)
-    assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows])
+    assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows],
+                                 structure=structure, id_rows=frame)
     domain_names = tuple(assignment.domain_name(d) for d in range(spec.n_domains))
     x_train, d_train = encoder.transform(train), assignment.domain[train_rows]
     x_val, probe, fid_scale = encoder.transform(frame.iloc[val_rows]), None, 1.0
@@ -146,6 +158,7 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
         d_train=torch.as_tensor(d_train, device=device),
         x_val=x_val, d_val=assignment.domain[val_rows],
         encoder=encoder, assembler=assembler, domain_names=domain_names, probe=probe, fid_scale=fid_scale,
+        notices=notices,
     )
 
 
@@ -275,6 +288,7 @@ def fit_generator(
     should_stop: Callable[[], bool] | None = None,
     checkpoint_path: str | Path | None = None,
     resume_from: str | Path | None = None,
+    exclude_leaks: bool = True,
 ) -> FairGenerator:
     """Train the VAE-GAN translator on the training split of ``frame``.
 
@@ -299,6 +313,10 @@ def fit_generator(
         Written after every evaluation: the best model plus the state needed to resume.
     resume_from : str or pathlib.Path, optional
         A checkpoint written by a previous run with the same data and configuration; training continues.
+    exclude_leaks : bool
+        Leave out every column that leaks the label or a sensitive attribute in the training rows (the first
+        :class:`EpochReport`'s ``notice`` names them and says how to keep them); False: the schema's kinds
+        decide (a column of kind ``leak`` is left out, as the Data page sets unless the user keeps it).
 
     Returns
     -------
@@ -320,11 +338,11 @@ def fit_generator(
     schema = schema or infer_schema(frame)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
-    data = prepare_data(frame, spec, schema, split, config.seed, device)
+    data = prepare_data(frame, spec, schema, split, config.seed, device, leaks=exclude_leaks)
     translator = Translator(data.encoder.n_features, spec.n_domains, config.hidden_dim, config.latent_dim).to(device)
     trainer = _Trainer(config, translator, OutputActivation(data.encoder.layout).to(device), spec.n_groups, device)
     model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device)
-    progress = _Progress(config)
+    progress = _Progress(config, notice=" ".join(data.notices) or None)
     if resume_from is not None:
         progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
     n_rows = len(data.x_train)

@@ -184,8 +184,10 @@ def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _S
         bar.update(epoch)
 
     print(f"training '{job.name}' on {len(split.train):,} rows ({device}, {threads} CPU thread(s))", flush=True)
+    # The job's kinds were settled on the Data page, which sets kind leak on the leaking columns the user did not
+    # keep: they decide, rather than the leaks found again here.
     return fit_generator(source.frame, job.spec, schema=schema, config=job.config, split=split, callback=report,
-                         should_stop=should_stop, checkpoint_path=run.model_path)
+                         should_stop=should_stop, checkpoint_path=run.model_path, exclude_leaks=False)
 
 
 def _outcome(model: FairGenerator, run_dir: Path) -> tuple[JobState, str]:

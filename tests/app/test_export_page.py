@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit.testing.v1.app_test as app_test
@@ -14,6 +15,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import DownloadButton
 
+from fairgen_core.cli import main
 from fairgen_core.export import PAIR_COLUMNS
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
@@ -109,3 +111,38 @@ def test_pairs_report_metrics_and_model_downloads(app: AppTest, media: list[Medi
     table = pd.read_csv(io.BytesIO(files["fairgen_german_metrics.csv"]))
     assert table.query("section == 'quality' and metric == 'fid'")["value"].item() == fid
     assert files["fairgen_german_model.pt"] == run.model_path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def id_run(tmp_path_factory) -> Path:
+    """A run on a table with an identifier column."""
+    folder = tmp_path_factory.mktemp("ids")
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame({"ID": rng.permutation(np.arange(500, 500 + n)), "sex": rng.choice(["F", "M"], n),
+                          "age": rng.integers(18, 70, n), "y": rng.integers(0, 2, n)})
+    table.to_csv(folder / "people.csv", index=False)
+    out = folder / "run"
+    assert main(["fit", str(folder / "people.csv"), "--label", "y", "--sensitive", "sex=M", "--out", str(out),
+                 "--epochs", "1", "--device", "cpu", "--seed", "0"]) == 0
+    return out
+
+
+def test_synthetic_identifiers_are_fresh_or_left_out(app: AppTest, media: list[MediaFileManager], id_run: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(id_run.parent)
+    _open(app, id_run)
+    real = RunDir(id_run).open_data().frame
+    assert app.radio(key="export.ids").value == "fresh"
+    app.number_input(key="export.n").set_value(40).run()
+    app.button(key="export.generate").click().run()
+    rows = pd.read_csv(io.BytesIO(_download(media, app.download_button(key="export.synthetic"))[1]))
+    assert len(rows) == 40 and rows["ID"].is_unique and (rows["ID"] > real["ID"].max()).all()
+    pairs = pd.read_csv(io.BytesIO(_download(media, app.download_button(key="export.pairs"))[1]))
+    synthetic = pairs[pairs[PAIR_COLUMNS[1]] == "synthetic"]
+    assert not set(synthetic["ID"]) & set(real["ID"])
+    app.radio(key="export.ids").set_value("omit").run()
+    app.button(key="export.generate").click().run()
+    assert not app.exception, app.exception
+    rows = pd.read_csv(io.BytesIO(_download(media, app.download_button(key="export.synthetic"))[1]))
+    assert "ID" not in rows.columns and len(rows) == 40

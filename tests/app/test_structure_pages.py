@@ -3,6 +3,7 @@ synthetic rows' validity on the Quality page (never a green verdict over rows th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from dashboard import state
 from fairgen_core.cli import main
 from fairgen_core.generator import FairGenerator
 from fairgen_core.report import run_validity
+from fairgen_core.runs.layout import MODEL
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
 
@@ -22,12 +24,12 @@ EDUCATION = "'education-num' is a one-to-one recoding of 'education'"
 
 
 def _stops(n: int = 300) -> pd.DataFrame:
-    """A stop-and-frisk-like table: a one-hot group and a complement pair (one half of it the label)."""
+    """A stop-and-frisk-like table: a one-hot group, a complement pair (one half of it a label) and another label."""
     rng = np.random.default_rng(0)
     frisked, hair = rng.integers(0, 2, n), rng.integers(0, 3, n)
     return pd.DataFrame({"sex": rng.choice(["M", "F"], n), "age": rng.integers(15, 70, n),
                          **{f"haircolr_{k}": (hair == k).astype(int) for k in range(3)},
-                         "frisked_N": 1 - frisked, "frisked_Y": frisked})
+                         "frisked_N": 1 - frisked, "frisked_Y": frisked, "arrested": rng.integers(0, 2, n)})
 
 
 def _structure_table(app: AppTest) -> pd.DataFrame:
@@ -66,9 +68,14 @@ def test_a_column_leaking_the_label_is_flagged_with_the_fix() -> None:
     assert not app.exception, app.exception
     (leak,) = [w.value for w in app.warning if "leaks" in w.value]
     assert leak.startswith("column 'frisked_N' leaks the label 'frisked_Y': it is its exact complement")
-    assert "set the kind of 'frisked_N' to **id** in the Columns table" in leak
+    assert "left out of the generator, its classifiers and the data audit (kind **leak**)" in leak
     rules = _structure_table(app)["rule"].tolist()
     assert "'frisked_N' and 'frisked_Y' are complements (they sum to 1)" in rules
+    keep = app.checkbox(key="stops.csv.keep.frisked_N")
+    assert not keep.value and app.session_state[state.DATA_KEY].schema.kind("frisked_N") == "leak"
+    keep.check().run()
+    assert app.session_state[state._CHOICES][("stops.csv", "kept_leaks")] == ["frisked_N"]
+    assert app.session_state[state.DATA_KEY].schema.kind("frisked_N") == "binary"
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +83,11 @@ def stops_run(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("stops")
     _stops().to_csv(folder / "stops.csv", index=False)
     out = folder / "run"
-    assert main(["fit", str(folder / "stops.csv"), "--label", "frisked_Y", "--sensitive", "sex=M", "--out", str(out),
+    assert main(["fit", str(folder / "stops.csv"), "--label", "arrested", "--sensitive", "sex=M", "--out", str(out),
                  "--epochs", "2", "--device", "cpu", "--seed", "0"]) == 0
+    model = FairGenerator.load(out / MODEL, device="cpu")  # as made before rows were repaired to keep the structure
+    model.assembler = replace(model.assembler, structure=None)
+    model.save(out / MODEL)
     return out
 
 
@@ -86,7 +96,7 @@ def test_the_quality_page_shows_validity_and_no_green_verdict_over_broken_rules(
     run = RunDir(stops_run)
     manifest, frame = run.read_manifest(), run.open_data().frame
     expected = run_validity(FairGenerator.load(run.model_path), frame, manifest)
-    assert not expected.good  # two epochs: the one-hot group and the complement are generated column by column
+    assert not expected.good  # unrepaired: the one-hot group and the complement are generated column by column
     app = open_run_page(fresh_app(timeout=120), QUALITY, stops_run)
     assert "Validity" in [h.value for h in app.subheader]
     verdict = next(v for v in manifest.structure.to_dict()["rules"] if v["kind"] == "complement")["description"]

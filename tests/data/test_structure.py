@@ -11,7 +11,7 @@ import pytest
 
 from fairgen_core.data.datasets import get_builtin
 from fairgen_core.data.schema import ColumnKind, infer_schema
-from fairgen_core.data.structure import Rule, RuleKind, Structure, StructureOptions, detect_structure
+from fairgen_core.data.structure import Rule, RuleKind, Structure, StructureOptions, detect_structure, exclude_leaks
 from fairgen_core.errors import FairGenError
 
 N = 200
@@ -165,3 +165,23 @@ def test_fifty_thousand_rows_by_a_hundred_columns_take_seconds() -> None:
     structure = detect_structure(frame, label="y", sensitive=("sex",), schema=schema)
     assert time.perf_counter() - started < 15  # about a second on one core
     assert len(structure.of_kind(RuleKind.ONE_HOT)) == 5 and not structure.leaks
+
+
+def test_leaking_columns_are_left_out_unless_kept_with_a_message_naming_them() -> None:
+    rng = np.random.default_rng(0)
+    frisked = rng.integers(0, 2, 200)
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], 200), "race": rng.choice(["A", "B", "C"], 200),
+                          "frisked_N": 1 - frisked, "frisked_Y": frisked})
+    frame["race-sex"] = frame["race"] + "-" + frame["sex"]
+    structure = detect_structure(frame, label="frisked_Y", sensitive=("sex",))
+    assert structure.leak_columns == ("frisked_N", "race-sex")
+    schema, messages = exclude_leaks(infer_schema(frame), structure)
+    assert [schema.kind(c) for c in structure.leak_columns] == [ColumnKind.LEAK, ColumnKind.LEAK]
+    assert not ColumnKind.LEAK.is_feature and "frisked_N" not in schema.feature_names()
+    assert messages[0].startswith("column 'frisked_N' leaks the label 'frisked_Y' (it is its exact complement")
+    assert "left out of the generator's and the classifiers' inputs" in messages[0]
+    assert messages[1].startswith("column 'race-sex' leaks the sensitive attribute 'sex'")
+    kept, messages = exclude_leaks(infer_schema(frame), structure, keep=["frisked_N"])
+    assert kept.kind("frisked_N") is ColumnKind.BINARY and kept.kind("race-sex") is ColumnKind.LEAK
+    assert len(messages) == 1
+    assert any("leaks the label or a sensitive attribute" in w for w in kept.warnings())
