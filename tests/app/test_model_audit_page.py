@@ -23,7 +23,7 @@ def people_csv() -> str:
     sex = np.where(np.arange(ROWS) % 2, "F", "M")
     hired = rng.random(ROWS) < 0.5
     score = np.clip(0.3 * hired + 0.25 * (sex == "M") + rng.uniform(0, 0.45, ROWS), 0, 1).round(3)
-    lines = [f"{s},{'yes' if h else 'no'},{p},{int(p >= 0.5)},{20 + i % 40}"
+    lines = [f"{s},{'yes' if h else 'no'},{p},{int(p >= 0.5)},{20 + (i // 2) % 40}"
              for i, (s, h, p) in enumerate(zip(sex, hired, score))]
     return "sex,hired,score,decision,age\n" + "\n".join(lines) + "\n"
 

@@ -120,8 +120,8 @@ def test_cuda_without_a_gpu_is_an_error_next_to_start(runs_dir) -> None:
 
 def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     at = new_app()
-    content = "sex,age,score,hired\n" + "".join(f"{'F' if i % 3 else 'M'},{20 + i % 40},{(i // 2) * 7 % 50 / 50},"
-                                                  f"{i % 2}\n" for i in range(200))
+    content = "sex,age,score,hired\n" + "".join(
+        f"{'F' if i % 3 else 'M'},{20 + (i // 2) % 40},{(i // 2) * 7 % 50 / 50},{i % 2}\n" for i in range(200))
     at.radio(key="data.origin").set_value("Upload a CSV").run()
     at.file_uploader(key="data.upload").set_value(("people.csv", content.encode(), "text/csv")).run()
     at.multiselect(key="people.csv.hired.sensitive").set_value(["sex"]).run()
