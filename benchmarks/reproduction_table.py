@@ -419,10 +419,23 @@ def main(results_root: str | Path, out: str | Path) -> None:
     results_root : str or pathlib.Path
         Folder whose sub-folders hold ``results.csv`` (one per dataset, processed in sorted order).
     out : str or pathlib.Path
-        The markdown file written.
+        The markdown file written; a hand-written section of it headed :data:`FINDINGS` (and everything after it)
+        is kept.
     """
     folders = sorted(p.parent for p in Path(results_root).glob("*/results.csv"))
-    Path(out).write_text("\n".join([header(folders, str(out)), *(dataset_section(p) for p in folders)]))
+    Path(out).write_text("\n".join([header(folders, str(out)), *(dataset_section(p) for p in folders)])
+                         + kept_findings(Path(out)))
+
+
+#: The heading of the hand-written part of the document, which regenerating the tables keeps.
+FINDINGS = "## Findings"
+
+
+def kept_findings(path: Path) -> str:
+    """The hand-written findings of an earlier version of the document (from :data:`FINDINGS` on), or ``""``."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n" + FINDINGS)
+    return "" if start < 0 else "\n" + text[start:].lstrip("\n")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,13 @@ def test_header_translation_and_sweep(tmp_path: Path) -> None:
 ])
 def test_method_order(methods: list[str], expected: list[str]) -> None:
     assert repro.method_order(methods) == expected
+
+
+def test_regenerating_keeps_the_hand_written_findings(tmp_path: Path) -> None:
+    first = _document(tmp_path, _results())
+    out = tmp_path / "reproduction.md"
+    out.write_text(first + "\n## Findings (by hand)\n\n- the pairs do not do the work.\n")
+    repro.main(tmp_path / "experiments", out)
+    again = out.read_text()
+    assert again.count("## Findings") == 1 and again.endswith("- the pairs do not do the work.\n")
+    assert _goal_lines(again) == _goal_lines(first)  # the tables regenerated as before
