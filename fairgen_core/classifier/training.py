@@ -225,8 +225,8 @@ def batch_rows(n_real: int, n_pairs: int, ratio: float, batch_size: int,
 
     Examples
     --------
-    >>> [(r.tolist(), p.tolist(), m) for r, p, m in batch_rows(4, 4, 0.5, 4, np.random.default_rng(0))]
-    [([2, 3], [2, 3], 2), ([1, 0], [1, 0], 2)]
+    >>> [(r.tolist(), p.tolist(), m) for r, p, m in batch_rows(4, 4, 0.5, 2, np.random.default_rng(0))]
+    [([2], [2], 1), ([0], [0], 1)]
     """
     n = max(n_real, n_pairs)
     paired = n_real == n_pairs and n_real > 0
