@@ -128,16 +128,20 @@ def selection_note(job: TrainingJob, current: tuple[str, DatasetSpec] | None) ->
                    "trained on. Start a training above for the current selection, or choose another run.")
 
 
+def kept_positions(n: int) -> list[int]:
+    """At most ``MAX_POINTS`` evenly spaced positions of ``n`` points, the last one kept."""
+    step = max(math.ceil(n / MAX_POINTS), 1)
+    return [*range(0, n - 1, step), n - 1] if step > 1 else list(range(n))
+
+
 def thin(frame: pd.DataFrame) -> pd.DataFrame:
-    """At most ``MAX_POINTS`` evenly spaced rows, the last one kept."""
-    step = math.ceil(len(frame) / MAX_POINTS)
-    return frame if step <= 1 else pd.concat([frame.iloc[:-1:step], frame.iloc[-1:]])
+    """:func:`kept_positions` of a frame's rows."""
+    return frame.iloc[kept_positions(len(frame))]
 
 
 def thin_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`thin` for a list of progress entries."""
-    step = math.ceil(len(entries) / MAX_POINTS)
-    return entries if step <= 1 else [*entries[:-1:step], entries[-1]]
+    """:func:`kept_positions` of a list of progress entries."""
+    return [entries[i] for i in kept_positions(len(entries))]
 
 
 def loss_chart(frame: pd.DataFrame, x: str, title: str, key: str) -> None:

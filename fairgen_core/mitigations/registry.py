@@ -208,6 +208,7 @@ class _Stack:
         self.recorders: list[EpochRecorder] = []
         self.users: dict[object, list[int]] = {}
         self.epochs: list[int] = []
+        self.sharing: list[int] = []  # per network: how many users asked for it
         self.seconds = 0.0
 
     def ask(self, method: NetworkMethod, config: ClassifierConfig, user: object) -> None:
@@ -247,6 +248,7 @@ class _Stack:
                                on_done=lambda index, _result: stopped(index))
         self.seconds = time.perf_counter() - start - outside
         self.epochs = [len(outcome.result.history) for outcome in outcomes]
+        self.sharing = [sum(i in wanted for wanted in self.users.values()) for i in range(len(self.jobs))]
 
     def recorders_of(self, user: object) -> list[EpochRecorder]:
         """The recorded epochs of ``user``'s networks, in the order asked."""
@@ -255,8 +257,7 @@ class _Stack:
     def seconds_of(self, user: object) -> float:
         """``user``'s share of the stack's wall time: by epochs run, a shared network split among its users."""
         total = sum(self.epochs) or 1
-        sharing = [sum(i in wanted for wanted in self.users.values()) for i in range(len(self.jobs))]
-        return sum(self.seconds * self.epochs[i] / total / sharing[i] for i in self.users[user])
+        return sum(self.seconds * self.epochs[i] / total / self.sharing[i] for i in self.users[user])
 
 
 def _selected(name: str, candidates: Sequence[Candidate], rule: str) -> MethodResult:
