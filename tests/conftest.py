@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from fairgen_core.config import THREAD_LIBRARY_ENVS
+from fairgen_core.devices import apply_thread_budget
 from fairgen_core.runs.jobs import TrainingJob
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # README's command runs one pytest-xdist worker per core: each worker, and every process a test starts, gets
+    # one thread, so the workers share the cores instead of spinning against each other.
+    for _variable in THREAD_LIBRARY_ENVS:
+        os.environ.setdefault(_variable, "1")
+    apply_thread_budget(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
