@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import ColumnKind, Schema, infer_schema, numeric_values
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains, domain_table, require_column
-from fairgen_core.data.splits import split_by_domain
+from fairgen_core.data.splits import default_split
 from fairgen_core.data.structure import detect_structure
 from fairgen_core.errors import FairGenError
 from fairgen_core.metrics.fairness import fairness_report
@@ -479,9 +479,9 @@ def baseline_classifier(
 ) -> BaselineResult:
     """Fairness of a plain logistic regression trained on the data as it is.
 
-    The rows are split by :func:`~fairgen_core.data.splits.split_by_domain` (stratified by group × label,
-    seed ``config.seed``); every modelled column except the label and the sensitive columns is encoded by a
-    :class:`~fairgen_core.data.encoding.TabularEncoder` fitted on the train part; a scikit-learn
+    The rows are split as every run splits them (:func:`~fairgen_core.data.splits.default_split`: stratified by
+    group × label, seed ``config.seed``); every modelled column except the label and the sensitive columns is
+    encoded by a :class:`~fairgen_core.data.encoding.TabularEncoder` fitted on the train part; a scikit-learn
     ``LogisticRegression`` is fitted on the train part and predicts the test part.
 
     Parameters
@@ -676,7 +676,7 @@ def _baseline(
             "no column is left to train the baseline on besides the label and the sensitive attributes: "
             "set some columns' kind to numeric or categorical."
         )
-    split = split_by_domain(assignment.domain, seed=config.seed)
+    split = default_split(frame, spec, seed=config.seed)
     y_train, y_test = assignment.label[split.train], assignment.label[split.test]
     if np.unique(y_train).size < 2 or split.test.size == 0:
         raise FairGenError(

@@ -16,7 +16,19 @@ import pandas as pd
 
 from fairgen_core.classifier.selection import SELECTION_RULES
 from fairgen_core.classifier.sweep import ratio_sweep
-from fairgen_core.config import PAIR_PROTOCOLS, ClassifierConfig, GeneratorConfig, default_runs_base
+from fairgen_core.config import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_GB,
+    MAX_AGE_ENV,
+    MAX_GB_ENV,
+    PAIR_PROTOCOLS,
+    ClassifierConfig,
+    GeneratorConfig,
+    RetentionPolicy,
+    bound_from_env,
+    default_runs_base,
+    parse_bound,
+)
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits, read_csv
 from fairgen_core.data.sources import DataSource, open_data
@@ -50,29 +62,14 @@ from fairgen_core.model_audit import (
     record_models,
 )
 from fairgen_core.progress import ProgressBar
-from fairgen_core.report import (
-    build_report,
-    interval_text,
-    metrics_json,
-    metrics_table,
-    model_audit_html,
-    model_audit_json,
-    run_validity,
-    tolerance_text,
-)
+from fairgen_core.results.evidence import run_validity
+from fairgen_core.results.metrics_export import metrics_json, metrics_table, model_audit_json
+from fairgen_core.results.report import build_report, model_audit_html
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
+from fairgen_core.results.text import interval_text, tolerance_text
 from fairgen_core.runs import layout
 from fairgen_core.runs.layout import METHODS, SWEEP
-from fairgen_core.runs.retention import (
-    DEFAULT_MAX_AGE_DAYS,
-    DEFAULT_MAX_GB,
-    MAX_AGE_ENV,
-    MAX_GB_ENV,
-    RetentionPolicy,
-    bound_from_env,
-    parse_bound,
-    prune_runs,
-)
+from fairgen_core.runs.retention import prune_runs
 from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
 from fairgen_core.runs.tasks import PartialTable, TaskProgress
 

@@ -3,6 +3,7 @@ environment."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -26,6 +27,13 @@ MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
 THREADS_ENV = "FAIRGEN_THREADS"
 #: The thread settings of the OpenMP and BLAS libraries under torch and NumPy, read when they are loaded.
 THREAD_LIBRARY_ENVS: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: The retention bounds of old run folders (:class:`RetentionPolicy`) and their defaults.
+MAX_AGE_ENV = "FAIRGEN_RUNS_MAX_AGE_DAYS"
+MAX_GB_ENV = "FAIRGEN_RUNS_MAX_GB"
+DEFAULT_MAX_AGE_DAYS = 30.0
+DEFAULT_MAX_GB = 20.0
+#: What disables a retention bound, in a variable or on the command line.
+_NO_BOUND = ("", "0", "none")
 
 
 def default_runs_base() -> Path:
@@ -76,7 +84,7 @@ def thread_budget(concurrent: int | None = None) -> int:
     ----------
     concurrent : int, optional
         Processes that may compute at once (default: ``$FAIRGEN_MAX_JOBS`` trainings plus
-        ``$FAIRGEN_MAX_ANALYSES`` analyses, 1 + 1 when unset; an experiment gives its ``--jobs``).
+        ``$FAIRGEN_MAX_ANALYSES`` analyses, 1 + 1 when unset; an experiment gives its parallel ``jobs``).
 
     Returns
     -------
@@ -110,6 +118,122 @@ def thread_env(threads: int) -> dict[str, str]:
     ('2', '2')
     """
     return {name: str(threads) for name in (THREADS_ENV, *THREAD_LIBRARY_ENVS)}
+
+
+def parse_bound(text: str, name: str, default: float | None) -> float | None:
+    """A retention bound as written in an environment variable or on the command line.
+
+    Parameters
+    ----------
+    text : str
+        A number ≥ 0; empty, ``0`` or ``none`` (any case) disables the bound.
+    name : str
+        The variable or option the text comes from, for the error message.
+    default : float or None
+        The default, named in the error message.
+
+    Returns
+    -------
+    float or None
+        The bound, or None when disabled.
+
+    Raises
+    ------
+    FairGenError
+        If ``text`` is not a finite number ≥ 0; the message names ``name`` and says how to fix it.
+
+    Examples
+    --------
+    >>> parse_bound("12.5", MAX_GB_ENV, DEFAULT_MAX_GB)
+    12.5
+    >>> parse_bound("none", MAX_GB_ENV, DEFAULT_MAX_GB) is None
+    True
+    """
+    cleaned = text.strip().lower()
+    if cleaned in _NO_BOUND:
+        return None
+    try:
+        value = float(cleaned)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        shown = "no bound" if default is None else f"{default:g}"
+        raise FairGenError(f"{name} must be a number ≥ 0 (empty, 0 or 'none' for no bound), got '{text}': fix it "
+                           f"or unset it (default {shown}).")
+    return value or None
+
+
+def bound_from_env(variable: str, default: float | None) -> float | None:
+    """The retention bound set by environment variable ``variable``, or ``default`` when it is unset.
+
+    Parameters
+    ----------
+    variable : str
+        :data:`MAX_AGE_ENV` or :data:`MAX_GB_ENV`.
+    default : float or None
+        The bound when the variable is unset (set but empty disables it).
+
+    Returns
+    -------
+    float or None
+        The bound, or None when disabled.
+
+    Raises
+    ------
+    FairGenError
+        If the value is not a number ≥ 0 (see :func:`parse_bound`).
+    """
+    text = os.environ.get(variable)
+    return default if text is None else parse_bound(text, variable, default)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long and how much of the old runs are kept (:func:`fairgen_core.runs.retention.prune_runs`).
+
+    Attributes
+    ----------
+    max_age_days : float or None
+        Runs last modified longer ago are removed; None (or 0) keeps runs of any age.
+    max_total_gb : float or None
+        While all runs together take more gigabytes (10⁹ bytes), the least recently modified inactive ones are
+        removed; None (or 0) sets no bound.
+
+    Raises
+    ------
+    FairGenError
+        If a bound is negative or not finite.
+    """
+
+    max_age_days: float | None = DEFAULT_MAX_AGE_DAYS
+    max_total_gb: float | None = DEFAULT_MAX_GB
+
+    def __post_init__(self) -> None:
+        for name in ("max_age_days", "max_total_gb"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not math.isfinite(value) or value < 0:
+                raise FairGenError(f"{name} must be a number ≥ 0 or None (no bound), got {value!r}.")
+            if value == 0:
+                object.__setattr__(self, name, None)  # 0 disables, as in the environment variables
+
+    @classmethod
+    def from_env(cls) -> RetentionPolicy:
+        """The policy set by ``$FAIRGEN_RUNS_MAX_AGE_DAYS`` (default 30) and ``$FAIRGEN_RUNS_MAX_GB`` (default 20).
+
+        A variable set to nothing, ``0`` or ``none`` disables its bound.
+
+        Returns
+        -------
+        RetentionPolicy
+
+        Raises
+        ------
+        FairGenError
+            If a variable is not a number ≥ 0; the message names it.
+        """
+        return cls(bound_from_env(MAX_AGE_ENV, DEFAULT_MAX_AGE_DAYS), bound_from_env(MAX_GB_ENV, DEFAULT_MAX_GB))
 
 
 def check_pairs(pairs: str) -> str:

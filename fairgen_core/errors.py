@@ -39,6 +39,10 @@ class TrainingDivergedError(FairGenError):
     """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
+class MethodUnavailableError(FairGenError):
+    """A comparison method cannot run on this data (e.g. it needs exactly two groups); the message says why."""
+
+
 class PredictionError(FairGenError):
     """A model's predictions or scores cannot be audited (missing, non-numeric, out of range, misaligned).
 

@@ -34,7 +34,7 @@ class ProgressBar:
         eta = f"{int(epoch.eta_s // 60):02d}:{int(epoch.eta_s % 60):02d}"
         fidelity = "-" if epoch.val_translation is None else f"{epoch.val_translation:.2f}"
         line = (f"epoch {epoch.epoch}/{epoch.epochs} [{'#' * done}{'.' * (20 - done)}] val FID {fid} "
-                f"translation {fidelity} G {epoch.losses['generator']:.2f} D {epoch.losses['discriminator']:.2f} "
+                f"translation {fidelity} G {epoch.losses.generator:.2f} D {epoch.losses.discriminator:.2f} "
                 f"{epoch.rows_per_s:,.0f} rows/s ETA {eta}")
         if self.interactive:
             print("\r" + line, end="", file=self.stream, flush=True)

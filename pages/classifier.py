@@ -13,7 +13,6 @@ from dashboard.background import analysis_controls, partial_results
 from dashboard.charts import theme_neutral
 from fairgen_core.classifier.sweep import DEFAULT_RATIOS
 from fairgen_core.metrics.paired import describe, paired_differences
-from fairgen_core.report import sweep_verdict
 from fairgen_core.results.charts import paired_ratio_figure, tradeoff_figure, with_selected_ratio
 from fairgen_core.results.table import (
     BASELINE,
@@ -26,6 +25,7 @@ from fairgen_core.results.table import (
     mean_std_text,
     summarise,
 )
+from fairgen_core.results.verdicts import sweep_verdict
 from fairgen_core.runs.layout import METHODS, SWEEP
 
 st.title("Fair classifier & trade-off")
@@ -67,8 +67,8 @@ class TradeoffView:
     paired_chart : dict or None
         :func:`~fairgen_core.results.charts.paired_ratio_figure` (None with one repetition).
     verdict : str
-        :func:`~fairgen_core.report.sweep_verdict` against the reference: the ratios whose paired difference's 95%
-        interval excludes zero, or why none is named.
+        :func:`~fairgen_core.results.verdicts.sweep_verdict` against the reference: the ratios whose paired
+        difference's 95% interval excludes zero, or why none is named.
     """
 
     chart: dict

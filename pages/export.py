@@ -14,7 +14,8 @@ from dashboard import run_cache, state
 from fairgen_core.export import ID_CHOICES, IdChoice, csv_bytes, safe_file_name, synthetic_rows, translated_pairs
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, default_sigma
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.report import build_report, metrics_json, metrics_table
+from fairgen_core.results.metrics_export import metrics_json, metrics_table
+from fairgen_core.results.report import build_report
 from fairgen_core.runs.layout import MODEL
 from fairgen_core.runs.store import RunDir
 

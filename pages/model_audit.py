@@ -48,24 +48,23 @@ from fairgen_core.model_audit import (
     record_models,
     recorded_models,
 )
-from fairgen_core.report import (
-    comparison_rows,
-    equalising_text,
-    group_text,
-    interval_text,
-    model_audit_html,
-    model_audit_json,
-    model_audit_tables,
-    number_text,
-    tolerance_text,
-)
 from fairgen_core.results.charts import (
     VERDICT_COLOURS,
     difference_intervals_figure,
     model_comparison_figure,
     reliability_figure,
 )
+from fairgen_core.results.metrics_export import model_audit_json, model_audit_tables
+from fairgen_core.results.report import model_audit_html
 from fairgen_core.results.table import TRANSFER_CHOSEN_RATIO
+from fairgen_core.results.text import (
+    comparison_rows,
+    equalising_text,
+    group_text,
+    interval_text,
+    number_text,
+    tolerance_text,
+)
 from fairgen_core.runs.jobs import list_runs
 from fairgen_core.runs.layout import METHODS, SWEEP
 from fairgen_core.runs.store import RunDir, RunManifest, frame_hash

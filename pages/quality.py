@@ -17,13 +17,13 @@ from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_LABELS, VERDICT
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.metrics.validity import ValidityReport
-from fairgen_core.report import domain_rows, run_validity
 from fairgen_core.results.charts import (
     correlation_gaps_figure,
     distribution_figure,
     domain_fid_figure,
     domain_scores_figure,
 )
+from fairgen_core.results.evidence import domain_rows, run_validity
 from fairgen_core.runs.store import RunDir
 
 #: Translations are called counterfactual when they reach their target at this share of the real rows' rate.

@@ -13,7 +13,9 @@ import pytest
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
 from fairgen_core.export import csv_bytes
 from fairgen_core.model_audit import DIFFERENCE_METRICS, ModelAuditConfig, audit_models, model_inputs
-from fairgen_core.report import interval_text, model_audit_html, model_audit_json, model_audit_tables
+from fairgen_core.results.metrics_export import model_audit_json, model_audit_tables
+from fairgen_core.results.report import model_audit_html
+from fairgen_core.results.text import interval_text
 from fairgen_core.runs.store import frame_hash
 
 EVIL_GROUP = "<script>alert('g')</script>"

@@ -51,3 +51,18 @@ def test_the_commands_read_it_like_a_new_run(old_run: Path, capsys) -> None:
     assert main(["report", str(old_run), "--out", str(report)]) == 0
     assert "german" in report.read_text(encoding="utf-8")
     assert "Validity (rules every real row keeps)" in report.read_text(encoding="utf-8")
+
+
+def _keys(record: dict) -> tuple[list[str], list[str], list[str]]:
+    return list(record), list(record["losses"]), list(record.get("step_losses", record["losses"]))
+
+
+def test_a_new_run_writes_its_log_and_history_in_the_old_format(tmp_path: Path, capsys) -> None:
+    """The same keys in the same order: the training log, its loss terms and the checkpoint's history."""
+    assert main(["fit", "german", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path / "new")]) == 0
+    capsys.readouterr()
+    old, new = RunDir(FIXTURE), RunDir(tmp_path / "new")
+    assert _keys(new.read_progress()[0]) == _keys(old.read_progress()[0])
+    old_history = FairGenerator.load(old.model_path, device="cpu").history
+    new_history = FairGenerator.load(new.model_path, device="cpu").history
+    assert _keys(new_history[0]) == _keys(old_history[0]) and "step_losses" not in new_history[0]

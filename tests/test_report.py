@@ -24,22 +24,19 @@ from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, 
 from fairgen_core.metrics.fidelity import MEASURE_LABELS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.model_audit import RecordedModels, audit_recorded, record_models, recorded_models
-from fairgen_core.report import (
+from fairgen_core.results.evidence import gather_evidence
+from fairgen_core.results.metrics_export import metrics_json, metrics_table
+from fairgen_core.results.report import PAIRED_DEFINITION, PM_DEFINITION, build_report
+from fairgen_core.results.table import METRIC_TITLES
+from fairgen_core.results.text import interval_text
+from fairgen_core.results.verdicts import (
     METHODS_MISSING,
-    PAIRED_DEFINITION,
-    PM_DEFINITION,
     SWEEP_MISSING,
-    build_report,
     disparate_impact_verdict,
-    gather_evidence,
-    interval_text,
     measures_verdict,
     methods_verdict,
-    metrics_json,
-    metrics_table,
     sweep_verdict,
 )
-from fairgen_core.results.table import METRIC_TITLES
 from fairgen_core.runs.layout import METHODS, SWEEP
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import german_run_dir  # noqa: F401  (the shared trained German run)

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from dataclasses import astuple
 from pathlib import Path
 
 from fairgen_core.results import table
@@ -58,6 +59,16 @@ def test_the_run_layout_and_the_dashboards_housekeeping_never_load_torch() -> No
     assert result.stdout.strip() == "[]"
 
 
+def test_only_the_config_reads_settings_from_the_environment() -> None:
+    # fairgen_core.config is the one home of runtime settings; runs/process only hands the environment to children
+    allowed = {REPO_ROOT / "fairgen_core" / "config.py", REPO_ROOT / "fairgen_core" / "runs" / "process.py"}
+    reading = re.compile(r"\bos\.environ\b|\bgetenv\(|\bfrom os import .*environ")
+    offenders = [str(path.relative_to(REPO_ROOT)) for folder in ("fairgen_core", "dashboard", "pages")
+                 for path in (REPO_ROOT / folder).rglob("*.py")
+                 if path not in allowed and reading.search(path.read_text())]
+    assert offenders == []
+
+
 def _docstrings(tree: ast.AST) -> set[int]:
     """``id`` of every docstring node in ``tree`` (documentation may name files; code may not)."""
     owners = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
@@ -68,8 +79,12 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def test_run_folder_names_are_typed_only_in_the_layout() -> None:
     names = {value for key, value in vars(layout).items() if key.isupper() and not key.startswith("_")
              and isinstance(value, str)}
+    figures = {path.name for figure in layout.FIGURES for path in astuple(layout.figure_files(Path(), figure))}
     assert {"model.pt", "manifest.json", "status.json", ".session", "current.json", ".task.json"} <= names
-    files = {name for name in names if "." in name.lstrip(".")}  # also caught inside longer texts
+    assert {".html", ".png", "fig2_methods", "fig3_ratio.png.txt"} <= names | figures
+    # also caught inside longer texts: names with an inner dot, and the experiment's figures by their full names
+    files = {name for name in names if "." in name.lstrip(".")} | figures | set(layout.FIGURES)
+    names |= figures
     home = Path(layout.__file__)
     offenders = []
     for folder in ("fairgen_core", "dashboard", "pages"):

@@ -4,7 +4,7 @@ from fairgen_core.data.datasets import BUILTIN_DATASETS, BuiltinDataset, get_bui
 from fairgen_core.data.encoding import ColumnCodec, Span, TabularEncoder
 from fairgen_core.data.io import LoadedTable, ReadLimits, read_csv
 from fairgen_core.data.meps import load_meps
-from fairgen_core.data.schema import ColumnKind, ColumnSchema, InferenceRules, Schema, infer_schema
+from fairgen_core.data.schema import ColumnKind, ColumnSchema, InferenceRules, Schema, infer_schema, suggest_label
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import (
     DatasetSpec,
@@ -17,7 +17,7 @@ from fairgen_core.data.spec import (
     spec_to_dict,
     validate_spec,
 )
-from fairgen_core.data.splits import Split, default_split, repeated_splits, split_by_domain
+from fairgen_core.data.splits import Split, default_split, split_by_domain
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -45,9 +45,9 @@ __all__ = [
     "load_meps",
     "open_data",
     "read_csv",
-    "repeated_splits",
     "spec_from_dict",
     "spec_to_dict",
     "split_by_domain",
+    "suggest_label",
     "validate_spec",
 ]

@@ -81,29 +81,9 @@ def split_by_domain(
     return Split(train, val, test, seed, repetition)
 
 
-def repeated_splits(
-    domains: np.ndarray,
-    *,
-    repetitions: int,
-    seed: int,
-    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-) -> tuple[Split, ...]:
-    """``repetitions`` independent splits; repetition ``i`` uses seed ``seed + i``.
-
-    Examples
-    --------
-    >>> splits = repeated_splits(np.repeat([0, 1], 50), repetitions=3, seed=7)
-    >>> [s.seed for s in splits]
-    [7, 8, 9]
-    """
-    if repetitions < 1:
-        raise SpecError(f"repetitions must be at least 1, got {repetitions}.")
-    return tuple(_repetition_split(domains, seed, i, fractions) for i in range(repetitions))
-
-
 def default_split(frame: pd.DataFrame, spec: DatasetSpec, *, seed: int, repetition: int = 0) -> Split:
-    """The split every run uses: the rows' domains under ``spec``, split as repetition ``repetition`` of
-    :func:`repeated_splits` (seed ``seed + repetition``, default fractions).
+    """The split every run uses (the one rule): the rows' domains under ``spec``, split 70/15/15 with seed
+    ``seed + repetition``, so that the repetitions of an experiment differ and each can be made again alone.
 
     Parameters
     ----------
@@ -119,7 +99,7 @@ def default_split(frame: pd.DataFrame, spec: DatasetSpec, *, seed: int, repetiti
     Returns
     -------
     Split
-        The same rows :func:`repeated_splits` gives for that repetition.
+        :func:`split_by_domain` of the domains with seed ``seed + repetition``, recording ``repetition``.
 
     Examples
     --------
@@ -130,12 +110,7 @@ def default_split(frame: pd.DataFrame, spec: DatasetSpec, *, seed: int, repetiti
     >>> split.seed, split.repetition, len(split.train)
     (9, 2, 72)
     """
-    return _repetition_split(assign_domains(frame, spec).domain, seed, repetition, DEFAULT_FRACTIONS)
-
-
-def _repetition_split(domains: np.ndarray, seed: int, repetition: int,
-                      fractions: tuple[float, float, float]) -> Split:
-    return split_by_domain(domains, seed=seed + repetition, fractions=fractions, repetition=repetition)
+    return split_by_domain(assign_domains(frame, spec).domain, seed=seed + repetition, repetition=repetition)
 
 
 def _check_fractions(fractions: tuple[float, float, float]) -> None:

@@ -316,6 +316,6 @@ class FairGenerator:
             raise FairGenError(f"checkpoint '{path}' does not exist: check the path.") from exc
         except Exception as exc:  # torch raises UnpicklingError/RuntimeError for foreign or damaged files
             raise FairGenError(f"'{Path(path).name}' is not a readable FairGen checkpoint ({type(exc).__name__}): "
-                               "upload the .pt file the Train page or `fit` produced.") from exc
+                               "give the checkpoint file a FairGen training wrote.") from exc
         return cls.from_checkpoint(state, device)
 

@@ -13,6 +13,7 @@ import torch
 
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.errors import FairGenError, TrainingDivergedError
+from fairgen_core.generator.loss_terms import LossTerms
 
 
 @dataclass
@@ -59,32 +60,37 @@ def epochs_left(config: GeneratorConfig, epoch: int, stale: int) -> int:
     return max(left, 0)
 
 
-def check_finite(step_losses: dict[str, list[float]], order: tuple[str, ...], *, epoch: int, lr: float,
+def check_finite(step_losses: LossTerms[list[float]], *, epoch: int, lr: float,
                  checkpoint_path: str | Path | None) -> None:
     """Raise :class:`TrainingDivergedError` at the first NaN or infinite loss of an epoch.
 
     Parameters
     ----------
-    step_losses : dict of str to list of float
+    step_losses : LossTerms of list of float
         Every loss term's value at every step of the epoch.
-    order : tuple of str
-        The loss terms in the order they are computed in a step (ties at one step go to the earlier one).
     epoch : int
         Epochs finished before this one.
     lr : float
         The learning rate, named in the advice.
     checkpoint_path : str or pathlib.Path, optional
         Where the last good epoch's checkpoint lies.
+
+    Notes
+    -----
+    Of the terms that break at the same step, the first one a step computes is named (the order of the fields of
+    :class:`~fairgen_core.generator.loss_terms.LossTerms`): the cause rather than the totals it spoils.
     """
+    named = step_losses.as_dict()
     first = {name: next((step for step, value in enumerate(values) if not np.isfinite(value)), None)
-             for name, values in step_losses.items()}
-    diverged = sorted((step, order.index(name), name) for name, step in first.items() if step is not None)
+             for name, values in named.items()}
+    diverged = sorted((step, position, name) for position, (name, step) in enumerate(first.items())
+                      if step is not None)
     if diverged:
         bad, _, name = diverged[0]
         kept = (f"The checkpoint of epoch {epoch}, the last good one, is kept in {checkpoint_path}. "
                 if epoch and checkpoint_path is not None else "No checkpoint had been written yet. ")
         raise TrainingDivergedError(
-            f"training diverged: the loss term '{name}' became {step_losses[name][bad]} at epoch {epoch + 1}, "
+            f"training diverged: the loss term '{name}' became {named[name][bad]} at epoch {epoch + 1}, "
             f"step {bad + 1}. {kept}Lower the learning rate (now {lr:g}) or the adversarial weight, check numeric "
             "columns for extreme values, and train again."
         )

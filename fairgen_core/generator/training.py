@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
+from fairgen_core.generator.loss_terms import GeneratorTerms, LossTerms
 from fairgen_core.generator.model import FairGenerator, draw_targets
 from fairgen_core.generator.modules import OutputActivation, Translator
 from fairgen_core.generator.tracking import (
@@ -39,8 +40,6 @@ from fairgen_core.metrics.translation import DomainProbe
 
 #: Out of memory at a batch this small (or smaller) on the GPU moves training to the CPU instead of halving again.
 MIN_OOM_BATCH = 32
-LOSS_TERMS = ("self", "like", "rec", "prior", "adv_g", "cls_g", "cls_prior", "generator", "adv_d", "cls_d",
-              "discriminator")
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,9 @@ class EpochReport:
         1-based epoch number.
     epochs : int
         Configured upper bound on epochs.
-    losses : dict
+    losses : LossTerms of float
         Mean of every loss term over the epoch's steps.
-    step_losses : dict
+    step_losses : LossTerms of list of float
         Every loss term at every step of the epoch (lists of equal length).
     val_fid : float or None
         Fréchet distance between validation rows and synthetic rows drawn with the same domain counts.
@@ -82,8 +81,8 @@ class EpochReport:
 
     epoch: int
     epochs: int
-    losses: dict[str, float]
-    step_losses: dict[str, list[float]]
+    losses: LossTerms[float]
+    step_losses: LossTerms[list[float]]
     val_fid: float | None
     best_fid: float | None
     elapsed_s: float
@@ -95,8 +94,9 @@ class EpochReport:
     best_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dictionary without the per-step lists (for history and JSON logs)."""
-        return {k: v for k, v in self.__dict__.items() if k != "step_losses"}
+        """Plain dictionary without the per-step lists: a record of the history and of the training log."""
+        record = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "step_losses"}
+        return {**record, "losses": self.losses.as_dict()}
 
 
 ProgressCallback = Callable[[EpochReport], None]
@@ -222,59 +222,59 @@ class _Trainer:
         """Generated rows for a discriminator-only step (WGAN-GP's extra critic steps)."""
         return self.forward(x, domain)["fake"]
 
-    def generator_step(self, x: torch.Tensor, domain: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def generator_step(self, x: torch.Tensor, domain: torch.Tensor
+                       ) -> tuple[GeneratorTerms[torch.Tensor], torch.Tensor, torch.Tensor]:
         """One Adam step of E and F on L_like + λ_rec L_rec + λ_prior L_prior + adversarial + domain terms.
 
-        Returns the loss terms and the generated rows (detached) that the discriminator step reuses.
+        Returns the loss terms, their weighted total (both detached) and the generated rows (detached) that the
+        discriminator step reuses.
         """
         cfg, net = self.config, self.translator
         net.discriminator.requires_grad_(False)
         out = self.forward(x, domain)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             score, domain_logits = net.discriminator(out["fake"])
-        terms = {
-            "like": losses.likelihood_nll(out["logits_g"], x, self.activation),
-            "rec": losses.reconstruction_l1(x, out["x_hat"]),
-            "prior": losses.prior_kl(out["mu"], out["log_var"]) + losses.prior_kl(out["mu_back"], out["log_var_back"]),
-            "adv_g": losses.generator_adversarial(score.float(), cfg.adversarial),
-            "cls_g": losses.domain_classification(domain_logits.float()[: len(x)], out["fake_domain"][: len(x)]),
-        }
-        if cfg.prior_samples:
-            terms["cls_prior"] = losses.domain_classification(domain_logits.float()[len(x):],
-                                                              out["fake_domain"][len(x):])
-        if cfg.lambda_self:
-            terms["self"] = (losses.likelihood_nll(out["logits_self"], x, self.activation)
-                             + cfg.lambda_prior * losses.prior_kl(out["mu_self"], out["log_var_self"]))
-        weights = {"self": cfg.lambda_self, "like": cfg.lambda_like, "rec": cfg.lambda_rec, "prior": cfg.lambda_prior,
-                   "adv_g": cfg.lambda_adv, "cls_g": cfg.lambda_cls, "cls_prior": cfg.lambda_cls_prior}
-        total = sum(weights[name] * value for name, value in terms.items())
+        n = len(x)
+        terms = GeneratorTerms(
+            like=losses.likelihood_nll(out["logits_g"], x, self.activation),
+            rec=losses.reconstruction_l1(x, out["x_hat"]),
+            prior=losses.prior_kl(out["mu"], out["log_var"]) + losses.prior_kl(out["mu_back"], out["log_var_back"]),
+            adv_g=losses.generator_adversarial(score.float(), cfg.adversarial),
+            cls_g=losses.domain_classification(domain_logits.float()[:n], out["fake_domain"][:n]),
+            cls_prior=(losses.domain_classification(domain_logits.float()[n:], out["fake_domain"][n:])
+                       if cfg.prior_samples else None),
+            own_domain=(losses.likelihood_nll(out["logits_self"], x, self.activation)
+                        + cfg.lambda_prior * losses.prior_kl(out["mu_self"], out["log_var_self"])
+                        if cfg.lambda_self else None),
+        )
+        total = terms.weighted_total(cfg)
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self.opt_g.step()
         net.discriminator.requires_grad_(True)
-        terms["generator"] = total
-        return {k: v.detach() for k, v in terms.items()}, out["fake"].detach()
+        return terms.map(torch.Tensor.detach), total.detach(), out["fake"].detach()
 
-    def discriminator_step(self, x: torch.Tensor, domain: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One Adam step of D on L_dis + L_trns (D_cls learns the real rows' true domains)."""
+    def discriminator_step(self, x: torch.Tensor, domain: torch.Tensor, fake: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One Adam step of D on L_dis + L_trns (D_cls learns the real rows' true domains).
+
+        Returns the adversarial term, the domain term and their total (with the gradient penalty), detached.
+        """
         cfg, net = self.config, self.translator
         n = len(x)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             score, domain_logits = net.discriminator(torch.cat([x, fake]))  # one call: larger matrix products
         score = score.float()
-        terms = {
-            "adv_d": losses.discriminator_adversarial(score[:n], score[n:], cfg.adversarial),
-            "cls_d": losses.domain_classification(domain_logits[:n].float(), domain),
-        }
-        total = terms["adv_d"] + terms["cls_d"]
+        adversarial = losses.discriminator_adversarial(score[:n], score[n:], cfg.adversarial)
+        domain_term = losses.domain_classification(domain_logits[:n].float(), domain)
+        total = adversarial + domain_term
         if cfg.adversarial == "wgan-gp":
             total = total + cfg.lambda_gp * losses.gradient_penalty(net.discriminator, x.repeat(
                 fake.shape[0] // x.shape[0], 1), fake)
         self.opt_d.zero_grad(set_to_none=True)
         total.backward()
         self.opt_d.step()
-        terms["discriminator"] = total
-        return {k: v.detach() for k, v in terms.items()}
+        return adversarial.detach(), domain_term.detach(), total.detach()
 
 
 def fit_generator(
@@ -365,12 +365,12 @@ def fit_generator(
 
 
 def _run_epoch(trainer: _Trainer, data: TrainingData, batch: int, batch_generator: torch.Generator,
-               should_stop: Callable[[], bool] | None, progress: _Progress) -> list[dict[str, torch.Tensor]]:
+               should_stop: Callable[[], bool] | None, progress: _Progress) -> list[LossTerms[torch.Tensor]]:
     """One pass over the shuffled training rows; the loss terms of every step (fewer if a stop was asked)."""
     trainer.translator.train()
     n_rows = len(data.x_train)
     order = torch.randperm(n_rows, device=trainer.device, generator=batch_generator)
-    step_terms: list[dict[str, torch.Tensor]] = []
+    step_terms: list[LossTerms[torch.Tensor]] = []
     for step, start in enumerate(range(0, n_rows - batch + 1, batch)):
         if should_stop is not None and should_stop():
             progress.stopped = "cancelled"
@@ -378,11 +378,19 @@ def _run_epoch(trainer: _Trainer, data: TrainingData, batch: int, batch_generato
         index = order[start:start + batch]
         x, domain = data.x_train[index], data.d_train[index]
         if step % trainer.config.critic_steps == 0:
-            generator_terms, fake = trainer.generator_step(x, domain)
+            generator_terms, generator_total, fake = trainer.generator_step(x, domain)
         else:
             fake = trainer.fakes(x, domain)
-        step_terms.append({**generator_terms, **trainer.discriminator_step(x, domain, fake)})
+        adversarial, domain_term, discriminator_total = trainer.discriminator_step(x, domain, fake)
+        step_terms.append(LossTerms.of_step(generator_terms, generator=generator_total, adv_d=adversarial,
+                                            cls_d=domain_term, discriminator=discriminator_total))
     return step_terms
+
+
+def _epoch_losses(step_terms: list[LossTerms[torch.Tensor]]) -> LossTerms[list[float]]:
+    """Every loss term at every step of an epoch, copied to the host in one transfer."""
+    columns = torch.stack([torch.stack(term).float() for term in zip(*(step.values() for step in step_terms))])
+    return step_terms[0].with_values(columns.cpu().tolist())
 
 
 def _recover_from_oom(trainer: _Trainer, model: FairGenerator, data: TrainingData, batch: int) -> tuple[int, str]:
@@ -427,7 +435,7 @@ def _move_training(device: torch.device, trainer: _Trainer, model: FairGenerator
 class _EpochRun:
     """What one pass over the training rows did: every step's loss terms, the batch size and the times."""
 
-    step_terms: list[dict[str, torch.Tensor]]
+    step_terms: list[LossTerms[torch.Tensor]]
     batch: int
     epoch_s: float
     elapsed_s: float
@@ -451,8 +459,8 @@ class _Progress:
         if not run.step_terms:
             self.stopped = self.stopped or "cancelled"
             return
-        step_losses = {k: torch.stack([t[k] for t in run.step_terms]).float().cpu().tolist() for k in run.step_terms[0]}
-        check_finite(step_losses, LOSS_TERMS, epoch=self.epoch, lr=self.config.lr, checkpoint_path=checkpoint_path)
+        step_losses = _epoch_losses(run.step_terms)
+        check_finite(step_losses, epoch=self.epoch, lr=self.config.lr, checkpoint_path=checkpoint_path)
         self.epoch += 1
         val_fid = val_translation = None
         if len(data.x_val) > 1 and self.epoch % self.config.eval_every == 0:
@@ -470,7 +478,8 @@ class _Progress:
         per_epoch = run.elapsed_s / max(self.epoch, 1)
         report = EpochReport(
             epoch=self.epoch, epochs=self.config.epochs,
-            losses={k: float(np.mean(v)) for k, v in step_losses.items()}, step_losses=step_losses,
+            losses=step_losses.with_values(float(np.mean(steps)) for steps in step_losses.values()),
+            step_losses=step_losses,
             val_fid=val_fid, best_fid=self.best.fid, val_translation=val_translation, best_score=self.best.score,
             elapsed_s=run.elapsed_s,
             eta_s=0.0 if self.stopped else per_epoch * epochs_left(self.config, self.epoch, self.best.stale),

@@ -8,8 +8,9 @@ returns the tidy table of the ratio sweep. Methods that need something the data 
 for exactly two groups) return a ``skipped_reason`` instead of raising.
 """
 
+from fairgen_core.errors import MethodUnavailableError
 from fairgen_core.mitigations.adversarial import AdversarialDebiasing
-from fairgen_core.mitigations.base import Method, MethodResult, MethodUnavailableError
+from fairgen_core.mitigations.base import Method, MethodResult
 from fairgen_core.mitigations.baseline import Baseline
 from fairgen_core.mitigations.calibrated_eq_odds import CalibratedEqOdds, CeoFit, calibrated_equalized_odds
 from fairgen_core.mitigations.compare import compare_methods, method_metrics, results_table

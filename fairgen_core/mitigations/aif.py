@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from fairgen_core.mitigations.base import MethodUnavailableError
+from fairgen_core.errors import MethodUnavailableError
 from fairgen_core.mitigations.data import MethodData
 
 if TYPE_CHECKING:

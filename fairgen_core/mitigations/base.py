@@ -13,12 +13,7 @@ from fairgen_core.classifier.selection import DEFAULT_SELECTION, Candidate, Epoc
 from fairgen_core.classifier.stacked import StackJob, real_only_job, stack_recording, train_stack
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.devices import resolve_device
-from fairgen_core.errors import FairGenError
 from fairgen_core.mitigations.data import MethodData
-
-
-class MethodUnavailableError(FairGenError):
-    """A method cannot run on this data (e.g. it needs exactly two groups); the message says why."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +76,7 @@ class Method(Protocol):
     ``candidates`` trains on the training rows and returns every choice it could make (epochs, levels,
     post-processing variants), each scored on the validation rows and with its test predictions; it never
     chooses: :func:`~fairgen_core.mitigations.run_method` applies the one selection rule. The seed is
-    ``config.seed``. It raises :class:`MethodUnavailableError` when it cannot run on the data.
+    ``config.seed``. It raises :class:`~fairgen_core.errors.MethodUnavailableError` when it cannot run on the data.
     """
 
     name: ClassVar[str]
@@ -131,7 +126,7 @@ class NetworkMethod(Method, Protocol):
     """
 
     def networks(self, data: MethodData, config: ClassifierConfig) -> list[Network]:
-        """The networks to train (raises :class:`MethodUnavailableError` when the method cannot run)."""
+        """The networks to train (raises :class:`~fairgen_core.errors.MethodUnavailableError` when it cannot run)."""
         ...
 
     def from_networks(self, data: MethodData, config: ClassifierConfig,

@@ -11,8 +11,9 @@ from sklearn.linear_model import LogisticRegression
 
 from fairgen_core.classifier.selection import Candidate, EpochRecorder, candidate
 from fairgen_core.config import ClassifierConfig
+from fairgen_core.errors import MethodUnavailableError
 from fairgen_core.mitigations.aif import PRIVILEGED, UNPRIVILEGED, binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodUnavailableError, Network, network_candidates
+from fairgen_core.mitigations.base import Network, network_candidates
 from fairgen_core.mitigations.data import MethodData
 
 CostConstraint = Literal["fpr", "fnr", "weighted"]

@@ -9,8 +9,8 @@ import numpy as np
 
 from fairgen_core.classifier.selection import Candidate, candidate
 from fairgen_core.config import ClassifierConfig
+from fairgen_core.errors import MethodUnavailableError
 from fairgen_core.mitigations.aif import binary_label_dataset, require_two_groups
-from fairgen_core.mitigations.base import MethodUnavailableError
 from fairgen_core.mitigations.data import MethodData
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from fairgen_core.classifier.selection import (
 from fairgen_core.classifier.stacked import StackJob, train_stack
 from fairgen_core.config import ClassifierConfig
 from fairgen_core.devices import resolve_device
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import FairGenError, MethodUnavailableError
 from fairgen_core.mitigations.adversarial import AdversarialDebiasing
-from fairgen_core.mitigations.base import Method, MethodResult, MethodUnavailableError, NetworkMethod, network_job
+from fairgen_core.mitigations.base import Method, MethodResult, NetworkMethod, network_job
 from fairgen_core.mitigations.baseline import Baseline
 from fairgen_core.mitigations.calibrated_eq_odds import CalibratedEqOdds
 from fairgen_core.mitigations.data import MethodData

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fairgen_core.errors import FairGenError
-from fairgen_core.mitigations.base import MethodUnavailableError
+from fairgen_core.errors import FairGenError, MethodUnavailableError
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:

@@ -5,8 +5,8 @@ to read them (decisions or scores, threshold, rescaling) as a :class:`RecordedMo
 it (``python -m fairgen_core audit DATA ... --run RUN_DIR``, or the Model audit page for the run trained on the
 audited data), :func:`recorded_models` reads it, and :func:`audit_recorded` audits the columns on the run's data
 (every row with a label and every sensitive value, the run's groups), as the ``audit`` command would.
-:func:`fairgen_core.report.build_report` then adds a model-audit section, and the run's metrics exports carry the
-same numbers.
+:func:`fairgen_core.results.report.build_report` then adds a model-audit section, and the run's metrics exports
+carry the same numbers.
 """
 
 from __future__ import annotations
@@ -120,8 +120,7 @@ def record_models(run_dir: str | Path, models: RecordedModels) -> Path:
     """
     folder = Path(run_dir)
     if not folder.is_dir():
-        raise FairGenError(f"'{folder}' is not a run folder: give the folder that `fit --out` or the Train page "
-                           "wrote.")
+        raise FairGenError(f"'{folder}' is not a run folder: give the folder a FairGen training wrote.")
     path = folder / RUN_MODELS_FILE
     write_json_atomically(path, models.to_dict())
     return path

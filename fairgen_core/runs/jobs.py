@@ -46,7 +46,6 @@ from fairgen_core.data.splits import default_split
 from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.generator.training import EpochReport
 from fairgen_core.runs import layout
 from fairgen_core.runs.files import write_json_atomically
 from fairgen_core.runs.layout import DATA, JOB, MANIFEST, RUN_MARKERS, STATUS, STOP, WORKER_LOG
@@ -510,8 +509,7 @@ def import_checkpoint(
     split = default_split(source.frame, spec, seed=model.config.seed)
     data, data_file = manifest_data(run_dir, description)
     run.write_manifest(new_manifest(data, data_file, source.frame, spec, model.config, split))
-    for record in model.history:
-        run.append_progress(EpochReport(**record, step_losses={}))
+    run.append_history(model.history)
     now = time.time()
     write_status(run_dir, JobStatus(JobState.FINISHED, None, now, now, now, now, f"loaded from '{name}'"))
     return TrainingJob(run_dir)

@@ -22,8 +22,9 @@ Torch-free and light (the dashboard's session state and housekeeping import it o
       NAME.partial.csv             the finished cells' rows while it runs (kept if it is stopped or fails)
       model_audit.json             the user's prediction columns in the run's data (the report audits them)
     OUT/                           an experiment
-      manifest.json, results.csv, summary.csv, paired.csv, translation.csv, fig2_methods.html/png,
-      fig3_ratio.html/png
+      manifest.json, results.csv, summary.csv, paired.csv, translation.csv
+      fig2_methods.html/.png, fig3_ratio.html/.png
+                                   the figures (FIGURE.png.txt says why in place of a PNG that could not be drawn)
       rep{i}/translation.json, rep{i}/generator.done, rep{i}/generator/ (the repetition's run folder)
 """
 
@@ -85,6 +86,11 @@ TRANSLATION = "translation.json"
 GENERATOR_DONE = "generator.done"
 FIGURE_METHODS = "fig2_methods"
 FIGURE_RATIO = "fig3_ratio"
+#: An experiment's figures, each written as a page, an image, and a note in place of an image that failed.
+FIGURES: tuple[str, ...] = (FIGURE_METHODS, FIGURE_RATIO)
+FIGURE_PAGE_SUFFIX = ".html"
+FIGURE_IMAGE_SUFFIX = ".png"
+FIGURE_NOTE_SUFFIX = ".png.txt"
 _REPETITION_RUN = "generator"
 
 
@@ -133,6 +139,46 @@ def task_files(run_dir: Path, name: str) -> TaskFiles:
     return TaskFiles(run_dir / f"{name}{TASK_MARKER_SUFFIX}", run_dir / f"{name}{TASK_LOG_SUFFIX}",
                      run_dir / f"{name}{TASK_PROGRESS_SUFFIX}", run_dir / TASK_TABLES[name],
                      run_dir / f"{name}{TASK_PARTIAL_SUFFIX}")
+
+
+@dataclass(frozen=True)
+class FigureFiles:
+    """The files of one figure in an experiment folder.
+
+    Attributes
+    ----------
+    page : pathlib.Path
+        ``FIGURE.html``: the interactive figure, plotly.js inlined.
+    image : pathlib.Path
+        ``FIGURE.png``: the static image.
+    note : pathlib.Path
+        ``FIGURE.png.txt``: why the image could not be drawn, written in its place.
+    """
+
+    page: Path
+    image: Path
+    note: Path
+
+
+def figure_files(out: Path, figure: str) -> FigureFiles:
+    """The files of figure ``figure`` (one of :data:`FIGURES`) in the experiment folder ``out``.
+
+    Raises
+    ------
+    FairGenError
+        If ``figure`` is not an experiment's figure.
+
+    Examples
+    --------
+    >>> figure_files(Path("out"), FIGURE_RATIO).page.as_posix()
+    'out/fig3_ratio.html'
+    >>> figure_files(Path("out"), FIGURE_METHODS).note.name
+    'fig2_methods.png.txt'
+    """
+    if figure not in FIGURES:
+        raise FairGenError(f"unknown figure '{figure}': use one of {', '.join(FIGURES)}.")
+    return FigureFiles(out / f"{figure}{FIGURE_PAGE_SUFFIX}", out / f"{figure}{FIGURE_IMAGE_SUFFIX}",
+                       out / f"{figure}{FIGURE_NOTE_SUFFIX}")
 
 
 def slot_lock(queue: Path, slot: int) -> Path:

@@ -8,159 +8,30 @@ and one run folder per training in it::
       WORKSPACE/RUN/         job.json or manifest.json, status.json, model.pt, progress.jsonl, data.csv, ...
       RUN/                   a run folder directly under the base (``fit --out BASE/RUN``) is pruned too
 
-:func:`prune_runs` first removes the runs last modified (newest file in the folder) more than
-``max_age_days`` ago, then, while all runs together still take more than ``max_total_gb``, the least recently
-modified ones. A run that is training or queued, or in which a sweep or comparison is running, is never
-removed; neither is a run modified in the last :data:`RECENT_S` seconds (it may be being written), a folder
-that is not a run, or anything reached through a symbolic link.
+:func:`prune_runs` follows a :class:`~fairgen_core.config.RetentionPolicy` (read from the environment by
+:meth:`~fairgen_core.config.RetentionPolicy.from_env`): it first removes the runs last modified (newest file in
+the folder) more than ``max_age_days`` ago, then, while all runs together still take more than ``max_total_gb``,
+the least recently modified ones. A run that is training or queued, or in which a sweep or comparison is running,
+is never removed; neither is a run modified in the last :data:`RECENT_S` seconds (it may be being written), a
+folder that is not a run, or anything reached through a symbolic link.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from fairgen_core.config import RetentionPolicy
 from fairgen_core.errors import FairGenError
 from fairgen_core.runs.layout import RUN_MARKERS, SESSION_FOLDER, TASK_TABLES, TRAINING_QUEUE
 
-MAX_AGE_ENV = "FAIRGEN_RUNS_MAX_AGE_DAYS"
-MAX_GB_ENV = "FAIRGEN_RUNS_MAX_GB"
-DEFAULT_MAX_AGE_DAYS = 30.0
-DEFAULT_MAX_GB = 20.0
 RECENT_S = 600.0
 DAY_S = 86_400.0
 GB = 1e9
-_DISABLED = ("", "0", "none")
-
-
-def parse_bound(text: str, name: str, default: float | None) -> float | None:
-    """A retention bound as written in an environment variable or on the command line.
-
-    Parameters
-    ----------
-    text : str
-        A number ≥ 0; empty, ``0`` or ``none`` (any case) disables the bound.
-    name : str
-        The variable or option the text comes from, for the error message.
-    default : float or None
-        The default, named in the error message.
-
-    Returns
-    -------
-    float or None
-        The bound, or None when disabled.
-
-    Raises
-    ------
-    FairGenError
-        If ``text`` is not a finite number ≥ 0; the message names ``name`` and says how to fix it.
-
-    Examples
-    --------
-    >>> parse_bound("12.5", "FAIRGEN_RUNS_MAX_GB", 20.0)
-    12.5
-    >>> parse_bound("none", "FAIRGEN_RUNS_MAX_GB", 20.0) is None
-    True
-    """
-    cleaned = text.strip().lower()
-    if cleaned in _DISABLED:
-        return None
-    try:
-        value = float(cleaned)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        shown = "no bound" if default is None else f"{default:g}"
-        raise FairGenError(f"{name} must be a number ≥ 0 (empty, 0 or 'none' for no bound), got '{text}': fix it "
-                           f"or unset it (default {shown}).")
-    return value or None
-
-
-def bound_from_env(name: str, default: float | None, environ: Mapping[str, str] | None = None) -> float | None:
-    """The bound set by environment variable ``name``, or ``default`` when the variable is unset.
-
-    Parameters
-    ----------
-    name : str
-        The environment variable.
-    default : float or None
-        The bound when the variable is unset (set but empty disables it).
-    environ : Mapping, optional
-        Where to read the variable (default :data:`os.environ`).
-
-    Returns
-    -------
-    float or None
-        The bound, or None when disabled.
-
-    Raises
-    ------
-    FairGenError
-        If the value is not a number ≥ 0 (see :func:`parse_bound`).
-    """
-    text = (os.environ if environ is None else environ).get(name)
-    return default if text is None else parse_bound(text, name, default)
-
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    """How long and how much of the old runs are kept.
-
-    Attributes
-    ----------
-    max_age_days : float or None
-        Runs last modified longer ago are removed; None (or 0) keeps runs of any age.
-    max_total_gb : float or None
-        While all runs together take more gigabytes (10⁹ bytes), the least recently modified inactive ones are
-        removed; None (or 0) sets no bound.
-
-    Raises
-    ------
-    FairGenError
-        If a bound is negative or not finite.
-    """
-
-    max_age_days: float | None = DEFAULT_MAX_AGE_DAYS
-    max_total_gb: float | None = DEFAULT_MAX_GB
-
-    def __post_init__(self) -> None:
-        for name in ("max_age_days", "max_total_gb"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if not math.isfinite(value) or value < 0:
-                raise FairGenError(f"{name} must be a number ≥ 0 or None (no bound), got {value!r}.")
-            if value == 0:
-                object.__setattr__(self, name, None)  # 0 disables, as in the environment variables
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionPolicy:
-        """The policy set by ``$FAIRGEN_RUNS_MAX_AGE_DAYS`` (default 30) and ``$FAIRGEN_RUNS_MAX_GB`` (default 20).
-
-        A variable set to nothing, ``0`` or ``none`` disables its bound.
-
-        Parameters
-        ----------
-        environ : Mapping, optional
-            Where to read the variables (default :data:`os.environ`).
-
-        Returns
-        -------
-        RetentionPolicy
-
-        Raises
-        ------
-        FairGenError
-            If a variable is not a number ≥ 0; the message names it.
-        """
-        return cls(bound_from_env(MAX_AGE_ENV, DEFAULT_MAX_AGE_DAYS, environ),
-                   bound_from_env(MAX_GB_ENV, DEFAULT_MAX_GB, environ))
 
 
 @dataclass(frozen=True)

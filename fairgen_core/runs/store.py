@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,9 +144,17 @@ class RunDir:
 
     def append_progress(self, report: EpochReport) -> None:
         """Append one epoch to ``progress.jsonl`` (every loss term per step included)."""
-        line = {**report.to_dict(), "step_losses": report.step_losses}
+        self._append_progress_line(report.to_dict(), report.step_losses.as_dict())
+
+    def append_history(self, history: Iterable[Mapping[str, Any]]) -> None:
+        """Append the epochs of a checkpoint's history (:attr:`FairGenerator.history`) to ``progress.jsonl``; a
+        history keeps no per-step losses."""
+        for record in history:
+            self._append_progress_line(record, {})
+
+    def _append_progress_line(self, record: Mapping[str, Any], step_losses: Mapping[str, list[float]]) -> None:
         with (self.path / PROGRESS).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line) + "\n")
+            handle.write(json.dumps({**record, "step_losses": step_losses}) + "\n")
 
     def read_progress(self) -> list[dict[str, Any]]:
         """All epochs logged so far (a partly written last line is ignored)."""

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state
 from fairgen_core.cli import main
 from fairgen_core.generator import FairGenerator
-from fairgen_core.report import run_validity
+from fairgen_core.results.evidence import run_validity
 from fairgen_core.runs.layout import MODEL
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from fairgen_core.data.splits import repeated_splits, split_by_domain
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
+from fairgen_core.data.splits import default_split, split_by_domain
 from fairgen_core.errors import SpecError
 
 DOMAINS = np.repeat([0, 1, 2, 3, -1], [500, 120, 60, 20, 7])
@@ -29,15 +31,15 @@ def test_same_seed_same_split_other_seed_other_split() -> None:
 
 
 def test_repetitions_use_consecutive_seeds_and_differ() -> None:
-    splits = repeated_splits(DOMAINS, repetitions=5, seed=100)
+    frame = pd.DataFrame({"y": np.arange(700) % 2, "sex": np.repeat(["F", "M"], [200, 500])})
+    spec = DatasetSpec("y", (1,), (SensitiveAttribute("sex", ("M",)),))
+    splits = [default_split(frame, spec, seed=100, repetition=i) for i in range(5)]
     assert [(s.seed, s.repetition) for s in splits] == [(100 + i, i) for i in range(5)]
     assert len({tuple(s.test) for s in splits}) == 5
-    np.testing.assert_array_equal(splits[2].val, split_by_domain(DOMAINS, seed=102).val)
+    np.testing.assert_array_equal(splits[2].val, split_by_domain(assign_domains(frame, spec).domain, seed=102).val)
 
 
 @pytest.mark.parametrize("fractions", [(0.5, 0.5, 0.5), (1.0, 0.0, 0.0), (0.7, 0.3)])
 def test_bad_fractions_raise(fractions) -> None:
     with pytest.raises(SpecError, match="split fractions"):
         split_by_domain(DOMAINS, seed=0, fractions=fractions)
-    with pytest.raises(SpecError, match="repetitions"):
-        repeated_splits(DOMAINS, repetitions=0, seed=0)

@@ -14,7 +14,7 @@ import pytest
 from fairgen_core.data.sources import open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
 from fairgen_core.model_audit import DIFFERENCE_METRICS, ModelAuditConfig, audit_model, group_rates, model_inputs
-from fairgen_core.report import interval_text
+from fairgen_core.results.text import interval_text
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import open_page, screenshot, wait_idle
 from tests.e2e.helpers import (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,8 +15,11 @@ from fairgen_core.data.spec import assign_domains
 from fairgen_core.data.splits import split_by_domain
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
-from fairgen_core.generator.training import LOSS_TERMS, validation_fid
+from fairgen_core.generator.loss_terms import LossTerms
+from fairgen_core.generator.training import validation_fid
 
+#: Every term's name in the training log, in its order.
+LOGGED_TERMS = tuple(LossTerms(**{f.name: 0.0 for f in fields(LossTerms)}).as_dict())
 FAST = GeneratorConfig(hidden_dim=64, latent_dim=16, batch_size=256, epochs=6, patience=0, device="cpu", seed=3)
 
 
@@ -31,13 +36,14 @@ def test_short_training_on_real_data_reduces_the_losses(name: str) -> None:
     model = fit_generator(frame, dataset.default_spec(), schema=dataset.schema(frame), config=FAST,
                           callback=reports.append)
     assert [r.epoch for r in reports] == list(range(1, 7))
-    assert set(reports[0].losses) == set(LOSS_TERMS)
-    n_steps = len(reports[0].step_losses["generator"])
+    assert tuple(reports[0].losses.as_dict()) == tuple(reports[0].step_losses.as_dict()) == LOGGED_TERMS
+    n_steps = len(reports[0].step_losses.generator)
     assert n_steps == int(0.7 * len(frame)) // FAST.batch_size
     assert all(len(v) == n_steps for v in reports[0].step_losses.values())
+    assert reports[0].losses.rec == pytest.approx(np.mean(reports[0].step_losses.rec))
     first, last = reports[0].losses, reports[-1].losses
-    assert last["rec"] < 0.8 * first["rec"]  # the cycle x -> x_g -> x_hat reconstructs better
-    assert last["cls_d"] < first["cls_d"]  # D_cls learns the real rows' domains
+    assert last.rec < 0.8 * first.rec  # the cycle x -> x_g -> x_hat reconstructs better
+    assert last.cls_d < first.cls_d  # D_cls learns the real rows' domains
     assert all(r.val_fid is not None and np.isfinite(r.val_fid) for r in reports)
     assert min(r.val_fid for r in reports[1:]) < reports[0].val_fid  # samples get closer to the real rows
     assert reports[-1].stopped == "completed" and reports[0].eta_s > 0 and reports[-1].rows_per_s > 0
@@ -58,7 +64,7 @@ def test_cancellation_stops_within_one_batch() -> None:
                           should_stop=stop_after_five_batches)
     assert calls["n"] == 6  # polled before every batch; the 6th poll stops the run before a 6th batch
     assert len(reports) == 1 and reports[0].stopped == "cancelled"
-    assert len(reports[0].step_losses["generator"]) == 5
+    assert len(reports[0].step_losses.generator) == 5
     assert isinstance(model, FairGenerator)
 
 
@@ -144,7 +150,7 @@ def test_wgan_gp_option_trains() -> None:
     fit_generator(frame, dataset.default_spec(), config=config, callback=reports.append)
     assert all(np.isfinite(v) for r in reports for v in r.losses.values())
     # the generator is updated every third step: its recorded terms repeat in between
-    like = reports[0].step_losses["like"]
+    like = reports[0].step_losses.like
     assert like[0] == like[1] == like[2] and like[3] != like[2]
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from fairgen_core.cli import main
-from fairgen_core.config import default_runs_base
+from fairgen_core.config import MAX_AGE_ENV, MAX_GB_ENV, RetentionPolicy, default_runs_base
 from fairgen_core.errors import FairGenError
 from fairgen_core.runs import retention
 from fairgen_core.runs.jobs import JobStatus, write_status
 from fairgen_core.runs.layout import SESSION_FOLDER
 from fairgen_core.runs.process import JobState
-from fairgen_core.runs.retention import PruneReport, RetentionPolicy, prune_runs
+from fairgen_core.runs.retention import PruneReport, prune_runs
 
 DAY = 86_400.0
 KB = 1e-6  # 1000 bytes in GB
@@ -211,7 +211,7 @@ def test_missing_base_is_nothing_to_prune(tmp_path: Path) -> None:
     ("none", "NONE", RetentionPolicy(None, None)),
 ])
 def test_policy_from_env(monkeypatch, age: str | None, gb: str | None, expected: RetentionPolicy) -> None:
-    for name, value in ((retention.MAX_AGE_ENV, age), (retention.MAX_GB_ENV, gb)):
+    for name, value in ((MAX_AGE_ENV, age), (MAX_GB_ENV, gb)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
@@ -221,7 +221,7 @@ def test_policy_from_env(monkeypatch, age: str | None, gb: str | None, expected:
                                                                                  expected.max_total_gb)
 
 
-@pytest.mark.parametrize("variable", [retention.MAX_AGE_ENV, retention.MAX_GB_ENV])
+@pytest.mark.parametrize("variable", [MAX_AGE_ENV, MAX_GB_ENV])
 @pytest.mark.parametrize("value", ["thirty", "-1", "nan", "1e400", "20GB"])
 def test_bad_env_values_name_the_variable_and_the_fix(monkeypatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
@@ -258,8 +258,8 @@ def test_cli_prune_prints_each_removed_run_and_a_total(base: Path, capsys) -> No
 def test_cli_prune_dry_run_on_the_default_base(base: Path, monkeypatch, capsys) -> None:
     now = time.time()
     monkeypatch.setenv("FAIRGEN_RUNS_DIR", str(base))
-    monkeypatch.setenv(retention.MAX_GB_ENV, "0.0000015")
-    monkeypatch.delenv(retention.MAX_AGE_ENV, raising=False)
+    monkeypatch.setenv(MAX_GB_ENV, "0.0000015")
+    monkeypatch.delenv(MAX_AGE_ENV, raising=False)
     first = make_run(base / "ws" / "first", 3, now)
     make_run(base / "ws" / "second", 2, now)
     assert main(["prune", "--dry-run"]) == 0
@@ -270,14 +270,14 @@ def test_cli_prune_dry_run_on_the_default_base(base: Path, monkeypatch, capsys) 
 
 
 def test_cli_prune_bad_bounds(base: Path, monkeypatch, capsys) -> None:
-    monkeypatch.delenv(retention.MAX_AGE_ENV, raising=False)
-    monkeypatch.delenv(retention.MAX_GB_ENV, raising=False)
+    monkeypatch.delenv(MAX_AGE_ENV, raising=False)
+    monkeypatch.delenv(MAX_GB_ENV, raising=False)
     base.mkdir()
     assert main(["prune", "--root", str(base), "--max-gb", "lots"]) == 2
     assert "--max-gb must be a number" in capsys.readouterr().err
-    monkeypatch.setenv(retention.MAX_AGE_ENV, "a month")
+    monkeypatch.setenv(MAX_AGE_ENV, "a month")
     assert main(["prune", "--root", str(base)]) == 2
-    assert f"{retention.MAX_AGE_ENV} must be a number" in capsys.readouterr().err
+    assert f"{MAX_AGE_ENV} must be a number" in capsys.readouterr().err
     assert main(["prune", "--root", str(base), "--max-age-days", "30"]) == 0  # the option replaces the variable
 
 
@@ -285,8 +285,8 @@ def test_cli_prune_bad_bounds(base: Path, monkeypatch, capsys) -> None:
 @pytest.fixture
 def app_env(base: Path, monkeypatch) -> Path:
     monkeypatch.setenv("FAIRGEN_RUNS_DIR", str(base))
-    monkeypatch.delenv(retention.MAX_AGE_ENV, raising=False)
-    monkeypatch.delenv(retention.MAX_GB_ENV, raising=False)
+    monkeypatch.delenv(MAX_AGE_ENV, raising=False)
+    monkeypatch.delenv(MAX_GB_ENV, raising=False)
     return base
 
 
@@ -306,13 +306,13 @@ def test_dashboard_prunes_at_startup(app_env: Path) -> None:
 def test_dashboard_shows_a_bad_variable_once_and_prunes_nothing(app_env: Path, monkeypatch) -> None:
     from tests.app.conftest import fresh_app
 
-    monkeypatch.setenv(retention.MAX_GB_ENV, "twenty")
+    monkeypatch.setenv(MAX_GB_ENV, "twenty")
     old = make_run(app_env / "0123456789abcdef" / "old", 40, time.time())
     at = fresh_app()
     at.run()
     assert not at.exception, at.exception
-    assert [w.value for w in at.warning if retention.MAX_GB_ENV in w.value] == [
-        f"Old runs are not cleaned up: {retention.MAX_GB_ENV} must be a number ≥ 0 (empty, 0 or 'none' for no "
+    assert [w.value for w in at.warning if MAX_GB_ENV in w.value] == [
+        f"Old runs are not cleaned up: {MAX_GB_ENV} must be a number ≥ 0 (empty, 0 or 'none' for no "
         "bound), got 'twenty': fix it or unset it (default 20)."]
     at.run()
     assert not at.exception and not [w for w in at.warning if "Old runs" in w.value]

@@ -52,7 +52,8 @@ from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality
 from fairgen_core.generator.modules import Translator
 from fairgen_core.generator.training import prepare_data
-from fairgen_core.report import build_report, metrics_table
+from fairgen_core.results.metrics_export import metrics_table
+from fairgen_core.results.report import build_report
 from fairgen_core.runs import jobs, layout, process
 from fairgen_core.runs.jobs import TrainingJob, import_checkpoint, start_training
 from fairgen_core.runs.process import JobState

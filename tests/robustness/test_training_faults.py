@@ -120,7 +120,7 @@ def test_out_of_memory_halves_the_batch_and_says_so(monkeypatch) -> None:
                                  "CPU out of memory at batch size 70: the epoch restarted with batch size 35.")
     assert reports[1].notice is None
     assert model.history[0]["notice"] == reports[0].notice
-    assert len(reports[1].step_losses["generator"]) == 2_240 // 35
+    assert len(reports[1].step_losses.generator) == 2_240 // 35
 
 
 def test_out_of_memory_at_the_smallest_batch_on_the_cpu_is_a_clear_error(monkeypatch) -> None:
