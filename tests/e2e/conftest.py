@@ -19,6 +19,10 @@ SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 
+#: How long a click or a fill may wait for the page. Generous: README's command runs these tests beside another
+#: pytest-xdist worker on a 2-core machine, where a Streamlit rerun can take many seconds.
+ACTION_TIMEOUT_MS = 60_000
+
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
@@ -75,7 +79,7 @@ def browser(chromium_path: str):
 def page(browser, server: str):
     """A fresh browser context (its own Streamlit session) with a large viewport; closed after the test."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     tab = context.new_page()
     yield tab
     context.close()

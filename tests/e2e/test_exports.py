@@ -9,7 +9,7 @@ import pytest
 
 from fairgen_core.data.io import read_csv
 from fairgen_core.data.spec import assign_domains
-from tests.e2e.conftest import open_page, screenshot, shared_file, wait_idle
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, open_page, screenshot, shared_file, wait_idle
 from tests.e2e.helpers import (
     GERMAN_LABEL,
     GERMAN_SENSITIVE,
@@ -29,7 +29,7 @@ def downloads(browser, server: str, german_upload_run, tmp_path_factory) -> dict
     workspace, run = german_upload_run
     folder = tmp_path_factory.mktemp("downloads")
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     try:
         attach_run(page, server, workspace, run)

@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from fairgen_core.data.io import read_csv
 from fairgen_core.runs.jobs import TrainingJob, read_job
 from fairgen_core.runs.process import JobState
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, open_page, wait_idle
 from tests.e2e.helpers import (
     RUNS_LABEL,
     attach_run,
@@ -192,7 +192,7 @@ def export_synthetic(session: Session, server: str, folder: Path) -> tuple[str, 
 
 def new_context(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     return context
 
 
