@@ -118,7 +118,7 @@ def set_prediction_columns(source_name: str, columns: list[str]) -> None:
 def ignored_rules(source_name: str) -> list[str]:
     """Keys of the structural rules of this dataset the user unticked on the Data page (not checked on Quality).
 
-    Kept like every choice (see :func:`remember`); a key is :attr:`fairgen_core.data.structure.Rule.key`.
+    Kept like every choice (see :func:`remember`); a key is :attr:`fairgen_core.data.rules.Rule.key`.
     """
     return [str(key) for key in remembered(source_name, _IGNORED_RULES, [])]
 

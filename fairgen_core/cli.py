@@ -31,6 +31,8 @@ from fairgen_core.config import (
 )
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits, read_csv
+from fairgen_core.data.rules import ROLE_WORDS, Structure
+from fairgen_core.data.schema import Schema
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import (
     DatasetSpec,
@@ -42,7 +44,7 @@ from fairgen_core.data.spec import (
     validate_spec,
 )
 from fairgen_core.data.splits import default_split
-from fairgen_core.data.structure import Structure, detect_structure
+from fairgen_core.data.structure import detect_structure, exclude_leaks
 from fairgen_core.devices import apply_thread_budget, resolve_device
 from fairgen_core.errors import FairGenError, PredictionError, SpecError
 from fairgen_core.export import csv_bytes, write_csv
@@ -94,16 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the inferred schema, the structure every row obeys (one-hot groups, complements, "
         "derived columns, numeric bounds, identifiers) with its evidence, columns that leak the label or a "
         "sensitive attribute, and the domain table (counts of every group × label cell, base rates per group). "
-        "Without --label/--sensitive a built-in dataset uses the paper's choice.",
+        "Without --label/--sensitive a built-in dataset uses the paper's choice. A leaking column shows kind 'leak' "
+        "(left out of the models' inputs) unless --keep-leak keeps it.",
     )
     _add_data_arguments(inspect)
+    _add_keep_leak(inspect)
     inspect.add_argument("--json", action="store_true", help="print JSON instead of tables")
     inspect.set_defaults(handler=_inspect)
 
     fit = commands.add_parser("fit", help="train the VAE-GAN translator and write a run folder",
                               description="Train the generator on the training split (70%%, stratified by "
-                              "domain) with early stopping on the validation split; write RUN_DIR.")
+                              "domain) with early stopping on the validation split; write RUN_DIR. Columns that "
+                              "leak the label or a sensitive attribute are left out of the model's inputs unless "
+                              "--keep-leak keeps them.")
     _add_data_arguments(fit)
+    _add_keep_leak(fit, " (give it again with --resume)")
     fit.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (model, manifest, log)")
     defaults = GeneratorConfig()
     fit.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most (default {defaults.epochs})")
@@ -237,6 +244,7 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
         f"{layout.SUMMARY}, {layout.EXPERIMENT_MANIFEST} and the paper's Fig. 2 / Fig. 3 to OUT. Finished cells are "
         "reused.")
     _add_data_arguments(experiment)
+    _add_keep_leak(experiment)
     experiment.add_argument("--out", required=True, metavar="DIR", help="results folder")
     experiment.add_argument("--reps", type=int, default=10, help="repetitions (default 10)")
     experiment.add_argument("--selection", choices=[*SELECTION_RULES, "both"], default="both",
@@ -270,6 +278,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="warn about domains with fewer rows (default 20)")
     parser.add_argument("--max-mb", type=float, default=ReadLimits().max_bytes / 1e6,
                         help="largest CSV accepted, in MB")
+
+
+def _add_keep_leak(parser: argparse.ArgumentParser, note: str = "") -> None:
+    parser.add_argument("--keep-leak", action="append", default=[], metavar="COLUMN",
+                        help="keep COLUMN as an input of the models although it leaks the label or a sensitive "
+                        "attribute (such columns are left out by default; repeat for several)" + note)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -311,10 +325,11 @@ def _inspect(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args, source)
     structure = detect_structure(source.frame, label=spec.label, sensitive=spec.sensitive_columns,
                                  schema=source.schema)
+    schema, _ = _leak_choice(args, source, structure)
     warnings = [*validate_spec(source.frame, source.schema, spec), *structure.warnings()]
     schema_table = pd.DataFrame(
         [{"column": c.name, "kind": c.kind.value, "dtype": c.dtype, "distinct": c.n_unique, "missing": c.n_missing}
-         for c in source.schema.columns]
+         for c in schema.columns]
     )
     table = domain_table(source.frame, spec)
     if args.json:
@@ -343,6 +358,30 @@ def _inspect(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}")
     return 0
+
+
+def _leak_choice(args: argparse.Namespace, source: DataSource, structure: Structure) -> tuple[Schema, tuple[str, ...]]:
+    """The schema with every leaking column left out (kind ``leak``) but those of ``--keep-leak``, and those kept.
+
+    Prints to stderr, per column left out, what it leaks and how to keep it; per kept column, that it stays an input
+    (or that it leaks nothing).
+    """
+    kept = tuple(dict.fromkeys(args.keep_leak))
+    for column in kept:
+        require_column(source.frame, column, "--keep-leak")
+    schema, messages = exclude_leaks(source.schema, structure, keep=kept)
+    for column, message in messages.items():
+        print(f"warning: {message} To keep it: --keep-leak {column}.", file=sys.stderr)
+    leaks = {rule.columns[0]: rule for rule in structure.leaks}
+    for column in kept:
+        if column in leaks:
+            rule = leaks[column]
+            print(f"note: '{column}' leaks {ROLE_WORDS[rule.role]} '{rule.columns[1]}' but stays an input of the "
+                  "models (--keep-leak).", file=sys.stderr)
+        else:
+            print(f"warning: --keep-leak {column}: '{column}' leaks neither the label nor a sensitive attribute, so "
+                  "there is nothing to keep.", file=sys.stderr)
+    return schema, kept
 
 
 def _format_structure(structure: Structure) -> str:
@@ -414,6 +453,9 @@ def _fit(args: argparse.Namespace) -> int:
         split = default_split(source.frame, spec, seed=config.seed)
         manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)
         run.write_manifest(manifest)
+    structure = manifest.structure or detect_structure(source.frame, label=spec.label,
+                                                       sensitive=spec.sensitive_columns, schema=source.schema)
+    _, kept = _leak_choice(args, source, structure)
     bar = ProgressBar(sys.stderr)
 
     def report(epoch: EpochReport) -> None:
@@ -423,7 +465,8 @@ def _fit(args: argparse.Namespace) -> int:
     print(f"training on {len(split.train):,} rows ({resolve_device(config.device)}), validating on "
           f"{len(split.val):,}; writing {run.path}", file=sys.stderr)
     model = fit_generator(source.frame, spec, schema=source.schema, config=config, split=split, callback=report,
-                          checkpoint_path=run.model_path, resume_from=run.model_path if args.resume else None)
+                          checkpoint_path=run.model_path, resume_from=run.model_path if args.resume else None,
+                          keep_leaks=kept)
     bar.close()
     last = model.history[-1] if model.history else {}
     print(f"done: {last.get('epoch', 0)} epochs, best validation FID {last.get('best_fid')}, "
@@ -492,6 +535,8 @@ def _experiment(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args, source)
     for warning in validate_spec(source.frame, source.schema, spec):
         print(f"warning: {warning}", file=sys.stderr)
+    _, kept = _leak_choice(args, source, detect_structure(source.frame, label=spec.label,
+                                                          sensitive=spec.sensitive_columns, schema=source.schema))
     protocol = ExperimentConfig(repetitions=args.reps, ratios=parse_ratios(args.ratios),
                                 methods=parse_methods(args.methods), seed=args.seed,
                                 selections=SELECTION_RULES if args.selection == "both" else (args.selection,))
@@ -503,7 +548,7 @@ def _experiment(args: argparse.Namespace) -> int:
         generator=GeneratorConfig(epochs=args.epochs, device=args.device),
         classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
         jobs=args.jobs,
-        progress=printer)
+        progress=printer, keep_leaks=kept)
     shown = result.summary.assign(value=mean_std_column)
     shown = shown[(shown["ratio"].isna() | at_ratio(shown["ratio"], protocol.highlight_ratio))
                   & shown["metric"].isin(SWEEP_METRICS)]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -145,6 +145,7 @@ class _Task:
     classifier: ClassifierConfig
     out: Path
     threads: int
+    keep_leaks: tuple[str, ...] = ()
 
 
 def _cell_output(task_out: Path, stage: str, repetition: int) -> Path:
@@ -163,7 +164,8 @@ def _run_cell(task: _Task) -> float:
     if task.stage == "generator":
         config = replace(task.generator, seed=seed)
         run.write_manifest(new_manifest(task.data_name, None, task.frame, task.spec, config, split))
-        model = fit_generator(task.frame, task.spec, config=config, split=split, checkpoint_path=run.model_path)
+        model = fit_generator(task.frame, task.spec, config=config, split=split, checkpoint_path=run.model_path,
+                              keep_leaks=task.keep_leaks)
         _write_translation(task, model, split)
         _cell_output(task.out, "generator", task.repetition).write_text("done\n")
         return time.perf_counter() - started
@@ -198,9 +200,11 @@ def _fill_translation(task: _Task) -> None:
 
 
 def _fingerprint(frame: pd.DataFrame, spec: DatasetSpec, experiment: ExperimentConfig, generator: GeneratorConfig,
-                 classifier: ClassifierConfig) -> dict[str, Any]:
+                 classifier: ClassifierConfig, keep_leaks: tuple[str, ...]) -> dict[str, Any]:
+    """What the results depend on (kept leaking columns only when there are some: older folders have none)."""
     return {"data_sha256": frame_hash(frame), "spec": spec_to_dict(spec), "experiment": experiment.to_dict(),
-            "generator": generator.to_dict(), "classifier": classifier.to_dict()}
+            "generator": generator.to_dict(), "classifier": classifier.to_dict(),
+            **({"keep_leaks": list(keep_leaks)} if keep_leaks else {})}
 
 
 def _check_out(out: Path, fingerprint: dict[str, Any]) -> None:
@@ -218,7 +222,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
                    experiment: ExperimentConfig = ExperimentConfig(),
                    generator: GeneratorConfig = GeneratorConfig(),
                    classifier: ClassifierConfig = ClassifierConfig(), jobs: int = 1,
-                   progress: Callable[[CellDone], None] | None = None) -> ExperimentResult:
+                   progress: Callable[[CellDone], None] | None = None,
+                   keep_leaks: Sequence[str] = ()) -> ExperimentResult:
     """Run the paper's protocol and write the results folder (see the module docstring).
 
     Parameters
@@ -238,6 +243,9 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
         else the available cores divided by ``jobs`` (:func:`~fairgen_core.config.thread_budget`).
     progress : callable, optional
         Called with a :class:`CellDone` after every cell.
+    keep_leaks : sequence of str
+        Columns that leak the label or a sensitive attribute but stay the models' inputs (every other leaking
+        column is left out: :func:`~fairgen_core.generator.training.fit_generator`).
 
     Returns
     -------
@@ -252,7 +260,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     if jobs <= 0:
         raise FairGenError(f"the number of parallel jobs must be positive, got {jobs}.")
     out = Path(out)
-    fingerprint = _fingerprint(frame, spec, experiment, generator, classifier)
+    keep_leaks = tuple(keep_leaks)
+    fingerprint = _fingerprint(frame, spec, experiment, generator, classifier, keep_leaks)
     _check_out(out, fingerprint)
     out.mkdir(parents=True, exist_ok=True)
     threads = thread_budget(jobs)
@@ -261,7 +270,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
     finished = 0
 
     def task(stage: str, repetition: int) -> _Task:
-        return _Task(stage, repetition, frame, spec, data_name, experiment, generator, classifier, out, threads)
+        return _Task(stage, repetition, frame, spec, data_name, experiment, generator, classifier, out, threads,
+                     keep_leaks)
 
     def record(stage: str, repetition: int, seconds: float, cached: bool) -> None:
         nonlocal finished

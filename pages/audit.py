@@ -91,11 +91,14 @@ def show_proxies(audit: DataAudit) -> None:
 
 
 def show_baseline(audit: DataAudit) -> None:
-    """A logistic regression's per-group metrics and confusion matrices on the test split."""
+    """A logistic regression's per-group metrics and confusion matrices on the test split; first, when its scores
+    are near-perfect because an input leaks the label, the warning naming that input."""
     baseline = audit.baseline
     st.subheader("Baseline classifier")
     st.caption(f"Logistic regression on {len(baseline.features)} columns (not the label or the sensitive "
                f"attributes), fitted on {baseline.n_train:,} rows and scored on {baseline.n_test:,} test rows.")
+    for warning in baseline.warnings:
+        st.warning(f"{warning} On the **Data** page: untick **Keep** for that column.")
     left, middle, right = st.columns(3)
     left.metric("Balanced accuracy", f"{baseline.balanced_accuracy:.3f}")
     middle.metric("|Equal opportunity difference|", f"{baseline.absolute['abs_equal_opportunity_difference']:.3f}")

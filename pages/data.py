@@ -12,6 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import charts, state
 from dashboard.loading import UPLOAD_LIMIT_MB, load_builtin, load_upload
 from fairgen_core.data.datasets import BUILTIN_DATASETS
+from fairgen_core.data.rules import Structure
 from fairgen_core.data.schema import ColumnKind, Schema, numeric_values, suggest_label, suggest_predictions
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import (
@@ -23,7 +24,7 @@ from fairgen_core.data.spec import (
     suggest_favourable,
     validate_spec,
 )
-from fairgen_core.data.structure import Structure, detect_structure, exclude_leaks
+from fairgen_core.data.structure import detect_structure, exclude_leaks
 from fairgen_core.errors import FairGenError
 from fairgen_core.model_audit import candidate_columns
 

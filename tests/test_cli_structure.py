@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,3 +50,61 @@ def test_inspect_adult_finds_education_num_derived(capsys) -> None:
     rules = json.loads(capsys.readouterr().out)["structure"]["rules"]
     derived = next(r for r in rules if r["kind"] == "derived")
     assert derived["columns"] == ["education", "education-num"] and derived["share"] == 1.0
+
+
+def test_inspect_shows_leaking_columns_left_out_unless_kept(tmp_path, capsys) -> None:
+    path = _stops_csv(tmp_path)
+    assert main(["inspect", path, "--label", "frisked_Y", "--sensitive", "sex=M", "--json"]) == 0
+    captured = capsys.readouterr()
+    kinds = {row["column"]: row["kind"] for row in json.loads(captured.out)["schema"]}
+    assert kinds["frisked_N"] == "leak" and kinds["race-sex"] == "leak"
+    assert "warning: column 'frisked_N' leaks the label 'frisked_Y'" in captured.err
+    assert "To keep it: --keep-leak frisked_N." in captured.err
+    assert main(["inspect", path, "--label", "frisked_Y", "--sensitive", "sex=M", "--json",
+                 "--keep-leak", "frisked_N"]) == 0
+    captured = capsys.readouterr()
+    kinds = {row["column"]: row["kind"] for row in json.loads(captured.out)["schema"]}
+    assert kinds["frisked_N"] == "binary" and kinds["race-sex"] == "leak"
+    assert "note: 'frisked_N' leaks the label 'frisked_Y' but stays an input of the models" in captured.err
+
+
+def test_fit_leaves_a_leak_out_with_a_message_naming_it_and_keeps_it_on_request(tmp_path, capsys) -> None:
+    from fairgen_core.generator import FairGenerator
+    from fairgen_core.runs.store import RunDir
+
+    path = _stops_csv(tmp_path)
+    common = ["--label", "frisked_Y", "--sensitive", "sex=M", "--epochs", "1", "--device", "cpu"]
+    assert main(["fit", path, "--out", str(tmp_path / "out"), *common]) == 0
+    err = capsys.readouterr().err
+    assert "warning: column 'frisked_N' leaks the label 'frisked_Y'" in err and "--keep-leak frisked_N." in err
+    left_out = FairGenerator.load(RunDir(tmp_path / "out").model_path, device="cpu")
+    assert "frisked_N" not in left_out.encoder.columns
+    assert main(["fit", path, "--out", str(tmp_path / "kept"), *common, "--keep-leak", "frisked_N",
+                 "--keep-leak", "age"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: column 'frisked_N'" not in err and "warning: column 'race-sex' leaks" in err
+    assert "warning: --keep-leak age: 'age' leaks neither the label nor a sensitive attribute" in err
+    kept = FairGenerator.load(RunDir(tmp_path / "kept").model_path, device="cpu")
+    assert "frisked_N" in kept.encoder.columns and "race-sex" not in kept.encoder.columns
+
+
+def test_keep_leak_names_a_column_of_the_data(tmp_path, capsys) -> None:
+    assert main(["inspect", _stops_csv(tmp_path), "--label", "frisked_Y", "--sensitive", "sex=M",
+                 "--keep-leak", "frisked_NO"]) == 2
+    assert "--keep-leak column 'frisked_NO' is not in the data: did you mean 'frisked_N'" in capsys.readouterr().err
+
+
+def test_the_report_warns_when_a_kept_leak_makes_the_baseline_near_perfect(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the run re-opens its data by the name it was given
+    path = Path(_stops_csv(tmp_path)).name
+    common = ["--label", "frisked_Y", "--sensitive", "sex=M", "--epochs", "1", "--device", "cpu"]
+    pages = {}
+    for name, keep in (("kept", ["--keep-leak", "frisked_N"]), ("left_out", [])):
+        assert main(["fit", path, "--out", str(tmp_path / name), *common, *keep]) == 0
+        assert main(["report", str(tmp_path / name), "--out", str(tmp_path / f"{name}.html")]) == 0
+        pages[name] = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
+    capsys.readouterr()
+    warning = ("Warning: The baseline&#x27;s balanced accuracy 1.000 is near perfect because column "
+               "&#x27;frisked_N&#x27; leaks the label &#x27;frisked_Y&#x27;")
+    assert warning in pages["kept"]
+    assert "near perfect because" not in pages["left_out"]

@@ -418,7 +418,8 @@ def domain_weights(domains: ArrayLike) -> np.ndarray:
 # -- the paper's transfer learning -------------------------------------------------------------------
 def balanced_synthetic(generator: FairGenerator, per_domain: int, seed: int) -> tuple[np.ndarray, np.ndarray,
                                                                                      np.ndarray]:
-    """Exactly ``per_domain`` rows decoded from the prior in every (group, label) domain, shuffled.
+    """Exactly ``per_domain`` synthetic rows in every (group, label) domain, shuffled: the rows the generator
+    exports (kept to the data's structure), encoded.
 
     Returns
     -------
@@ -440,10 +441,11 @@ def synthetic_pairs(generator: FairGenerator, x: np.ndarray, domains: np.ndarray
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Encoded translations x_g, their labels (``target % 2``) and their target domains.
+        Encoded translations x_g (kept to the data's structure, as exported pairs are), their labels
+        (``target % 2``) and their target domains.
     """
     targets = generator.paired_targets(domains, seed=seed, pairs=pairs).astype(np.int64)
-    return generator.translate_encoded(x, domains, targets, seed=seed), targets % 2, targets
+    return generator.pairs_encoded(x, targets, seed=seed), targets % 2, targets
 
 
 def pretrain(generator: FairGenerator, x_val: ArrayLike, y_val: ArrayLike, config: ClassifierConfig) -> MLPClassifier:

@@ -1,6 +1,7 @@
-"""Structure every real row obeys, found from the data: rules synthetic rows should keep, and leaking columns.
+"""Finding the structure every real row obeys: the rules synthetic rows should keep, and leaking columns.
 
-:func:`detect_structure` finds, each with its evidence (rows judged, rows that break the rule):
+:func:`detect_structure` finds, each as a :class:`~fairgen_core.data.rules.Rule` with its evidence (rows judged,
+rows that break the rule):
 
 * **one-hot groups**: 0/1 columns sharing a name prefix (``EDUCATION_1``, ``EDUCATION_2``, …) with exactly one
   (or at most one) 1 per row;
@@ -8,6 +9,8 @@
 * **derived columns**: a column that is a function of another (Adult's ``education-num`` of ``education``), and a
   text column that is the concatenation of two others with a fixed separator (``race-sex`` = ``race`` + ``-`` +
   ``sex``);
+* **implications**: one value of a categorical column that fixes the value of another (Adult's ``relationship`` =
+  ``Husband`` ⇒ ``sex`` = ``Male``), when the pair is not already tied by a rule above;
 * **numeric bounds**: the observed range of every numeric column, its sign when it never changes, and whole
   numbers in integer-valued columns;
 * **identifiers**: integer or text columns with a distinct value in every row;
@@ -15,15 +18,18 @@
   :attr:`StructureOptions.leak_accuracy` (an exact copy, a complement, a recoding, or a near-perfect predictor).
 
 A rule is kept when at least :attr:`StructureOptions.min_share` of the rows that have values in its columns obey
-it; rows with a missing value in a rule's columns are not judged by it. :meth:`Rule.holds` checks rows of any
-table with the same columns (e.g. synthetic rows, see :mod:`fairgen_core.metrics.validity`).
+it. An implication is kept when its breaking rows are a handful (:attr:`StructureOptions.noise_rows`, or the
+``1 − min_share`` share when more) and at most ``1 −`` :attr:`StructureOptions.implication_share` of its support.
+Complements, derived columns and implications must also say more than chance: at least
+:attr:`StructureOptions.min_evidence` rows would break them were the columns unrelated (two nearly constant 0/1
+columns are no complements, a nearly constant column is no function of anything, a rare value implies nothing).
 
 Cost: every check is vectorised. One-hot groups and complement pairs are one matrix product over the 0/1 columns.
-Derived columns are checked between the columns with at most :attr:`StructureOptions.max_categories` distinct
-values, on at most :attr:`StructureOptions.max_pair_columns` of them (the first in table order; a note says when
-the cap applies): a pair is screened on a sample of :attr:`StructureOptions.screen_rows` rows before it is
-counted on every row. Concatenations are looked for among text columns from :attr:`StructureOptions.sample_rows`
-rows, then checked on all. 50,000 rows × 100 columns take about a second.
+Derived columns and implications are checked between the columns with at most :attr:`StructureOptions.
+max_categories` distinct values, on at most :attr:`StructureOptions.max_pair_columns` of them (the first in table
+order; a note says when the cap applies): a pair is screened on a sample of :attr:`StructureOptions.screen_rows`
+rows before it is counted on every row. Concatenations are looked for among text columns from
+:attr:`StructureOptions.sample_rows` rows, then checked on all. 50,000 rows × 100 columns take about a second.
 """
 
 from __future__ import annotations
@@ -31,37 +37,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairgen_core.data.rules import INTEGER_TOLERANCE, LEAK_WORDS, ROLE_WORDS, Rule, RuleKind, Structure
 from fairgen_core.data.schema import ColumnKind, ColumnSchema, Schema, infer_schema, numeric_values
-from fairgen_core.errors import FairGenError
 
 #: Name separators of one-hot columns: ``PREFIX_VALUE`` or ``PREFIX=VALUE``.
 ONE_HOT_SEPARATORS = ("_", "=")
 #: Separators allowed between the two parts of a concatenated column (the empty one included).
 MAX_SEPARATOR_LENGTH = 3
-#: Relative tolerance of the range check (decoded numbers may differ from the observed bound by rounding).
-RANGE_TOLERANCE = 1e-9
-#: Absolute tolerance of the whole-number check.
-INTEGER_TOLERANCE = 1e-6
-
-
-class RuleKind(StrEnum):
-    """What a :class:`Rule` says about its columns."""
-
-    ONE_HOT = "one_hot"
-    COMPLEMENT = "complement"
-    DERIVED = "derived"
-    CONCATENATION = "concatenation"
-    SIGN = "sign"
-    RANGE = "range"
-    INTEGER = "integer"
-    IDENTIFIER = "identifier"
-    LEAK = "leak"
 
 
 @dataclass(frozen=True)
@@ -82,13 +69,24 @@ class StructureOptions:
         A derived column's source must have at least this many rows per distinct value on average (a column with
         a value in almost every row determines everything).
     max_pair_columns : int
-        At most this many columns enter the pairwise derived-column check.
+        At most this many columns enter the pairwise derived-column check, and the implication check.
     screen_rows : int
         Rows of the sample a pair is screened on before it is counted on every row.
     sample_rows : int
         Rows from which concatenations are guessed.
     min_id_rows : int
         Fewer rows never make an identifier.
+    noise_rows : int
+        An implication may be broken by this many rows whatever its support (a handful of noisy records).
+    implication_share : float
+        An implication is broken by at most ``1 −`` this share of its support, however many rows that is.
+    min_evidence : float
+        A complement, a derived column or an implication is kept only when at least this many of its rows would
+        break it by chance: were the two columns independent (a complement, an implication), or predicting a derived
+        column by its most frequent value (two nearly constant columns are no complements, a nearly constant column
+        is no function of anything, a rare value implies nothing).
+    max_implication_values : int
+        At most this many values (summed over the columns, in table order) enter the implication check.
     """
 
     min_share: float = 0.999
@@ -99,254 +97,15 @@ class StructureOptions:
     screen_rows: int = 2_000
     sample_rows: int = 50
     min_id_rows: int = 20
+    noise_rows: int = 5
+    implication_share: float = 0.99
+    min_evidence: float = 20.0
+    max_implication_values: int = 1_500
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One rule found in the data, with its evidence.
-
-    Attributes
-    ----------
-    kind : RuleKind
-        What the rule says.
-    columns : tuple of str
-        The columns it ties: a one-hot group's members; a complement pair; ``(source, target)`` of a derived
-        column; ``(target, first, second)`` of a concatenation; the column of a sign, range, integer or identifier
-        rule; ``(column, leaked)`` of a leak.
-    n_rows : int
-        Rows judged (those with values in every column of the rule).
-    n_violations : int
-        Judged rows that break it (for a leak: rows the column's best single-column rule gets wrong).
-    variant : str
-        ``exactly_one`` / ``at_most_one`` (one-hot); ``function`` / ``one_to_one`` (derived); ``non_negative`` /
-        ``non_positive`` (sign); ``copy`` / ``complement`` / ``recoding`` / ``determines`` / ``predictor`` (leak).
-    bounds : tuple of float, optional
-        A range rule's observed minimum and maximum.
-    mapping : tuple of (source, target) pairs
-        A derived column's value for each source value (the most frequent one when the rule is not exact).
-    separator : str
-        A concatenation's separator.
-    score : float, optional
-        A leak's balanced accuracy.
-    role : str
-        What a leak leaks: ``label`` or ``sensitive``.
-    """
-
-    kind: RuleKind
-    columns: tuple[str, ...]
-    n_rows: int
-    n_violations: int
-    variant: str = ""
-    bounds: tuple[float, float] | None = None
-    mapping: tuple[tuple[Any, Any], ...] = ()
-    separator: str = ""
-    score: float | None = None
-    role: str = ""
-
-    @property
-    def key(self) -> str:
-        """A stable identifier: kind and columns (what a user's choice to ignore the rule is kept under)."""
-        return f"{self.kind.value}:{'|'.join(self.columns)}"
-
-    @property
-    def share(self) -> float:
-        """Share of the judged rows that obey the rule (1.0 when no row was judged)."""
-        return 1.0 - self.n_violations / self.n_rows if self.n_rows else 1.0
-
-    @property
-    def exact(self) -> bool:
-        """Whether every judged row obeys the rule."""
-        return self.n_violations == 0
-
-    @property
-    def checks_rows(self) -> bool:
-        """Whether the rule is a property of each row (every kind but a leak, which is a warning)."""
-        return self.kind is not RuleKind.LEAK
-
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:
-        """Whether each row of ``frame`` obeys the rule; rows with a missing value in its columns count as obeying.
-
-        Parameters
-        ----------
-        frame : pandas.DataFrame
-            Rows with (at least) the rule's columns.
-
-        Returns
-        -------
-        numpy.ndarray
-            Boolean per row.
-
-        Raises
-        ------
-        FairGenError
-            If a column is missing, or the rule is a leak (a leak is a warning, not a property of rows).
-
-        Examples
-        --------
-        >>> rule = Rule(RuleKind.COMPLEMENT, ("a_N", "a_Y"), 3, 0)
-        >>> rule.holds(pd.DataFrame({"a_N": [1, 0, 1], "a_Y": [0, 1, 1]})).tolist()
-        [True, True, False]
-        """
-        judged, obeyed = self.judge(frame)
-        return obeyed | ~judged
-
-    def judge(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Which rows of ``frame`` the rule can judge (values in all its columns) and which of those obey it."""
-        missing = [c for c in self.columns if c not in frame.columns]
-        if missing:
-            raise FairGenError(f"the rows lack column '{missing[0]}' of the rule '{self.describe()}': check rows "
-                               "with the columns of the data the rule was found in.")
-        if self.kind is RuleKind.LEAK:
-            raise FairGenError(f"'{self.describe()}' is a warning about the data, not a rule rows obey.")
-        return _CHECKS[self.kind](self, frame)
-
-    def describe(self) -> str:
-        """The rule in words, without its evidence.
-
-        Examples
-        --------
-        >>> Rule(RuleKind.DERIVED, ("education", "education-num"), 10, 0, variant="one_to_one").describe()
-        "'education-num' is a one-to-one recoding of 'education'"
-        """
-        quoted = [f"'{c}'" for c in self.columns]
-        if self.kind is RuleKind.ONE_HOT:
-            how = "exactly one" if self.variant == "exactly_one" else "at most one"
-            return f"one-hot group {_listing(quoted)}: {how} of them is 1 in a row"
-        if self.kind is RuleKind.COMPLEMENT:
-            return f"{quoted[0]} and {quoted[1]} are complements (they sum to 1)"
-        if self.kind is RuleKind.DERIVED:
-            how = "a one-to-one recoding" if self.variant == "one_to_one" else "a function"
-            return f"{quoted[1]} is {how} of {quoted[0]}"
-        if self.kind is RuleKind.CONCATENATION:
-            return f"{quoted[0]} is {quoted[1]} + '{self.separator}' + {quoted[2]}"
-        if self.kind is RuleKind.SIGN:
-            return f"{quoted[0]} is {'never negative' if self.variant == 'non_negative' else 'never positive'}"
-        if self.kind is RuleKind.RANGE:
-            low, high = self.bounds or (np.nan, np.nan)
-            return f"{quoted[0]} lies between {low:g} and {high:g}"
-        if self.kind is RuleKind.INTEGER:
-            return f"{quoted[0]} holds whole numbers"
-        if self.kind is RuleKind.IDENTIFIER:
-            return f"{quoted[0]} identifies the row (a distinct value in every row)"
-        return f"{quoted[0]} leaks {quoted[1]} ({_LEAK_WORDS[self.variant]})"
-
-    def evidence(self) -> str:
-        """How many rows obey the rule, in words.
-
-        Examples
-        --------
-        >>> Rule(RuleKind.INTEGER, ("age",), 2_000, 3).evidence()
-        '99.85% of 2,000 rows (3 break it)'
-        """
-        if self.kind is RuleKind.LEAK:
-            return (f"balanced accuracy {self.score:.3f} from this column alone; {self.n_violations:,} of "
-                    f"{self.n_rows:,} rows mispredicted")
-        broken = f" ({self.n_violations:,} break it)" if self.n_violations else ""
-        return f"{_percent(self.share)} of {self.n_rows:,} rows{broken}"
-
-    def leak_message(self) -> str:
-        """For a leak: what it means and the fix, naming the column (empty for other rules)."""
-        if self.kind is not RuleKind.LEAK:
-            return ""
-        column, leaked = self.columns
-        what = _ROLE_WORDS.get(self.role, "column")
-        found = (f"column '{column}' leaks {what} '{leaked}': it is {_LEAK_WORDS[self.variant]} "
-                 f"(balanced accuracy {self.score:.3f} from '{column}' alone).")
-        if self.role == "sensitive":
-            return (f"{found} Leaving '{leaked}' out of a model does not hide the group while '{column}' is in: "
-                    f"leave '{column}' out of the model's inputs too.")
-        return (f"{found} A classifier given it scores near-perfectly without learning anything (its fairness "
-                f"gaps look small for the wrong reason): leave '{column}' out of the model's inputs unless it is "
-                "really known when the decision is made.")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (the rule's evidence and description included)."""
-        values: dict[str, Any] = {"kind": self.kind.value, "columns": list(self.columns), "n_rows": self.n_rows,
-                                  "n_violations": self.n_violations, "share": self.share,
-                                  "description": self.describe()}
-        if self.variant:
-            values["variant"] = self.variant
-        if self.bounds is not None:
-            values["bounds"] = list(self.bounds)
-        if self.mapping:
-            values["mapping"] = [list(pair) for pair in self.mapping]
-        if self.kind is RuleKind.CONCATENATION:
-            values["separator"] = self.separator
-        if self.score is not None:
-            values["score"] = self.score
-        if self.role:
-            values["role"] = self.role
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> Rule:
-        """Inverse of :meth:`to_dict` (the share and description are recomputed)."""
-        bounds = values.get("bounds")
-        return cls(RuleKind(values["kind"]), tuple(values["columns"]), int(values["n_rows"]),
-                   int(values["n_violations"]), variant=values.get("variant", ""),
-                   bounds=(float(bounds[0]), float(bounds[1])) if bounds is not None else None,
-                   mapping=tuple((source, target) for source, target in values.get("mapping", ())),
-                   separator=values.get("separator", ""), score=values.get("score"), role=values.get("role", ""))
 
 
-@dataclass(frozen=True)
-class Structure:
-    """The rules found in a table (see :func:`detect_structure`).
-
-    Attributes
-    ----------
-    rules : tuple of Rule
-        In a fixed order: by kind, then by column order in the table.
-    n_rows : int
-        Rows of the table they were found in.
-    notes : tuple of str
-        Caps that applied (which checks were limited, and how).
-    """
-
-    rules: tuple[Rule, ...] = ()
-    n_rows: int = 0
-    notes: tuple[str, ...] = ()
-
-    @property
-    def row_rules(self) -> tuple[Rule, ...]:
-        """The rules every row is checked against (all but leaks)."""
-        return tuple(r for r in self.rules if r.checks_rows)
-
-    @property
-    def leaks(self) -> tuple[Rule, ...]:
-        """The leaking columns."""
-        return tuple(r for r in self.rules if r.kind is RuleKind.LEAK)
-
-    def of_kind(self, kind: RuleKind | str) -> tuple[Rule, ...]:
-        """The rules of one kind."""
-        return tuple(r for r in self.rules if r.kind is RuleKind(kind))
-
-    def without(self, keys: Iterable[str]) -> Structure:
-        """A copy without the rules whose :attr:`Rule.key` is in ``keys`` (rules a user chose to ignore)."""
-        dropped = set(keys)
-        return replace(self, rules=tuple(r for r in self.rules if r.key not in dropped))
-
-    def warnings(self) -> tuple[str, ...]:
-        """One message per leaking column (:meth:`Rule.leak_message`)."""
-        return tuple(r.leak_message() for r in self.leaks)
-
-    @property
-    def leak_columns(self) -> tuple[str, ...]:
-        """The leaking columns, once each, in the order of their rules."""
-        return tuple(dict.fromkeys(r.columns[0] for r in self.leaks))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (for the run manifest and ``inspect --json``)."""
-        return {"n_rows": self.n_rows, "rules": [r.to_dict() for r in self.rules], "notes": list(self.notes)}
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> Structure:
-        """Inverse of :meth:`to_dict`."""
-        return cls(tuple(Rule.from_dict(r) for r in values.get("rules", ())), int(values.get("n_rows", 0)),
-                   tuple(values.get("notes", ())))
-
-
-def exclude_leaks(schema: Schema, structure: Structure, keep: Iterable[str] = ()) -> tuple[Schema, tuple[str, ...]]:
+def exclude_leaks(schema: Schema, structure: Structure, keep: Iterable[str] = ()) -> tuple[Schema, dict[str, str]]:
     """Set every modelled column that leaks (:attr:`Structure.leaks`) to kind ``leak``, except those in ``keep``.
 
     A column of kind ``leak`` is not modelled by the generator, so it is no input of the classifiers that encode
@@ -363,9 +122,9 @@ def exclude_leaks(schema: Schema, structure: Structure, keep: Iterable[str] = ()
 
     Returns
     -------
-    tuple of (Schema, tuple of str)
-        The schema with the leaks left out, and one message per column left out, naming it, what it leaks and
-        how to keep it.
+    tuple of (Schema, dict)
+        The schema with the leaks left out, and per column left out (in the order of :attr:`Structure.leaks`) a
+        message naming it, saying what it leaks and when to keep it.
 
     Examples
     --------
@@ -373,16 +132,16 @@ def exclude_leaks(schema: Schema, structure: Structure, keep: Iterable[str] = ()
     >>> schema, messages = exclude_leaks(infer_schema(df), detect_structure(df, label="y_Y"))
     >>> schema.kind("y_N").value, schema.kind("x").value
     ('leak', 'numeric')
-    >>> messages[0][:64]
+    >>> messages["y_N"][:64]
     "column 'y_N' leaks the label 'y_Y' (it is its exact complement; "
     """
     kept = set(keep)
     rules = {r.columns[0]: r for r in structure.leaks if r.columns[0] in schema.names
              and schema.kind(r.columns[0]).is_feature and r.columns[0] not in kept}
-    messages = tuple(f"column '{column}' leaks {_ROLE_WORDS.get(rule.role, 'column')} '{rule.columns[1]}' (it is "
-                     f"{_LEAK_WORDS[rule.variant]}; balanced accuracy {rule.score:.3f} from '{column}' alone), so it "
-                     "is left out of the generator's and the classifiers' inputs. Keep it only if it is really known "
-                     "when the decision is made." for column, rule in rules.items())
+    messages = {column: f"column '{column}' leaks {ROLE_WORDS.get(rule.role, 'column')} '{rule.columns[1]}' (it is "
+                        f"{LEAK_WORDS[rule.variant]}; balanced accuracy {rule.score:.3f} from '{column}' alone), so "
+                        "it is left out of the generator's and the classifiers' inputs. Keep it only if it is really "
+                        "known when the decision is made." for column, rule in rules.items()}
     return schema.with_kinds({column: ColumnKind.LEAK for column in rules}), messages
 
 
@@ -427,6 +186,8 @@ def detect_structure(frame: pd.DataFrame, *, label: str | None = None, sensitive
     concatenations = _concatenations(columns, options)
     rules += _derived(columns, options, rules, concatenations, notes)
     rules += concatenations
+    fixed = {c for c in (label, *sensitive) if c is not None}
+    rules += _implications(columns, options, rules, fixed, notes)
     rules += _numeric_rules(columns, options)
     rules += columns.identifiers
     roles = {c: "sensitive" for c in sensitive if c in frame.columns}
@@ -456,6 +217,8 @@ class _Columns:
                 codes, values = pd.factorize(frame[c.name], sort=True, use_na_sentinel=True)
                 self.codes[c.name] = (codes.astype(np.int64), np.asarray(values, dtype=object))
         self.text = [name for name in self.candidates if name not in self.numeric]
+        self.categorical = [c.name for c in known if c.name in self.codes
+                            and c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY)]
 
 
 def _zero_one(values: pd.Series) -> bool:
@@ -485,11 +248,13 @@ def _binary_rules(columns: _Columns, options: StructureOptions) -> list[Rule]:
     zeros = present.astype(np.float32) - ones
     both = present.astype(np.float32).T @ present.astype(np.float32)
     agree = ones.T @ ones + zeros.T @ zeros
+    share = ones.sum(axis=0) / np.maximum(present.sum(axis=0), 1)
+    chance = both * (np.outer(share, share) + np.outer(1 - share, 1 - share))  # rows agreeing were they independent
     rules: list[Rule] = []
     paired: set[str] = set()
     for i, j in zip(*np.triu_indices(len(names), k=1)):
         judged, broken = int(both[i, j]), int(agree[i, j])
-        if judged and broken <= (1 - options.min_share) * judged:
+        if judged and broken <= (1 - options.min_share) * judged and chance[i, j] >= options.min_evidence:
             rules.append(Rule(RuleKind.COMPLEMENT, (names[i], names[j]), judged, broken))
             paired |= {names[i], names[j]}
     groups: dict[str, list[int]] = defaultdict(list)
@@ -531,12 +296,7 @@ def _derived(columns: _Columns, options: StructureOptions, found: Sequence[Rule]
         notes.append(f"derived columns were looked for among the first {options.max_pair_columns} of the "
                      f"{len(names)} columns with at most {options.max_categories} values.")
         names = names[:options.max_pair_columns]
-    explained = {frozenset(r.columns[:2]) for r in found}  # complements, and pairs inside a one-hot group
-    for rule in found:
-        if rule.kind is RuleKind.ONE_HOT:
-            explained |= {frozenset((a, b)) for a in rule.columns for b in rule.columns if a != b}
-    for rule in concatenations:  # the parts of a concatenation follow from it: not reported again
-        explained |= {frozenset((rule.columns[0], part)) for part in rule.columns[1:]}
+    explained = _tied_pairs([*found, *concatenations])
     screen = _screen_rows(columns.n, options)
     rules = []
     for a_index, a in enumerate(names):
@@ -547,6 +307,20 @@ def _derived(columns: _Columns, options: StructureOptions, found: Sequence[Rule]
             if rule is not None:
                 rules.append(rule)
     return rules
+
+
+def _tied_pairs(rules: Iterable[Rule]) -> set[frozenset[str]]:
+    """Pairs of columns a rule already ties: a complement, a derived column and its source, two members of a one-hot
+    group, a concatenation and each part (which follows from it)."""
+    tied: set[frozenset[str]] = set()
+    for rule in rules:
+        if rule.kind is RuleKind.ONE_HOT:
+            tied |= {frozenset((a, b)) for a in rule.columns for b in rule.columns if a != b}
+        elif rule.kind is RuleKind.CONCATENATION:
+            tied |= {frozenset((rule.columns[0], part)) for part in rule.columns[1:]}
+        elif rule.kind in (RuleKind.COMPLEMENT, RuleKind.DERIVED):
+            tied.add(frozenset(rule.columns))
+    return tied
 
 
 def _screen_rows(n: int, options: StructureOptions) -> np.ndarray | None:
@@ -567,8 +341,11 @@ def _derived_pair(columns: _Columns, a: str, b: str, screen: np.ndarray | None,
     table = _contingency(codes_a, codes_b, len(values_a), len(values_b))
     judged = int(table.sum())
     allowed = (1 - options.min_share) * judged
-    forward = _fd_errors(table) <= allowed and judged >= options.min_rows_per_value * len(values_a)
-    backward = _fd_errors(table.T) <= allowed and judged >= options.min_rows_per_value * len(values_b)
+    # a column that is nearly constant is "a function" of every other: the rule must beat its most frequent value
+    forward = (_fd_errors(table) <= allowed and judged >= options.min_rows_per_value * len(values_a)
+               and judged - table.sum(axis=0).max() >= options.min_evidence)
+    backward = (_fd_errors(table.T) <= allowed and judged >= options.min_rows_per_value * len(values_b)
+                and judged - table.sum(axis=1).max() >= options.min_evidence)
     if not (forward or backward):
         return None
     if forward and backward:
@@ -593,6 +370,72 @@ def _contingency(codes_a: np.ndarray, codes_b: np.ndarray, n_a: int, n_b: int) -
 def _fd_errors(table: np.ndarray) -> float:
     """Rows that break "the column is a function of the row variable" (all but the most frequent value per row)."""
     return float(table.sum() - table.max(axis=1).sum())
+
+
+# -- implications --------------------------------------------------------------------------------------
+def _implications(columns: _Columns, options: StructureOptions, found: Sequence[Rule], fixed: set[str],
+                  notes: list[str]) -> list[Rule]:
+    """``source = value ⇒ target = value`` between categorical columns that no rule in ``found`` ties already.
+
+    Columns a rule computes (:meth:`Rule.computed`: its implications would repeat those of its sources) and
+    one-hot members are left out, as are pairs of two ``fixed`` columns (the label and sensitive columns, which the
+    domain sets). Every pair's contingency table comes from one co-occurrence matrix of the columns' values.
+    """
+    computed = {rule.computed(fixed) for rule in found} | {c for r in found if r.kind is RuleKind.ONE_HOT
+                                                            for c in r.columns}
+    names = [c for c in columns.categorical if c not in computed]
+    widths = np.cumsum([len(columns.codes[c][1]) for c in names])
+    kept = min(int(np.searchsorted(widths, options.max_implication_values, side="right")), options.max_pair_columns)
+    if kept < len(names):
+        notes.append(f"implications were looked for among the first {kept} of the {len(names)} categorical columns "
+                     f"(at most {options.max_pair_columns} columns and {options.max_implication_values} values).")
+        names = names[:kept]
+    if len(names) < 2:
+        return []
+    counts = _cooccurrence([columns.codes[c][0] for c in names], [len(columns.codes[c][1]) for c in names])
+    starts = dict(zip(names, np.r_[0, widths[:len(names) - 1]]))
+    tied = _tied_pairs(found)
+    rules = []
+    for a_index, a in enumerate(names):
+        for b in names[a_index + 1:]:
+            if frozenset((a, b)) in tied or {a, b} <= fixed:
+                continue
+            table = counts[starts[a]:starts[a] + len(columns.codes[a][1]),
+                           starts[b]:starts[b] + len(columns.codes[b][1])]
+            rules += _implied(a, b, table, columns, options) + _implied(b, a, table.T, columns, options)
+    return rules
+
+
+def _cooccurrence(codes: Sequence[np.ndarray], widths: Sequence[int], chunk: int = 8_192) -> np.ndarray:
+    """How many rows hold each pair of values: one-hot indicators of every column's values, multiplied (rows with a
+    missing value count for no value of that column). Chunks keep float32 counts exact."""
+    offsets = np.r_[0, np.cumsum(widths)]
+    n = len(codes[0])
+    counts = np.zeros((offsets[-1], offsets[-1]))
+    for start in range(0, n, chunk):
+        block = np.zeros((min(chunk, n - start), offsets[-1]), dtype=np.float32)
+        for offset, column in zip(offsets, codes):
+            part = column[start:start + chunk]
+            rows = np.flatnonzero(part >= 0)
+            block[rows, offset + part[rows]] = 1.0
+        counts += block.T @ block
+    return np.rint(counts).astype(np.int64)
+
+
+def _implied(source: str, target: str, table: np.ndarray, columns: _Columns, options: StructureOptions) -> list[Rule]:
+    """The implications ``source = v ⇒ target = w`` of a contingency table (rows: source values)."""
+    support = table.sum(axis=1)
+    best = table.argmax(axis=1)
+    broken = support - table.max(axis=1)
+    shares = table.sum(axis=0) / max(int(table.sum()), 1)
+    chance = support * (1 - shares[best])
+    allowed = np.minimum(np.maximum(options.noise_rows, (1 - options.min_share) * support),
+                         (1 - options.implication_share) * support)
+    source_values, target_values = columns.codes[source][1], columns.codes[target][1]
+    return [Rule(RuleKind.IMPLICATION, (source, target), int(support[i]), int(broken[i]),
+                 mapping=((_plain(source_values[i]), _plain(target_values[best[i]])),),
+                 score=round(float(chance[i]), 1))
+            for i in np.flatnonzero((support > 0) & (broken <= allowed) & (chance >= options.min_evidence))]
 
 
 # -- concatenations ------------------------------------------------------------------------------------
@@ -661,12 +504,6 @@ def _numeric_rules(columns: _Columns, options: StructureOptions) -> list[Rule]:
             rules.append(Rule(RuleKind.INTEGER, (name,), n, fractional))
     return rules
 
-
-# -- leaks ---------------------------------------------------------------------------------------------
-_LEAK_WORDS = {"copy": "an exact copy of it", "complement": "its exact complement",
-               "recoding": "a one-to-one recoding of it", "determines": "a finer coding that determines it",
-               "predictor": "a near-perfect predictor of it"}
-_ROLE_WORDS = {"label": "the label", "sensitive": "the sensitive attribute"}
 
 
 def _leaks(columns: _Columns, roles: Mapping[str, str], options: StructureOptions) -> list[Rule]:
@@ -747,80 +584,7 @@ def _threshold_score(values: np.ndarray, classes: np.ndarray) -> tuple[float, in
     return float(balanced[best]), int(wrong)
 
 
-# -- row checks ----------------------------------------------------------------------------------------
-def _numbers(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    return np.column_stack([numeric_values(frame[c]).to_numpy() for c in columns])
-
-
-def _check_one_hot(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = _numbers(frame, rule.columns)
-    judged = ~np.isnan(values).any(axis=1)
-    zero_one = np.isin(values, (0.0, 1.0)).all(axis=1)
-    total = np.nansum(values, axis=1)
-    return judged, zero_one & ((total == 1) if rule.variant == "exactly_one" else (total <= 1))
-
-
-def _check_complement(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = _numbers(frame, rule.columns)
-    judged = ~np.isnan(values).any(axis=1)
-    return judged, np.isin(values, (0.0, 1.0)).all(axis=1) & (values.sum(axis=1) == 1)
-
-
-def _check_derived(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    source, target = frame[rule.columns[0]], frame[rule.columns[1]]
-    judged = (source.notna() & target.notna()).to_numpy()
-    mapping = dict(rule.mapping)
-    obeyed = np.zeros(len(frame), dtype=bool)
-    rows = np.flatnonzero(judged)
-    obeyed[rows] = [s in mapping and mapping[s] == t for s, t in zip(source.to_numpy(dtype=object)[rows],
-                                                                         target.to_numpy(dtype=object)[rows])]
-    return judged, obeyed
-
-
-def _check_concatenation(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    target, first, second = (frame[c] for c in rule.columns)
-    judged = (target.notna() & first.notna() & second.notna()).to_numpy()
-    joined = first.astype(str) + rule.separator + second.astype(str)
-    return judged, (joined == target.astype(str)).to_numpy()
-
-
-def _check_sign(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = numeric_values(frame[rule.columns[0]]).to_numpy()
-    return ~np.isnan(values), (values >= 0) if rule.variant == "non_negative" else (values <= 0)
-
-
-def _check_range(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = numeric_values(frame[rule.columns[0]]).to_numpy()
-    low, high = rule.bounds or (-np.inf, np.inf)
-    slack = RANGE_TOLERANCE * max(abs(low), abs(high), 1.0)
-    return ~np.isnan(values), (values >= low - slack) & (values <= high + slack)
-
-
-def _check_integer(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = numeric_values(frame[rule.columns[0]]).to_numpy()
-    return ~np.isnan(values), np.abs(values - np.round(values)) <= INTEGER_TOLERANCE
-
-
-def _check_identifier(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    values = frame[rule.columns[0]]
-    return values.notna().to_numpy(), ~values.duplicated(keep=False).to_numpy()
-
-
-_CHECKS = {RuleKind.ONE_HOT: _check_one_hot, RuleKind.COMPLEMENT: _check_complement,
-           RuleKind.DERIVED: _check_derived, RuleKind.CONCATENATION: _check_concatenation,
-           RuleKind.SIGN: _check_sign, RuleKind.RANGE: _check_range, RuleKind.INTEGER: _check_integer,
-           RuleKind.IDENTIFIER: _check_identifier}
-
 
 def _plain(value: Any) -> Any:
     """A NumPy scalar as the Python value JSON can hold."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _listing(items: Sequence[str], limit: int = 6) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f", … ({len(items)} columns)" if len(items) > limit else "")
-
-
-def _percent(share: float) -> str:
-    return "100%" if share == 1 else f"{share:.2%}"

@@ -7,27 +7,16 @@ ID-like columns get fresh identifiers that never equal a real one (integers abov
 with a prefix no real identifier starts with) and constant columns their constant, so the output has the
 input's columns, order and dtypes.
 
-Rows then keep the training rows' :class:`~fairgen_core.data.structure.Structure` (found at fit time): the
-generator models one-hot groups column by column, so they are *repaired* here rather than folded into one
-categorical in the encoder (folding would change every consumer of the encoder's span layout).
-:func:`repair_rows` applies, in this order:
-
-* **one-hot groups**: a row with exactly one 1 is kept; otherwise the 1 goes to the member with the largest
-  decoded probability of being 1 among those decoded as 1 (among all members when none is, for an
-  "exactly one" group; an "at most one" group decoded all-zero stays all-zero);
-* **complements**: the second column (or the one that is not a label or sensitive column) is ``1 −`` the other;
-* **derived columns**: the target is computed from its source by the mapping learned on the training rows (a
-  one-to-one recoding whose target is the label or a sensitive column is applied backwards);
-* **concatenations**: rebuilt from their parts;
-* **ranges, signs, whole numbers**: values clipped to the observed range and sign, rounded.
-
+Rows then keep the training rows' :class:`~fairgen_core.data.rules.Structure` (found at fit time): every assembled
+row goes through :func:`~fairgen_core.data.repair.repair_rows`, with the decoder's probabilities of the values of
+one-hot members and of the sources of implications whose target is a label or sensitive column (:func:`value_scores`).
 The label and sensitive columns are never rewritten: they come from the row's domain. A leaking column left out
 of the model (kind ``leak``) is added back when a rule computes it (a complement or recoding of the label).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,15 +24,13 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.data.encoding import TabularEncoder, plain_value
+from fairgen_core.data.repair import ValueScores, cast, repair_rows
+from fairgen_core.data.rules import RuleKind, Structure
 from fairgen_core.data.schema import ColumnKind, Schema, numeric_values
 from fairgen_core.data.spec import DatasetSpec
-from fairgen_core.data.structure import Rule, RuleKind, Structure
 
 #: Prefix of fresh text identifiers (lengthened until no real identifier starts with it).
 SYNTHETIC_ID_PREFIX = "synthetic-"
-#: The order in which :func:`repair_rows` applies the rules (sources before the columns computed from them).
-REPAIR_ORDER = (RuleKind.ONE_HOT, RuleKind.COMPLEMENT, RuleKind.DERIVED, RuleKind.CONCATENATION, RuleKind.RANGE,
-                RuleKind.SIGN, RuleKind.INTEGER)
 
 
 @dataclass(frozen=True)
@@ -127,15 +114,19 @@ class RowAssembler:
 
     @property
     def scored_columns(self) -> tuple[str, ...]:
-        """Members of one-hot groups: the columns whose probability of being 1 :meth:`assemble` can use."""
+        """The columns whose decoded probabilities :meth:`assemble` can use: members of one-hot groups, and sources
+        of implications whose target is the label or a sensitive column (the repair chooses their new value)."""
         if self.structure is None:
             return ()
-        return tuple(dict.fromkeys(c for r in self.structure.of_kind(RuleKind.ONE_HOT) for c in r.columns))
+        fixed = {self.label, *self.sensitive}
+        members = (c for r in self.structure.of_kind(RuleKind.ONE_HOT) for c in r.columns)
+        sources = (r.columns[0] for r in self.structure.of_kind(RuleKind.IMPLICATION) if r.columns[1] in fixed)
+        return tuple(dict.fromkeys([*members, *sources]))
 
     def assemble(self, features: pd.DataFrame, domains: np.ndarray, rng: np.random.Generator,
-                 first_id: int = 1, scores: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+                 first_id: int = 1, scores: ValueScores | None = None) -> pd.DataFrame:
         """Full rows: decoded ``features`` plus label, sensitive, constant and ID columns, repaired to keep the
-        structure (see :func:`repair_rows`; ``scores``: each one-hot member's probability of being 1)."""
+        structure (see :func:`repair_rows`; ``scores``: :func:`value_scores` of :attr:`scored_columns`)."""
         n = len(domains)
         group, label = domains // 2, domains % 2
         drawn: dict[str, Any] = {self.label: self.label_pool.draw(label, rng)}
@@ -154,12 +145,12 @@ class RowAssembler:
             if name in features.columns:
                 columns[name] = features[name]
             elif name in drawn:
-                columns[name] = _cast(pd.Series(drawn[name]), dtype)
+                columns[name] = cast(pd.Series(drawn[name]), dtype)
         rows = pd.DataFrame(columns, index=pd.RangeIndex(n))
         if self.structure is None:
             return rows
         rows = repair_rows(rows, self.structure, fixed=(self.label, *self.sensitive), scores=scores, rng=rng)
-        return pd.DataFrame({name: rows[name] if name in columns else _cast(rows[name], dtypes[name])
+        return pd.DataFrame({name: rows[name] if name in columns else cast(rows[name], dtypes[name])
                              for name in self.columns if name in rows.columns})
 
     def state_dict(self) -> dict[str, Any]:
@@ -214,165 +205,33 @@ def fresh_ids(start: int | str, first: int, n: int) -> np.ndarray:
     return numbers + start - 1
 
 
-def one_scores(encoder: TabularEncoder, probabilities: np.ndarray, columns: Collection[str]) -> dict[str, np.ndarray]:
-    """Each of ``columns``' probability of being 1 in decoded rows (softmax or tanh output of the generator).
+def value_scores(encoder: TabularEncoder, probabilities: np.ndarray,
+                 columns: Collection[str]) -> dict[str, pd.DataFrame]:
+    """Each of ``columns``' decoded probability of each of its values (softmax or tanh output of the generator).
 
-    A categorical column gives its slot of the value 1; a numeric one its rescaled value. Columns the encoder
-    does not model, or without a value 1, are left out.
+    A categorical column gives a column per category (its softmax slots); a numeric one a column for the value 1
+    holding its rescaled value (a 0/1 column modelled as a number). Columns the encoder does not model are left out.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.schema import infer_schema
+    >>> real = pd.DataFrame({"colour": ["red", "blue", "red"], "age": [20.0, 40.0, 30.0]})
+    >>> encoder = TabularEncoder(infer_schema(real)).fit(real)
+    >>> value_scores(encoder, np.array([[0.25, 0.75, 0.5]]), ["colour"])["colour"]
+       blue   red
+    0  0.25  0.75
     """
     scores = {}
     start = 0
     for codec in encoder.codecs:
         if codec.name in columns:
             if codec.kind == "numeric":
-                scores[codec.name] = probabilities[:, start] * codec.scale
+                scores[codec.name] = pd.DataFrame({1: probabilities[:, start] * codec.scale})
             else:
-                ones = [i for i, value in enumerate(codec.categories) if _is_one(value)]
-                if ones:
-                    scores[codec.name] = probabilities[:, start + ones[0]]
+                block = probabilities[:, start:start + len(codec.categories)]
+                scores[codec.name] = pd.DataFrame(block, columns=pd.Index(list(codec.categories), dtype=object))
         start += codec.width
     return scores
-
-
-def repair_rows(rows: pd.DataFrame, structure: Structure, *, fixed: Collection[str] = (),
-                scores: Mapping[str, np.ndarray] | None = None,
-                rng: np.random.Generator | None = None) -> pd.DataFrame:
-    """A copy of ``rows`` that keeps every row rule of ``structure`` it can (see the module's description).
-
-    Parameters
-    ----------
-    rows : pandas.DataFrame
-        Decoded rows (any index).
-    structure : Structure
-        The rules.
-    fixed : collection of str
-        Columns never rewritten (the label and sensitive columns).
-    scores : mapping, optional
-        Per one-hot member, each row's probability of the value 1; without it ties are broken at random.
-    rng : numpy.random.Generator, optional
-        Breaks ties between one-hot members without scores.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The repaired rows; a column a complement, recoding or concatenation computes is added when absent.
-
-    Examples
-    --------
-    >>> rules = (Rule(RuleKind.ONE_HOT, ("c_a", "c_b"), 10, 0, variant="exactly_one"),
-    ...          Rule(RuleKind.COMPLEMENT, ("p_N", "p_Y"), 10, 0))
-    >>> rows = pd.DataFrame({"c_a": [1, 0, 1], "c_b": [0, 0, 1], "p_N": [1, 1, 0]})
-    >>> repair_rows(rows, Structure(rules), scores={"c_a": np.array([.9, .2, .3]), "c_b": np.array([.1, .6, .7])})
-       c_a  c_b  p_N  p_Y
-    0    1    0    1    0
-    1    0    1    1    0
-    2    0    1    0    1
-    """
-    out = rows.copy()
-    fixed = set(fixed)
-    rng = rng if rng is not None else np.random.default_rng(0)
-    for kind in REPAIR_ORDER:
-        for rule in structure.of_kind(kind):
-            _REPAIRS[kind](out, rule, fixed, scores or {}, rng)
-    return out
-
-
-def _repair_one_hot(rows: pd.DataFrame, rule: Rule, fixed: set[str], scores: Mapping[str, np.ndarray],
-                    rng: np.random.Generator) -> None:
-    members = list(rule.columns)
-    if not all(c in rows.columns for c in members) or fixed & set(members):
-        return
-    values = np.column_stack([numeric_values(rows[c]).to_numpy() for c in members])
-    judged = ~np.isnan(values).any(axis=1)
-    ones = values == 1
-    score = np.column_stack([np.asarray(scores[c], dtype=np.float64) if c in scores else rng.random(len(rows))
-                             for c in members])
-    candidates = ones if rule.variant == "at_most_one" else np.where(ones.any(axis=1, keepdims=True), ones, True)
-    chosen = np.where(candidates, score, -np.inf).argmax(axis=1)
-    repaired = np.zeros_like(values)
-    keep = candidates.any(axis=1)
-    repaired[np.flatnonzero(keep), chosen[keep]] = 1.0
-    repaired = np.where(judged[:, None], repaired, values)
-    for index, column in enumerate(members):
-        _write(rows, column, repaired[:, index])
-
-
-def _repair_complement(rows: pd.DataFrame, rule: Rule, fixed: set[str], scores: Mapping[str, np.ndarray],
-                       rng: np.random.Generator) -> None:
-    first, second = rule.columns
-    if second not in fixed and first in rows.columns:
-        source, target = first, second
-    elif first not in fixed and second in rows.columns:
-        source, target = second, first
-    else:
-        return
-    _write(rows, target, 1.0 - numeric_values(rows[source]).to_numpy(), like=source)
-
-
-def _repair_derived(rows: pd.DataFrame, rule: Rule, fixed: set[str], scores: Mapping[str, np.ndarray],
-                    rng: np.random.Generator) -> None:
-    source, target = rule.columns
-    mapping = dict(rule.mapping)
-    if target in fixed or source not in rows.columns:
-        if rule.variant != "one_to_one" or source in fixed or target not in rows.columns:
-            return
-        source, target, mapping = target, source, {t: s for s, t in rule.mapping}
-    values = rows[source].to_numpy(dtype=object)
-    known = np.array([pd.notna(v) and v in mapping for v in values], dtype=bool)
-    current = rows[target].to_numpy(dtype=object) if target in rows.columns else np.full(len(rows), None, object)
-    computed = np.array([mapping[v] if ok else old for v, ok, old in zip(values, known, current)], dtype=object)
-    _write(rows, target, computed)
-
-
-def _repair_concatenation(rows: pd.DataFrame, rule: Rule, fixed: set[str], scores: Mapping[str, np.ndarray],
-                          rng: np.random.Generator) -> None:
-    target, first, second = rule.columns
-    if target in fixed or first not in rows.columns or second not in rows.columns:
-        return
-    both = (rows[first].notna() & rows[second].notna()).to_numpy()
-    joined = (rows[first].astype(str) + rule.separator + rows[second].astype(str)).to_numpy(dtype=object)
-    current = rows[target].to_numpy(dtype=object) if target in rows.columns else np.full(len(rows), None, object)
-    _write(rows, target, np.where(both, joined, current))
-
-
-def _repair_number(rows: pd.DataFrame, rule: Rule, fixed: set[str], scores: Mapping[str, np.ndarray],
-                   rng: np.random.Generator) -> None:
-    (column,) = rule.columns
-    if column in fixed or column not in rows.columns:
-        return
-    values = numeric_values(rows[column]).to_numpy()
-    if rule.kind is RuleKind.RANGE and rule.bounds is not None:
-        values = np.clip(values, *rule.bounds)
-    elif rule.kind is RuleKind.SIGN:
-        values = np.maximum(values, 0.0) if rule.variant == "non_negative" else np.minimum(values, 0.0)
-    else:
-        values = np.round(values)
-    if pd.api.types.is_numeric_dtype(rows[column]) and not pd.api.types.is_bool_dtype(rows[column]):
-        _write(rows, column, values)
-
-
-_REPAIRS = {RuleKind.ONE_HOT: _repair_one_hot, RuleKind.COMPLEMENT: _repair_complement,
-            RuleKind.DERIVED: _repair_derived, RuleKind.CONCATENATION: _repair_concatenation,
-            RuleKind.RANGE: _repair_number, RuleKind.SIGN: _repair_number, RuleKind.INTEGER: _repair_number}
-
-
-def _write(rows: pd.DataFrame, column: str, values: np.ndarray, like: str | None = None) -> None:
-    """Store ``values`` in ``rows[column]`` in the column's dtype (a new column: that of ``like``) when it can
-    hold them."""
-    series = pd.Series(values, index=rows.index)
-    model = column if column in rows.columns else like
-    if model is not None:
-        series = _cast(series, str(rows[model].dtype))
-    rows[column] = series
-
-
-def _is_one(value: Any) -> bool:
-    """Whether a category stands for "1" (True, 1, 1.0 or the text "1")."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value == 1
-    return isinstance(value, str) and value.strip() in ("1", "1.0")
 
 
 def _pool_state(pool: ValuePool) -> dict[str, Any]:
@@ -382,11 +241,3 @@ def _pool_state(pool: ValuePool) -> dict[str, Any]:
 def _pool_from_state(state: dict[str, Any]) -> ValuePool:
     values, weights = state["values"], state["weights"]
     return ValuePool((tuple(values[0]), tuple(values[1])), (tuple(weights[0]), tuple(weights[1])))
-
-
-def _cast(series: pd.Series, dtype: str) -> pd.Series:
-    """``series`` in ``dtype`` when it can hold the values (text identifiers in a text column), else as it is."""
-    try:
-        return series.astype(dtype)
-    except (TypeError, ValueError):
-        return series

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from fairgen_core.config import PairProtocol
 from fairgen_core.data.encoding import TabularEncoder
@@ -110,6 +109,8 @@ class QualitySamples:
         The same rows in the encoded space the distances are measured in.
     domains : numpy.ndarray
         Domain index per row; both sides have the same domain counts.
+    synthetic_rows : pandas.DataFrame
+        The synthetic rows in full, as exported (label, sensitive, identifier and constant columns too).
     """
 
     real: pd.DataFrame
@@ -117,10 +118,14 @@ class QualitySamples:
     real_encoded: np.ndarray
     synthetic_encoded: np.ndarray
     domains: np.ndarray
+    synthetic_rows: pd.DataFrame
 
 
 def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> QualitySamples:
     """Test rows with a domain, and synthetic rows drawn with their domain counts (the draw seeded by ``seed``).
+
+    The synthetic rows are made as exported rows are (:meth:`FairGenerator.sample_domains`: kept to the data's
+    structure), so the measures judge what the user gets.
 
     Parameters
     ----------
@@ -142,9 +147,10 @@ def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, 
     valid = domains >= 0
     test, domains = test[valid], domains[valid]
     real = model.encoder.transform(test)
-    synthetic = model.decode_prior(domains, torch.Generator(device=model.device).manual_seed(seed)).cpu().numpy()
-    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True),
-                          model.encoder.inverse_transform(synthetic), real, synthetic, domains)
+    rows = model.sample_domains(domains, seed=seed)
+    features = rows[list(model.encoder.columns)]
+    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True), features, real,
+                          model.encoder.transform(features), domains, rows)
 
 
 def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,

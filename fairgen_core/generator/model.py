@@ -16,10 +16,12 @@ from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.spec import DatasetSpec, assign_domains, spec_from_dict, spec_to_dict
 from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
-from fairgen_core.generator.assembly import RowAssembler, one_scores
+from fairgen_core.generator.assembly import RowAssembler, value_scores
 from fairgen_core.generator.modules import OutputActivation, Translator
 
 CHECKPOINT_FORMAT = 1
+#: Rows decoded, assembled and repaired at a time by :meth:`FairGenerator.iter_samples` and its siblings.
+CHUNK_ROWS = 20_000
 
 
 def draw_targets(domains: torch.Tensor, n_groups: int, generator: torch.Generator | None = None, *,
@@ -125,25 +127,35 @@ class FairGenerator:
         return self.activation.sample(logits, generator), self.activation.soft(logits)
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
-                     chunk_rows: int = 20_000) -> Iterator[pd.DataFrame]:
+                     chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
         """Yield synthetic rows in the original schema, chunk by chunk, in random domain order.
 
         Every domain gets exactly ``domain_counts[d]`` rows in total. Memory stays bounded by the chunk. Rows keep
-        the training rows' structure (repaired by :meth:`RowAssembler.assemble`, one-hot groups by the decoder's
-        probabilities) and carry fresh identifiers that never equal a real one.
+        the training rows' structure (repaired by :meth:`RowAssembler.assemble`, one-hot groups and the sources of
+        implications by the decoder's probabilities) and carry fresh identifiers that never equal a real one.
         """
         rng = np.random.default_rng(seed)
-        order = self._domain_order(domain_counts, rng)
+        yield from self._rows_for(self._domain_order(domain_counts, rng), seed, rng, chunk_rows)
+
+    def sample_domains(self, domains: np.ndarray, *, seed: int = 0) -> pd.DataFrame:
+        """One synthetic row per entry of ``domains``, in that order, made as :meth:`iter_samples` makes its rows
+        (kept to the structure; fresh identifiers)."""
+        return _joined(list(self._rows_for(np.asarray(domains), seed, np.random.default_rng(seed), CHUNK_ROWS)))
+
+    def _rows_for(self, domains: np.ndarray, seed: int, rng: np.random.Generator,
+                  chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """Rows decoded from the prior for ``domains``, chunk by chunk: every synthetic row is made here."""
         torch_generator = torch.Generator(device=self.device).manual_seed(seed)
-        for start in range(0, len(order), chunk_rows):
-            domains = order[start:start + chunk_rows]
-            encoded, probabilities = (t.cpu().numpy() for t in self._decode_prior(domains, torch_generator))
-            yield self._assemble(encoded, probabilities, domains, rng, first_id=start + 1)
+        for start in range(0, len(domains), chunk_rows):
+            chunk = domains[start:start + chunk_rows]
+            encoded, probabilities = (t.cpu().numpy() for t in self._decode_prior(chunk, torch_generator))
+            yield self._assemble(encoded, probabilities, chunk, rng, first_id=start + 1)
 
     def _assemble(self, encoded: np.ndarray, probabilities: np.ndarray, domains: np.ndarray,
                   rng: np.random.Generator, first_id: int = 1) -> pd.DataFrame:
-        """Rows in the original schema from encoded rows and the probabilities they were decoded from."""
-        scores = one_scores(self.encoder, probabilities, self.assembler.scored_columns)
+        """Rows in the original schema from encoded rows and the probabilities they were decoded from, repaired to
+        keep the structure: the one path of every synthetic and translated row."""
+        scores = value_scores(self.encoder, probabilities, self.assembler.scored_columns)
         return self.assembler.assemble(self.encoder.inverse_transform(encoded), domains, rng, first_id=first_id,
                                        scores=scores)
 
@@ -155,10 +167,12 @@ class FairGenerator:
         return rng.permutation(np.repeat(np.arange(self.n_domains), counts))
 
     def sample_encoded(self, domain_counts: Sequence[int], *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Encoded prior samples with exact counts per domain (random order) and their domains."""
-        domains = self._domain_order(domain_counts, np.random.default_rng(seed))
-        torch_generator = torch.Generator(device=self.device).manual_seed(seed)
-        return self.decode_prior(domains, torch_generator).cpu().numpy(), domains
+        """Synthetic rows with exact counts per domain (random order), encoded, and their domains: the rows
+        :meth:`iter_samples` yields for ``seed`` (kept to the structure), as the classifiers' inputs."""
+        rng = np.random.default_rng(seed)
+        domains = self._domain_order(domain_counts, rng)
+        rows = _joined(list(self._rows_for(domains, seed, rng, CHUNK_ROWS)))
+        return self.encoder.transform(rows), domains
 
     def sample(self, n: int | None = None, *, per_domain: int | None = None,
                counts: Mapping[int | str, int] | None = None, seed: int = 0) -> pd.DataFrame:
@@ -175,15 +189,28 @@ class FairGenerator:
         seed : int
             Same seed, same rows.
         """
-        chunks = list(self.iter_samples(self.domain_counts(n, per_domain=per_domain, counts=counts), seed=seed))
-        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+        return _joined(list(self.iter_samples(self.domain_counts(n, per_domain=per_domain, counts=counts), seed=seed)))
 
     # -- translation -------------------------------------------------------------------------------
     @torch.no_grad()
     def translate_encoded(self, x: np.ndarray, source: np.ndarray, target: np.ndarray, *, seed: int = 0,
                           batch_rows: int = 65_536) -> np.ndarray:
-        """x_g = F(E(x, target), target) for encoded rows (hard one-hot categorical spans)."""
+        """x_g = F(E(x, target), target) for encoded rows (hard one-hot categorical spans): the translator's own
+        output, not kept to the structure (what translation fidelity judges); :meth:`pairs_encoded` gives the
+        translations the product uses."""
         return self._translate(x, target, seed=seed, batch_rows=batch_rows, probabilities=False)[0]
+
+    def pairs_encoded(self, x: np.ndarray, target: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """Translations of encoded rows ``x`` to ``target`` made as :meth:`translate` makes them (kept to the
+        structure), encoded: the synthetic pairs the classifiers train on."""
+        return self.encoder.transform(self._translated_rows(x, target, seed))
+
+    def _translated_rows(self, x: np.ndarray, target: np.ndarray, seed: int) -> pd.DataFrame:
+        """Translations of encoded rows in the original schema, kept to the structure: every translated row is
+        made here."""
+        encoded, probabilities = self._translate(x, target, seed=seed, batch_rows=65_536,
+                                                 probabilities=bool(self.assembler.scored_columns))
+        return self._assemble(encoded, probabilities, target, np.random.default_rng(seed))
 
     @torch.no_grad()
     def _translate(self, x: np.ndarray, target: np.ndarray, *, seed: int, batch_rows: int,
@@ -250,9 +277,7 @@ class FairGenerator:
             targets = self.paired_targets(source, seed=seed)
         else:
             targets = np.full(len(frame), self._domain_index(target), dtype=np.int64)
-        encoded, probabilities = self._translate(self.encoder.transform(frame), targets, seed=seed, batch_rows=65_536,
-                                                 probabilities=bool(self.assembler.scored_columns))
-        rows = self._assemble(encoded, probabilities, targets, np.random.default_rng(seed))
+        rows = self._translated_rows(self.encoder.transform(frame), targets, seed)
         rows.index = frame.index
         return rows
 
@@ -319,3 +344,6 @@ class FairGenerator:
                                "give the checkpoint file a FairGen training wrote.") from exc
         return cls.from_checkpoint(state, device)
 
+
+def _joined(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]

@@ -4,7 +4,7 @@ validation-based early stopping, checkpoints and resumption."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -119,14 +119,15 @@ class TrainingData:
 
 
 def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
-                 device: torch.device, *, leaks: bool = True) -> TrainingData:
+                 device: torch.device, *, leaks: bool = True, keep_leaks: Collection[str] = ()) -> TrainingData:
     """Validate the spec, split if needed, find the training rows' structure, fit the encoder on the training
     rows and encode both splits.
 
     The label and sensitive columns are not features: they are the domain the generator conditions on. With
     ``leaks`` true, columns that leak the label or a sensitive attribute in the training rows are not features
-    either (:func:`~fairgen_core.data.structure.exclude_leaks`; :attr:`TrainingData.notices` names them); with
-    ``leaks`` false the schema's kinds decide (kind ``leak`` leaves a column out). The structure goes to the
+    either, except those in ``keep_leaks`` (:func:`~fairgen_core.data.structure.exclude_leaks`;
+    :attr:`TrainingData.notices` names them); with ``leaks`` false the schema's kinds decide (kind ``leak`` leaves
+    a column out). The structure goes to the
     :class:`RowAssembler`, which repairs generated and translated rows to keep it.
     """
     validate_spec(frame, schema, spec)  # raises on an unusable spec; warnings are the caller's to show
@@ -139,7 +140,8 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     structure = detect_structure(train, label=spec.label, sensitive=spec.sensitive_columns, schema=schema)
     notices: tuple[str, ...] = ()
     if leaks:
-        schema, notices = exclude_leaks(schema, structure)
+        schema, messages = exclude_leaks(schema, structure, keep=keep_leaks)
+        notices = tuple(messages.values())
     columns = schema.feature_names(exclude=(spec.label, *spec.sensitive_columns))
     if not columns:
         raise FairGenError("no feature columns are left besides the label and the sensitive attributes: "
@@ -289,6 +291,7 @@ def fit_generator(
     checkpoint_path: str | Path | None = None,
     resume_from: str | Path | None = None,
     exclude_leaks: bool = True,
+    keep_leaks: Collection[str] = (),
 ) -> FairGenerator:
     """Train the VAE-GAN translator on the training split of ``frame``.
 
@@ -317,6 +320,8 @@ def fit_generator(
         Leave out every column that leaks the label or a sensitive attribute in the training rows (the first
         :class:`EpochReport`'s ``notice`` names them and says how to keep them); False: the schema's kinds
         decide (a column of kind ``leak`` is left out, as the Data page sets unless the user keeps it).
+    keep_leaks : collection of str
+        Leaking columns kept as features all the same (with ``exclude_leaks``; ``fit --keep-leak``).
 
     Returns
     -------
@@ -338,7 +343,7 @@ def fit_generator(
     schema = schema or infer_schema(frame)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
-    data = prepare_data(frame, spec, schema, split, config.seed, device, leaks=exclude_leaks)
+    data = prepare_data(frame, spec, schema, split, config.seed, device, leaks=exclude_leaks, keep_leaks=keep_leaks)
     translator = Translator(data.encoder.n_features, spec.n_domains, config.hidden_dim, config.latent_dim).to(device)
     trainer = _Trainer(config, translator, OutputActivation(data.encoder.layout).to(device), spec.n_groups, device)
     model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device)

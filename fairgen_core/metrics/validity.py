@@ -1,10 +1,10 @@
 """Validity of rows: the share that keep every structural rule found in the real data.
 
 The rules are :func:`~fairgen_core.data.structure.detect_structure`'s (one-hot groups, complements, derived and
-concatenated columns, numeric ranges, signs and whole numbers, identifiers); leaks are warnings about the data, not
-rules, and are not checked. A row obeys a rule when it has a missing value in the rule's columns
-(:meth:`~fairgen_core.data.structure.Rule.holds`). Synthetic rows are judged against real rows (e.g. the test
-split): :attr:`ValidityReport.good` asks for at most :data:`VALIDITY_MARGIN` below the real rows' share.
+concatenated columns, implications between values, numeric ranges, signs and whole numbers, identifiers); leaks are
+warnings about the data, not rules, and are not checked. A row obeys a rule when it has a missing value in the
+rule's columns (:meth:`~fairgen_core.data.rules.Rule.holds`). Synthetic rows are judged against real rows (e.g. the
+test split): :attr:`ValidityReport.good` asks for at most :data:`VALIDITY_MARGIN` below the real rows' share.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.structure import Structure
+from fairgen_core.data.rules import Structure
 
 #: Synthetic rows are judged poor when their share of valid rows is more than this below the real rows' share.
 VALIDITY_MARGIN = 0.02

@@ -96,9 +96,8 @@ def run_validity(model: FairGenerator, frame: pd.DataFrame, manifest: RunManifes
     """How many synthetic rows keep the data's structural rules, against the real test rows.
 
     The synthetic rows are those the quality numbers compare (:func:`~fairgen_core.generator.evaluation.
-    quality_samples`: the test split's domain counts, seed ``seed``), completed with their label, sensitive, ID
-    and constant columns as exported rows are. The rules are those the manifest records; a run made before they
-    were recorded has them found again in ``frame``.
+    quality_samples`: the test split's domain counts, seed ``seed``), whole and repaired as exported rows are. The
+    rules are those the manifest records; a run made before they were recorded has them found again in ``frame``.
 
     Parameters
     ----------
@@ -113,7 +112,7 @@ def run_validity(model: FairGenerator, frame: pd.DataFrame, manifest: RunManifes
     seed : int
         Seed of the draw, and of the label and sensitive values drawn for each domain.
     ignored : iterable of str
-        Keys of rules the user set aside (:attr:`~fairgen_core.data.structure.Rule.key`).
+        Keys of rules the user set aside (:attr:`~fairgen_core.data.rules.Rule.key`).
 
     Returns
     -------
@@ -123,10 +122,9 @@ def run_validity(model: FairGenerator, frame: pd.DataFrame, manifest: RunManifes
     spec = manifest.spec
     structure = manifest.structure or detect_structure(frame, label=spec.label, sensitive=spec.sensitive_columns)
     samples = samples if samples is not None else quality_samples(model, frame, manifest.split, seed=seed)
-    synthetic = model.assembler.assemble(samples.synthetic, samples.domains, np.random.default_rng(seed))
     test = frame.iloc[manifest.split.test]
     real = test[assign_domains(test, spec).valid]
-    return validity(synthetic, structure.without(ignored), domains=samples.domains,
+    return validity(samples.synthetic_rows, structure.without(ignored), domains=samples.domains,
                     domain_names=model.domain_names, reference=real)
 
 

@@ -214,7 +214,8 @@ def _proxies_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
 
 def _baseline_html(audit: DataAudit, verdicts: Mapping[str, str]) -> str:
     baseline = audit.baseline
-    body = _p(verdicts["baseline"]) + "<h3>Per group (test rows)</h3>" + _table(
+    warnings = "".join(_p(f"Warning: {warning[0].upper()}{warning[1:]}", "poor") for warning in baseline.warnings)
+    body = warnings + _p(verdicts["baseline"]) + "<h3>Per group (test rows)</h3>" + _table(
         ["group", *BASELINE_RATE_COLUMNS],
         [(group, int(row["n"]), *row[list(BASELINE_RATE_COLUMNS[1:])]) for group, row in baseline.by_group.iterrows()],
         numeric=[False, *[True] * len(BASELINE_RATE_COLUMNS)])

@@ -27,10 +27,11 @@ import pandas as pd
 
 from fairgen_core.config import GeneratorConfig
 from fairgen_core.data.datasets import BUILTIN_DATASETS
+from fairgen_core.data.rules import Structure
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.data.splits import Split
-from fairgen_core.data.structure import Structure, detect_structure
+from fairgen_core.data.structure import detect_structure
 from fairgen_core.devices import library_versions
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.training import EpochReport

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -78,3 +80,26 @@ def test_without_a_valid_choice_it_points_at_the_data_page(app: AppTest) -> None
     assert not app.exception, app.exception
     assert "Data** page first" in app.info[0].value
     assert not app.metric
+
+
+def test_a_kept_leak_comes_with_the_baseline_warning_naming_it(app: AppTest) -> None:
+    rng = np.random.default_rng(0)
+    frisked = rng.integers(0, 2, 400)
+    stops = pd.DataFrame({"sex": rng.choice(["M", "F"], 400), "age": rng.integers(15, 70, 400),
+                          "frisked_N": 1 - frisked, "frisked_Y": frisked})
+    app.radio(key="data.origin").set_value("Upload a CSV").run()
+    app.file_uploader(key="data.upload").set_value(("stops.csv", stops.to_csv(index=False).encode(), "text/csv")).run()
+    app.selectbox(key="stops.csv.label").set_value("frisked_Y").run()
+    app.multiselect(key="stops.csv.frisked_Y.sensitive").set_value(["sex"]).run()
+    app.switch_page(AUDIT).run()
+    assert not app.exception, app.exception
+    assert not [w.value for w in app.warning if "near perfect" in w.value]  # left out by default: no leak to warn of
+    app.switch_page(DATA).run()
+    app.checkbox(key="stops.csv.keep.frisked_N").check().run()
+    app.switch_page(AUDIT).run()
+    assert not app.exception, app.exception
+    (warning,) = [w.value for w in app.warning if "near perfect" in w.value]
+    assert warning.startswith("the baseline's balanced accuracy 1.000 is near perfect because column 'frisked_N' "
+                              "leaks the label 'frisked_Y'")
+    assert warning.endswith("On the **Data** page: untick **Keep** for that column.")
+    assert _metrics(app)["Balanced accuracy"] == "1.000"

@@ -44,6 +44,9 @@ def test_the_data_page_lists_the_rules_with_their_evidence() -> None:
     table = _structure_table(app).set_index("rule")
     assert table.loc[EDUCATION, "evidence"] == "100% of 48,842 rows" and table.loc[EDUCATION, "check"]
     assert table.loc[EDUCATION, "kind"] == "derived" and table["check"].all()
+    husband = "'relationship' = 'Husband' implies 'sex' = 'Male'"
+    assert table.loc[husband, "kind"] == "implication"
+    assert table.loc[husband, "evidence"].startswith("99.99% of the 19,716 rows with 'relationship' = 'Husband' (1 ")
     assert not any("leaks" in w.value for w in app.warning)
 
 

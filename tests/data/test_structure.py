@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from fairgen_core.data.datasets import get_builtin
+from fairgen_core.data.rules import Rule, RuleKind, Structure
 from fairgen_core.data.schema import ColumnKind, infer_schema
-from fairgen_core.data.structure import Rule, RuleKind, Structure, StructureOptions, detect_structure, exclude_leaks
+from fairgen_core.data.structure import StructureOptions, detect_structure, exclude_leaks
 from fairgen_core.errors import FairGenError
 
 N = 200
@@ -149,6 +150,70 @@ def test_adult_education_num_is_derived_from_education() -> None:
     assert _rules(structure, RuleKind.SIGN)[("capital-gain",)].exact
 
 
+def households(n: int = 2_000, noisy: int = 0, seed: int = 0) -> pd.DataFrame:
+    """``role`` = husband ⇒ ``sex`` = M and wife ⇒ F, broken in ``noisy`` rows; ``town`` = X (12 rows) ⇒ ``sex``
+    = F by chance only; ``pet`` = fish ⇒ ``colour`` = grey where grey is nearly every colour."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["F", "M"], n)
+    role = np.where(rng.random(n) < 0.6, np.where(sex == "M", "husband", "wife"), rng.choice(["child", "single"], n))
+    role[np.flatnonzero(role == "husband")[:noisy]] = "wife"  # wives who are men: noise
+    town = rng.choice(["A", "B"], n)
+    town[np.flatnonzero(sex == "F")[:12]] = "X"
+    colour = np.where(rng.random(n) < 0.995, "grey", "red")
+    pet = rng.choice(["cat", "fish"], n)
+    pet[colour == "red"] = "cat"
+    return pd.DataFrame({"role": role, "sex": sex, "town": town, "pet": pet, "colour": colour})
+
+
+def test_implications_are_found_with_their_support_share_and_chance() -> None:
+    frame = households()
+    rules = {r.mapping[0]: r for r in detect_structure(frame, sensitive=("sex",)).of_kind(RuleKind.IMPLICATION)}
+    assert set(rules) == {("husband", "M"), ("wife", "F")}  # not X ⇒ F (12 rows), nor fish ⇒ grey (near-constant)
+    husband = rules[("husband", "M")]
+    assert husband.columns == ("role", "sex") and husband.exact
+    assert husband.n_rows == int((frame["role"] == "husband").sum())
+    assert husband.score == pytest.approx(husband.n_rows * (frame["sex"] == "F").mean(), rel=1e-3)
+    assert husband.describe() == "'role' = 'husband' implies 'sex' = 'M'"
+    assert husband.evidence().startswith(f"100% of the {husband.n_rows:,} rows with 'role' = 'husband' (")
+    assert husband.key == "implication:role|sex=husband"
+
+
+def test_an_implication_survives_a_handful_of_noisy_rows_but_not_more() -> None:
+    wives = {r.mapping[0]: r for r in detect_structure(households(noisy=4)).of_kind(RuleKind.IMPLICATION)}
+    assert wives[("wife", "F")].n_violations == 4 and "4 break it" in wives[("wife", "F")].evidence()
+    many = detect_structure(households(noisy=60)).of_kind(RuleKind.IMPLICATION)
+    assert [r.mapping[0] for r in many] == [("husband", "M")]
+
+
+def test_implications_never_repeat_what_one_hot_complement_derived_and_concatenation_rules_say(table) -> None:
+    structure = detect_structure(table, label="label", sensitive=("race",))
+    implications = structure.of_kind(RuleKind.IMPLICATION)
+    tied = [r for r in structure.rules if r.kind in (RuleKind.ONE_HOT, RuleKind.COMPLEMENT, RuleKind.DERIVED,
+                                                       RuleKind.CONCATENATION)]
+    assert tied
+    for rule in implications:
+        assert not {"grade_code", "race-sex", "frisked_Y"} & set(rule.columns)  # computed by another rule
+        assert not any(set(rule.columns) <= set(other.columns) for other in tied), rule.describe()
+
+
+def test_the_implication_check_is_bounded_with_a_note() -> None:
+    frame = households()
+    structure = detect_structure(frame, options=StructureOptions(max_implication_values=3))
+    assert not structure.of_kind(RuleKind.IMPLICATION)
+    assert any("implications were looked for among the first 0 of the 5 categorical columns" in n
+               for n in structure.notes)
+
+
+def test_adult_relationship_implies_sex() -> None:
+    adult = get_builtin("adult")
+    frame = adult.load()
+    structure = detect_structure(frame, label=adult.label, sensitive=[a.column for a in adult.sensitive])
+    rules = {r.mapping[0]: r for r in structure.of_kind(RuleKind.IMPLICATION) if r.columns == ("relationship", "sex")}
+    assert (rules[("Husband", "Male")].n_rows, rules[("Husband", "Male")].n_violations) == (19_716, 1)
+    assert (rules[("Wife", "Female")].n_rows, rules[("Wife", "Female")].n_violations) == (2_331, 3)
+    assert not any(r.columns[1] == "education-num" for r in structure.of_kind(RuleKind.IMPLICATION))
+
+
 def test_fifty_thousand_rows_by_a_hundred_columns_take_seconds() -> None:
     rng = np.random.default_rng(0)
     n = 50_000
@@ -178,9 +243,11 @@ def test_leaking_columns_are_left_out_unless_kept_with_a_message_naming_them() -
     schema, messages = exclude_leaks(infer_schema(frame), structure)
     assert [schema.kind(c) for c in structure.leak_columns] == [ColumnKind.LEAK, ColumnKind.LEAK]
     assert not ColumnKind.LEAK.is_feature and "frisked_N" not in schema.feature_names()
-    assert messages[0].startswith("column 'frisked_N' leaks the label 'frisked_Y' (it is its exact complement")
-    assert "left out of the generator's and the classifiers' inputs" in messages[0]
-    assert messages[1].startswith("column 'race-sex' leaks the sensitive attribute 'sex'")
+    assert list(messages) == ["frisked_N", "race-sex"]
+    assert messages["frisked_N"].startswith("column 'frisked_N' leaks the label 'frisked_Y' (it is its exact "
+                                            "complement")
+    assert "left out of the generator's and the classifiers' inputs" in messages["frisked_N"]
+    assert messages["race-sex"].startswith("column 'race-sex' leaks the sensitive attribute 'sex'")
     kept, messages = exclude_leaks(infer_schema(frame), structure, keep=["frisked_N"])
     assert kept.kind("frisked_N") is ColumnKind.BINARY and kept.kind("race-sex") is ColumnKind.LEAK
     assert len(messages) == 1

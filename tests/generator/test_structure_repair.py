@@ -1,6 +1,7 @@
 """Generated and translated rows keep the training rows' structure (issue 18, point 2): one-hot groups,
-complements, derived columns, concatenations, ranges, signs and whole numbers hold in 100% of rows; identifiers
-never equal a real one; leaking columns are left out of the model by default (point 3)."""
+complements, derived columns, concatenations, implications, ranges, signs and whole numbers hold in 100% of rows
+(the classifiers' synthetic inputs too), without moving a row out of its (group, label) domain; identifiers never
+equal a real one; leaking columns are left out of the model by default (point 3)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,40 @@ import pytest
 
 from fairgen_core.classifier.training import encode_rows
 from fairgen_core.config import GeneratorConfig
+from fairgen_core.data.rules import RuleKind, Structure
 from fairgen_core.data.schema import ColumnKind, infer_schema
-from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
+from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute, assign_domains
 from fairgen_core.data.splits import default_split
-from fairgen_core.data.structure import Rule, RuleKind, Structure, detect_structure
+from fairgen_core.data.structure import detect_structure
 from fairgen_core.errors import FairGenError
 from fairgen_core.export import PAIR_COLUMNS, synthetic_rows, translated_pairs, with_identifiers
 from fairgen_core.generator import FairGenerator, fit_generator
-from fairgen_core.generator.assembly import RowAssembler, repair_rows
+from fairgen_core.generator.assembly import RowAssembler
 
 TINY = GeneratorConfig(hidden_dim=16, latent_dim=4, epochs=2, patience=0, batch_size=64, device="cpu", seed=0)
 SPEC = DatasetSpec("y_Y", (1,), (SensitiveAttribute("sex", ("M",)),), min_domain_rows=1)
 
 
 def constructed(n: int = 1_200, seed: int = 0) -> pd.DataFrame:
-    """A table with one rule of every kind (and a text identifier, a label complement that leaks the label)."""
+    """A table with one rule of every kind (and a text identifier, a label complement that leaks the label).
+
+    Its implications: ``role`` = husband ⇒ ``sex`` = M and wife ⇒ F (a sensitive target), ``status`` = banned ⇒
+    ``y_Y`` = 0 (the label), ``job`` = nanny ⇒ ``sector`` = private (a modelled target).
+    """
     rng = np.random.default_rng(seed)
     sex, race = rng.choice(["F", "M"], n), rng.choice(["A", "B", "C"], n)
     edu, colour, pet = rng.choice(["BA", "HS", "MA", "PhD"], n), rng.integers(0, 4, n), rng.integers(0, 3, n)
     y = rng.integers(0, 2, n)
+    role = np.where(rng.random(n) < 0.5, np.where(sex == "M", "husband", "wife"), rng.choice(["child", "single"], n))
+    status = np.where(y == 0, rng.choice(["banned", "new", "old"], n), rng.choice(["new", "old"], n))
+    job = rng.choice(["nanny", "clerk", "cook"], n)
+    sector = np.where(job == "nanny", "private", rng.choice(["private", "public"], n))
     frame = pd.DataFrame({
         "ID": rng.permutation(np.arange(1_000, 1_000 + n)), "code": [f"P{i:05d}" for i in rng.permutation(n)],
         "sex": sex, "race": race, "edu": edu,
         "edu_num": pd.Series(edu).map({"HS": 9, "BA": 13, "MA": 14, "PhD": 16}).to_numpy(),
         "race_sex": [f"{r}-{s}" for r, s in zip(race, sex)],
+        "role": role, "status": status, "job": job, "sector": sector,
         **{f"hair_{c}": (colour == i).astype(int) for i, c in enumerate("abcd")},
         **{f"pet_{c}": (pet == i).astype(int) for i, c in enumerate("xy")},  # at most one (pet 2: none)
         "paid_N": (rng.random(n) < 0.4).astype(int),
@@ -78,6 +89,38 @@ def test_the_constructed_table_has_the_variants_the_repair_distinguishes(trained
     one_hot = {r.columns: r.variant for r in structure.of_kind(RuleKind.ONE_HOT)}
     assert one_hot == {("hair_a", "hair_b", "hair_c", "hair_d"): "exactly_one", ("pet_x", "pet_y"): "at_most_one"}
     assert {r.variant for r in structure.of_kind(RuleKind.SIGN)} == {"non_negative", "non_positive"}
+
+
+def test_implications_are_found_and_repaired_on_the_side_the_domain_does_not_set(trained, sampled,
+                                                                                 translated) -> None:
+    model, frame, structure = trained
+    found = {(r.columns, r.mapping[0]) for r in structure.of_kind(RuleKind.IMPLICATION)}
+    assert {(("role", "sex"), ("husband", "M")), (("role", "sex"), ("wife", "F")), (("status", "y_Y"), ("banned", 0)),
+            (("job", "sector"), ("nanny", "private"))} <= found
+    assert pd.crosstab(sampled["sex"], sampled["y_Y"]).to_numpy().tolist() == [[400, 400], [400, 400]]
+    assert set(sampled["role"]) >= {"husband", "wife"} and set(sampled["status"]) >= {"banned", "new", "old"}
+    targets = model.paired_targets(assign_domains(frame, SPEC).domain, seed=2)
+    assert (assign_domains(translated, SPEC).domain == targets).all()
+
+
+def test_the_classifiers_synthetic_rows_and_pairs_keep_the_structure(trained) -> None:
+    model, frame, structure = trained
+    x, domains = model.sample_encoded([50] * model.n_domains, seed=6)
+    assert np.bincount(domains).tolist() == [50] * model.n_domains
+    rows = model.encoder.inverse_transform(x)
+    assert_keeps(rows, structure)
+    assert (x == model.encoder.transform(model.sample(per_domain=50, seed=6))).all()  # the exported rows, encoded
+    source = assign_domains(frame, SPEC).domain
+    pairs = model.encoder.inverse_transform(model.pairs_encoded(model.encoder.transform(frame), source ^ 2, seed=7))
+    assert_keeps(pairs, structure)
+
+
+def assert_keeps(rows: pd.DataFrame, structure: Structure) -> None:
+    """Every rule of ``structure`` on columns that ``rows`` has holds in every row."""
+    checked = [rule for rule in structure.row_rules if set(rule.columns) <= set(rows.columns)]
+    assert checked
+    for rule in checked:
+        assert rule.holds(rows).all(), rule.describe()
 
 
 def test_at_most_one_groups_keep_rows_with_no_member_set(sampled) -> None:
@@ -140,28 +183,6 @@ def test_an_assembler_saved_without_structure_loads_and_assembles_unrepaired(tra
     features = pd.DataFrame({"hair_a": [1, 1], "hair_b": [1, 0]})
     rows = old.assemble(features, np.array([0, 3]), np.random.default_rng(0))
     assert rows["hair_a"].tolist() == [1, 1] and rows["ID"].tolist() == [1, 2]
-
-
-def test_one_hot_repair_follows_the_probabilities() -> None:
-    rules = (Rule(RuleKind.ONE_HOT, ("a_1", "a_2", "a_3"), 10, 0, variant="exactly_one"),
-             Rule(RuleKind.ONE_HOT, ("b_1", "b_2"), 10, 0, variant="at_most_one"))
-    rows = pd.DataFrame({"a_1": [1, 0, 1, 0], "a_2": [0, 0, 1, 1], "a_3": [0, 0, 1, 0],
-                         "b_1": [0, 1, 1, 0], "b_2": [0, 0, 1, 0]})
-    scores = {"a_1": np.array([.1, .2, .3, .9]), "a_2": np.array([.2, .7, .6, .1]), "a_3": np.array([.9, .1, .5, .0]),
-              "b_1": np.array([.4, .6, .2, .1]), "b_2": np.array([.3, .1, .8, .1])}
-    repaired = repair_rows(rows, Structure(rules), scores=scores)
-    # row 0 valid: kept; row 1 none: most likely member; row 2 several: most likely among those set; row 3 valid
-    assert repaired[["a_1", "a_2", "a_3"]].to_numpy().tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 1, 0]]
-    assert repaired[["b_1", "b_2"]].to_numpy().tolist() == [[0, 0], [1, 0], [0, 1], [0, 0]]
-
-
-def test_domain_columns_are_never_rewritten_and_recodings_run_backwards() -> None:
-    rules = (Rule(RuleKind.DERIVED, ("code", "sex"), 10, 0, variant="one_to_one", mapping=(("m", "M"), ("f", "F"))),
-             Rule(RuleKind.COMPLEMENT, ("y", "y_N"), 10, 0), Rule(RuleKind.COMPLEMENT, ("z_N", "z_Y"), 10, 0))
-    rows = pd.DataFrame({"code": ["m", "m"], "sex": ["F", "M"], "y": [1, 0], "z_Y": [1, 0]})
-    repaired = repair_rows(rows, Structure(rules), fixed=("sex", "y", "z_Y"))
-    assert repaired["sex"].tolist() == ["F", "M"] and repaired["code"].tolist() == ["f", "m"]
-    assert repaired["y_N"].tolist() == [0, 1] and repaired["z_N"].tolist() == [0, 1]
 
 
 def test_exported_rows_and_pairs_carry_fresh_identifiers_or_none(trained) -> None:

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from fairgen_core.data.datasets import get_builtin
+from fairgen_core.data.rules import RuleKind, Structure
 from fairgen_core.data.spec import assign_domains
-from fairgen_core.data.structure import Structure, detect_structure
+from fairgen_core.data.structure import detect_structure
 from fairgen_core.metrics.validity import VALIDITY_MARGIN, validity
 
 
@@ -19,18 +20,24 @@ def adult() -> tuple[pd.DataFrame, Structure]:
     return frame, detect_structure(frame, label=dataset.label, sensitive=[a.column for a in dataset.sensitive])
 
 
-def test_real_rows_keep_every_exact_rule(adult) -> None:
+def valid_rows(frame: pd.DataFrame, structure: Structure) -> pd.DataFrame:
+    """The rows that keep every rule (all but the few exceptions of near-exact implications)."""
+    return frame[np.logical_and.reduce([rule.holds(frame) for rule in structure.row_rules])]
+
+
+def test_real_rows_keep_every_rule_as_its_evidence_says(adult) -> None:
     frame, structure = adult
-    assert all(rule.exact for rule in structure.row_rules)
+    near_exact = [rule for rule in structure.row_rules if not rule.exact]
+    assert {rule.kind for rule in near_exact} == {RuleKind.IMPLICATION}  # 'Husband' ⇒ 'Male' has 1 exception, …
     report = validity(frame, structure)
-    assert report.share == 1.0 and report.n_rows == len(frame) and report.good
-    assert (report.per_rule["share"] == 1.0).all() and (report.per_rule["violations"] == 0).all()
+    assert report.n_rows == len(frame) and report.good and report.share > 0.999
+    assert report.per_rule["violations"].tolist() == [rule.n_violations for rule in structure.row_rules]
     assert report.n_rules == len(structure.row_rules) and not report.skipped
 
 
 def test_corrupted_rows_lose_exactly_the_corrupted_share(adult) -> None:
     frame, structure = adult
-    rows = frame.sample(2_000, random_state=0).reset_index(drop=True)
+    rows = valid_rows(frame, structure).sample(2_000, random_state=0).reset_index(drop=True)
     rows.loc[:49, "education-num"] = np.where(rows.loc[:49, "education"] == "Bachelors", 9, 13)  # 50 contradictions
     rows.loc[50:59, "age"] = -rows.loc[50:59, "age"]  # 10 negative ages: sign and range broken
     report = validity(rows, structure, reference=frame)
@@ -39,8 +46,9 @@ def test_corrupted_rows_lose_exactly_the_corrupted_share(adult) -> None:
     assert per_rule.loc["derived:education|education-num", "violations"] == 50
     assert per_rule.loc["derived:education|education-num", "share"] == pytest.approx(1 - 50 / 2_000)
     assert per_rule.loc["sign:age", "violations"] == 10 and per_rule.loc["range:age", "violations"] == 10
-    assert (per_rule["real_share"] == 1.0).all() and report.reference == 1.0
-    assert report.share < 1 - VALIDITY_MARGIN and not report.good
+    exact = per_rule["kind"] != "implication"
+    assert (per_rule.loc[exact, "real_share"] == 1.0).all() and report.reference > 0.999
+    assert report.share < report.reference - VALIDITY_MARGIN and not report.good
     verdict = report.verdict()
     assert verdict.startswith("Only 97.0% of the synthetic rows keep all")
     assert "'education-num' is a one-to-one recoding of 'education'" in verdict
@@ -49,7 +57,7 @@ def test_corrupted_rows_lose_exactly_the_corrupted_share(adult) -> None:
 def test_per_domain_shares(adult) -> None:
     frame, structure = adult
     spec = get_builtin("adult").default_spec()
-    rows = frame.head(1_000).astype({"hours-per-week": "float64"})
+    rows = valid_rows(frame, structure).head(1_000).astype({"hours-per-week": "float64"})
     domains = assign_domains(rows, spec)
     rows.loc[np.flatnonzero(domains.domain == 0)[:5], "hours-per-week"] = 0.5  # not whole, below the range
     names = [domains.domain_name(d) for d in range(spec.n_domains)]
