@@ -13,7 +13,13 @@ from dashboard import run_cache, state
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, correlation_gaps, default_sigma
 from fairgen_core.generator.model import FairGenerator
-from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_LABELS, VERDICT_THRESHOLDS, FidelityReport
+from fairgen_core.metrics.fidelity import (
+    FAIRNESS_GAPS,
+    MEASURE_JUDGED_AS,
+    MEASURE_LABELS,
+    VERDICT_THRESHOLDS,
+    FidelityReport,
+)
 from fairgen_core.metrics.quality import PAPER_NOISE_SIGMA
 from fairgen_core.metrics.translation import TranslationFidelity
 from fairgen_core.metrics.validity import ValidityReport
@@ -39,7 +45,7 @@ def show_measures(quality: GeneratorQuality, validity: ValidityReport) -> None:
     columns = st.columns(5)
     for column, measure in zip(columns, ("shapes", "trends", "detection")):
         column.metric(MEASURE_LABELS[measure], f"{getattr(fidelity, measure):.3f}", delta=verdicts[measure],
-                      delta_color="off", help=_MEASURE_HELP[measure])
+                      delta_color="off", delta_arrow="off", help=_MEASURE_HELP[measure])
     columns[3].metric("TSTR balanced accuracy", f"{efficacy.tstr:.3f}", delta=f"{efficacy.gap:+.3f} vs real rows",
                       help=_MEASURE_HELP["tstr"])
     tstr_gap, trtr_gap = (values[FAIRNESS_GAPS[0]] for values in (efficacy.tstr_fairness, efficacy.trtr_fairness))
@@ -59,7 +65,8 @@ def show_measures(quality: GeneratorQuality, validity: ValidityReport) -> None:
 def measures_table(fidelity: FidelityReport) -> pd.DataFrame:
     """One row per measure: its value, verdict and the bounds it was judged by."""
     values, verdicts = fidelity.values(), fidelity.verdicts()
-    return pd.DataFrame({"measure": [MEASURE_LABELS[m] for m in values], "judged value": list(values.values()),
+    return pd.DataFrame({"measure": [MEASURE_LABELS[m] for m in values],
+                         "judged as": [MEASURE_JUDGED_AS[m] for m in values], "judged value": list(values.values()),
                          "verdict": [verdicts[m] or "n/a" for m in values],
                          "good at least": [VERDICT_THRESHOLDS[m][0] for m in values],
                          "fair at least": [VERDICT_THRESHOLDS[m][1] for m in values]})

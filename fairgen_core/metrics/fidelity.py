@@ -87,6 +87,11 @@ MEASURE_LABELS: Mapping[str, str] = MappingProxyType({
     "shapes": "Column shapes", "trends": "Column-pair trends", "detection": "Detection",
     "tstr": "Train on synthetic, test on real", "tstr_fairness": "Fairness of the TSTR model",
 })
+#: What each measure's judged value is (higher is better for every one), for the front ends' tables.
+MEASURE_JUDGED_AS: Mapping[str, str] = MappingProxyType({
+    "shapes": "score (1: same shapes)", "trends": "score (1: same trends)", "detection": "score (1: indistinguishable)",
+    "tstr": "TSTR − TRTR balanced accuracy", "tstr_fairness": "TRTR gap − TSTR gap (positive: TSTR fairer)",
+})
 #: Columns of :attr:`FidelityReport.per_domain`.
 DOMAIN_COLUMNS = ("domain", "shape", "trend", "detection", "tstr_accuracy", "trtr_accuracy",
                   "dcr_synthetic_median", "dcr_holdout_median")

@@ -27,7 +27,7 @@ from plotly.offline import get_plotlyjs
 from fairgen_core.audit import BASELINE_RATE_COLUMNS, DataAudit, confusion_matrices
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains
 from fairgen_core.generator.evaluation import GeneratorQuality
-from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_LABELS, VERDICT_THRESHOLDS
+from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_JUDGED_AS, MEASURE_LABELS, VERDICT_THRESHOLDS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.metrics.validity import ValidityReport
 from fairgen_core.model_audit import (
@@ -296,9 +296,10 @@ def _measures_html(quality: GeneratorQuality, validity: ValidityReport | None, v
     fidelity = quality.fidelity
     body = "<h3>Standard measures</h3>" + _p(verdicts["measures"], "poor" if quality.shortcomings(validity) else "good")
     values, judged = fidelity.values(), fidelity.verdicts()
-    body += _table(["measure", "judged value", "verdict", "good at least", "fair at least"],
-                   [(MEASURE_LABELS[m], values[m], judged[m] or "n/a", *VERDICT_THRESHOLDS[m]) for m in values],
-                   numeric=[False, True, False, True, True], row_classes=[judged[m] or "" for m in values])
+    body += _table(["measure", "judged as", "judged value", "verdict", "good at least", "fair at least"],
+                   [(MEASURE_LABELS[m], MEASURE_JUDGED_AS[m], values[m], judged[m] or "n/a", *VERDICT_THRESHOLDS[m])
+                    for m in values],
+                   numeric=[False, False, True, False, True, True], row_classes=[judged[m] or "" for m in values])
     efficacy = fidelity.efficacy
     body += _table(["model (tested on the real test rows)", "balanced accuracy", *FAIRNESS_GAPS],
                    [(name, accuracy, *(gaps[g] for g in FAIRNESS_GAPS)) for name, accuracy, gaps in (

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator import FairGenerator
 from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, assess_translation, quality_samples
-from fairgen_core.metrics.fidelity import MEASURE_LABELS
+from fairgen_core.metrics.fidelity import MEASURE_JUDGED_AS, MEASURE_LABELS
 from fairgen_core.metrics.quality import marginal_comparison
 from fairgen_core.runs.store import RunDir
 from tests.app.conftest import fresh_app, open_run_page
@@ -90,6 +90,7 @@ def test_the_page_leads_with_the_standard_measures(app: AppTest, german_run_dir:
     measures = _table(app, "judged value")
     assert measures["verdict"].tolist() == [v or "n/a" for v in expected.verdicts().values()]
     np.testing.assert_allclose(measures["judged value"], list(expected.values().values()))
+    assert measures["judged as"].tolist() == [MEASURE_JUDGED_AS[m] for m in expected.values()]  # signs explained
     domains = _table(app, "dcr_synthetic_median")
     np.testing.assert_allclose(domains["detection"], expected.per_domain["detection"])
     assert domains.loc[domains["weakest"], "domain"].tolist() == [expected.weakest_domain()]
