@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "leak the label or a sensitive attribute are left out of the model's inputs unless "
                               "--keep-leak keeps them.")
     _add_data_arguments(fit)
-    _add_keep_leak(fit, " (give it again with --resume)")
+    _add_keep_leak(fit, " (--resume keeps the run's)")
     fit.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (model, manifest, log)")
     defaults = GeneratorConfig()
     fit.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most (default {defaults.epochs})")
@@ -355,18 +355,20 @@ def _inspect(args: argparse.Namespace) -> int:
     print("Sensitive: " + "; ".join(a.describe() for a in spec.sensitive))
     label_names = assign_domains(source.frame, spec).label_names
     print("\nDomains (group × label)\n" + _format_domain_table(table, label_names))
-    for warning in warnings:
+    for warning in validate_spec(source.frame, source.schema, spec):  # the leaks were on stderr, with their fix
         print(f"warning: {warning}")
     return 0
 
 
-def _leak_choice(args: argparse.Namespace, source: DataSource, structure: Structure) -> tuple[Schema, tuple[str, ...]]:
-    """The schema with every leaking column left out (kind ``leak``) but those of ``--keep-leak``, and those kept.
+def _leak_choice(args: argparse.Namespace, source: DataSource, structure: Structure,
+                 remembered: tuple[str, ...] = ()) -> tuple[Schema, tuple[str, ...]]:
+    """The schema with every leaking column left out (kind ``leak``) but those of ``--keep-leak`` and ``remembered``
+    (a resumed run's), and those kept.
 
     Prints to stderr, per column left out, what it leaks and how to keep it; per kept column, that it stays an input
     (or that it leaks nothing).
     """
-    kept = tuple(dict.fromkeys(args.keep_leak))
+    kept = tuple(dict.fromkeys([*remembered, *args.keep_leak]))
     for column in kept:
         require_column(source.frame, column, "--keep-leak")
     schema, messages = exclude_leaks(source.schema, structure, keep=kept)
@@ -452,10 +454,11 @@ def _fit(args: argparse.Namespace) -> int:
     else:
         split = default_split(source.frame, spec, seed=config.seed)
         manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)
-        run.write_manifest(manifest)
     structure = manifest.structure or detect_structure(source.frame, label=spec.label,
                                                        sensitive=spec.sensitive_columns, schema=source.schema)
-    _, kept = _leak_choice(args, source, structure)
+    _, kept = _leak_choice(args, source, structure, remembered=manifest.kept_leaks)
+    if not args.resume:
+        run.write_manifest(replace(manifest, kept_leaks=kept))
     bar = ProgressBar(sys.stderr)
 
     def report(epoch: EpochReport) -> None:

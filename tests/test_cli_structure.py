@@ -40,9 +40,11 @@ def test_inspect_json_lists_the_rules_with_evidence_and_warns_of_the_leak(tmp_pa
 
 def test_inspect_text_prints_the_structure_and_the_leak_warning(tmp_path, capsys) -> None:
     assert main(["inspect", _stops_csv(tmp_path), "--label", "frisked_Y", "--sensitive", "sex=M"]) == 0
-    out = capsys.readouterr().out
-    assert "Structure (" in out and "'frisked_N' and 'frisked_Y' are complements" in out
-    assert "warning: column 'frisked_N' leaks the label 'frisked_Y': it is its exact complement" in out
+    captured = capsys.readouterr()
+    assert "Structure (" in captured.out and "'frisked_N' and 'frisked_Y' are complements" in captured.out
+    leak = "warning: column 'frisked_N' leaks the label 'frisked_Y' (it is its exact complement"
+    assert leak in captured.err and "leaks the label" not in captured.out  # said once, with its fix
+    assert "To keep it: --keep-leak frisked_N." in captured.err
 
 
 def test_inspect_adult_finds_education_num_derived(capsys) -> None:
@@ -86,6 +88,13 @@ def test_fit_leaves_a_leak_out_with_a_message_naming_it_and_keeps_it_on_request(
     assert "warning: --keep-leak age: 'age' leaks neither the label nor a sensitive attribute" in err
     kept = FairGenerator.load(RunDir(tmp_path / "kept").model_path, device="cpu")
     assert "frisked_N" in kept.encoder.columns and "race-sex" not in kept.encoder.columns
+    # a resumed run keeps what its first fit kept, without being told again
+    assert RunDir(tmp_path / "kept").read_manifest().kept_leaks == ("frisked_N", "age")
+    assert main(["fit", path, "--out", str(tmp_path / "kept"), *common[:-4], "--epochs", "2", "--device", "cpu",
+                 "--resume"]) == 0
+    assert "warning: column 'frisked_N'" not in capsys.readouterr().err
+    resumed = FairGenerator.load(RunDir(tmp_path / "kept").model_path, device="cpu")
+    assert "frisked_N" in resumed.encoder.columns and len(resumed.history) == 2
 
 
 def test_keep_leak_names_a_column_of_the_data(tmp_path, capsys) -> None:

@@ -52,6 +52,7 @@ class RunManifest:
 
     ``structure`` holds the rules found in the data when the run was made
     (:func:`~fairgen_core.data.structure.detect_structure`); None for runs made before they were recorded.
+    ``kept_leaks`` names the leaking columns the model keeps as inputs all the same (``fit --keep-leak``).
     """
 
     data: str
@@ -63,6 +64,7 @@ class RunManifest:
     created: str
     versions: dict[str, str]
     structure: Structure | None = None
+    kept_leaks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -74,6 +76,7 @@ class RunManifest:
                       "test": self.split.test.tolist()},
             "created": self.created, "versions": self.versions,
             **({"structure": self.structure.to_dict()} if self.structure is not None else {}),
+            **({"kept_leaks": list(self.kept_leaks)} if self.kept_leaks else {}),
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class RunManifest:
                         seed=split["seed"], repetition=split["repetition"]),
             created=values["created"], versions=values["versions"],
             structure=Structure.from_dict(values["structure"]) if values.get("structure") is not None else None,
+            kept_leaks=tuple(values.get("kept_leaks", ())),
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -214,7 +213,8 @@ def test_adult_relationship_implies_sex() -> None:
     assert not any(r.columns[1] == "education-num" for r in structure.of_kind(RuleKind.IMPLICATION))
 
 
-def test_fifty_thousand_rows_by_a_hundred_columns_take_seconds() -> None:
+def test_a_wide_table_of_fifty_thousand_rows_finds_its_one_hot_groups_and_no_leak() -> None:
+    # (its detection time is a benchmark's business, not a test's: benchmarks/structure_uploads.py)
     rng = np.random.default_rng(0)
     n = 50_000
     columns: dict[str, np.ndarray] = {f"x{i}": rng.normal(size=n) for i in range(30)}
@@ -226,9 +226,7 @@ def test_fifty_thousand_rows_by_a_hundred_columns_take_seconds() -> None:
     columns |= {"y": rng.integers(0, 2, n), "sex": rng.choice(["F", "M"], n)}
     frame = pd.DataFrame(columns)
     schema = infer_schema(frame)
-    started = time.perf_counter()
     structure = detect_structure(frame, label="y", sensitive=("sex",), schema=schema)
-    assert time.perf_counter() - started < 15  # about a second on one core
     assert len(structure.of_kind(RuleKind.ONE_HOT)) == 5 and not structure.leaks
 
 
