@@ -32,7 +32,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "fairgen_core.experiment": ("run_experiment", "ExperimentConfig"),
     "fairgen_core.errors": ("FairGenError", "DataReadError", "DataTooLargeError", "DatasetUnavailableError",
                             "SchemaError", "SpecError", "EncodingError", "TrainingDivergedError", "PredictionError",
-                            "MethodUnavailableError"),
+                            "RunFolderError", "JobError", "MethodUnavailableError"),
 }
 _LAYER = {name: layer for layer, names in _PUBLIC.items() for name in names}
 

@@ -39,6 +39,14 @@ class TrainingDivergedError(FairGenError):
     """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
+class RunFolderError(FairGenError):
+    """A run folder cannot be used: not a run folder, a damaged file, or a model or table that no longer matches."""
+
+
+class JobError(FairGenError):
+    """A training or an analysis cannot start: nothing to start from, already running, or a bad slot count."""
+
+
 class MethodUnavailableError(FairGenError):
     """A comparison method cannot run on this data (e.g. it needs exactly two groups); the message says why."""
 

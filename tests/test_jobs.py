@@ -16,7 +16,7 @@ from fairgen_core.cli import main as cli_main
 from fairgen_core.config import MAX_JOBS_ENV, GeneratorConfig
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.spec import DatasetSpec, SensitiveAttribute
-from fairgen_core.errors import FairGenError, SpecError
+from fairgen_core.errors import FairGenError, JobError, RunFolderError, SpecError
 from fairgen_core.generator import FairGenerator
 from fairgen_core.runs import jobs, worker
 from fairgen_core.runs.jobs import TrainingJob, import_checkpoint, list_runs, start_training
@@ -179,18 +179,18 @@ def test_stop_while_queued(german, started, tmp_path) -> None:
 
 
 def test_bad_inputs_raise_clear_errors(german, tmp_path, monkeypatch, capsys) -> None:
-    with pytest.raises(FairGenError, match="is not a FairGen run folder"):
+    with pytest.raises(RunFolderError, match="is not a FairGen run folder"):
         TrainingJob(tmp_path / "nothing")
     assert worker.main([str(tmp_path)]) == 2
     assert "is not a FairGen training job (no job.json)" in capsys.readouterr().err
     (tmp_path / "job.json").write_text('{"format": 1, "name": "x"}')
-    with pytest.raises(FairGenError, match=r"job.json' is damaged \('data'\)"):
+    with pytest.raises(RunFolderError, match=r"job.json' is damaged \('data'\)"):
         jobs.read_job(tmp_path)
     bad_spec = DatasetSpec("no-such-column", ("good",), (SensitiveAttribute("sex", ("male",)),))
     with pytest.raises(SpecError):
         start_training(tmp_path / "runs", german, bad_spec, german.schema, QUICK)
     upload = open_data(b"a,b,y\n1,x,0\n2,y,1\n3,x,1\n4,y,0\n", name="tiny.csv")
-    with pytest.raises(FairGenError, match="pass the uploaded file's bytes"):
+    with pytest.raises(JobError, match="pass the uploaded file's bytes"):
         start_training(tmp_path / "runs", upload, DatasetSpec("y", (1,), (SensitiveAttribute("b", ("x",)),)),
                        upload.schema, QUICK)
     monkeypatch.setenv(MAX_JOBS_ENV, "zero")
@@ -207,7 +207,7 @@ def test_import_checkpoint_checks_the_spec(german, started, tmp_path) -> None:
         import_checkpoint(tmp_path / "b", b"PK\x03\x04 not a checkpoint", german, german.default_spec, german.schema,
                           name="junk.pt")
     by_age = DatasetSpec("credit", german.default_spec.favourable, (SensitiveAttribute("age", threshold=25.0),))
-    with pytest.raises(FairGenError, match=r"trained for label 'credit'.*sex ∈ \{male\}.*uses .*age ≥ 25"):
+    with pytest.raises(RunFolderError, match=r"trained for label 'credit'.*sex ∈ \{male\}.*uses .*age ≥ 25"):
         import_checkpoint(tmp_path / "b", checkpoint, german, by_age, german.schema, name="model.pt")
     assert not (tmp_path / "b").exists()  # no half-made run folder is left
     job = import_checkpoint(tmp_path / "b", checkpoint, german, german.default_spec, german.schema, name="model.pt")

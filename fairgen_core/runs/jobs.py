@@ -44,7 +44,7 @@ from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict, validate_spec
 from fairgen_core.data.splits import default_split
 from fairgen_core.devices import resolve_device
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import FairGenError, JobError, RunFolderError
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.runs import layout
 from fairgen_core.runs.files import write_json_atomically
@@ -164,10 +164,10 @@ def read_job(run_dir: str | Path) -> JobDescription:
             raise ValueError(f"format {values.get('format')!r}, expected {JOB_FORMAT}")
         return JobDescription.from_dict(values)
     except FileNotFoundError as exc:
-        raise FairGenError(f"'{run_dir}' is not a FairGen training job (no {JOB}): give a run folder that "
-                           "`start_training` created.") from exc
+        raise RunFolderError(f"'{run_dir}' is not a FairGen training job (no {JOB}): give a run folder that "
+                             "`start_training` created.") from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FairGenError(f"'{path}' is damaged ({exc}): start the training again.") from exc
+        raise RunFolderError(f"'{path}' is damaged ({exc}): start the training again.") from exc
 
 
 def write_status(run_dir: str | Path, status: JobStatus) -> None:
@@ -189,7 +189,7 @@ def read_status(run_dir: str | Path) -> JobStatus | None:
     except FileNotFoundError:
         return None
     except (KeyError, TypeError, ValueError) as exc:
-        raise FairGenError(f"'{path}' is damaged ({exc}).") from exc
+        raise RunFolderError(f"'{path}' is damaged ({exc}).") from exc
 
 
 class TrainingJob:
@@ -209,8 +209,8 @@ class TrainingJob:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not _is_run_folder(self.path):
-            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {' or '.join(RUN_MARKERS)}): choose "
-                               "an existing run or start a new one.")
+            raise RunFolderError(f"'{self.path}' is not a FairGen run folder (no {' or '.join(RUN_MARKERS)}): choose "
+                                 "an existing run or start a new one.")
 
     def __repr__(self) -> str:
         return f"TrainingJob({str(self.path)!r})"
@@ -402,11 +402,11 @@ def start_training(
     validate_spec(source.frame, schema, spec)
     resolve_device(config.device)
     if _builtin_name(source) is None and source_bytes is None:
-        raise FairGenError(f"'{source.name}' is not a built-in dataset: pass the uploaded file's bytes "
-                           "(source_bytes) so that the training process reads the same rows.")
+        raise JobError(f"'{source.name}' is not a built-in dataset: pass the uploaded file's bytes "
+                       "(source_bytes) so that the training process reads the same rows.")
     slots = max_jobs if max_jobs is not None else slots_from_env(MAX_JOBS_ENV)
     if slots < 1:
-        raise FairGenError(f"max_jobs must be at least 1, got {slots}.")
+        raise JobError(f"max_jobs must be at least 1, got {slots}.")
     threads = thread_budget(slots + slots_from_env(MAX_ANALYSES_ENV))  # checks the settings before any folder
     run_dir, description = _new_job(runs_root, source, spec, schema, config, name=name or source.name,
                                     source_bytes=source_bytes, queue_dir=queue_dir or runs_root, max_jobs=slots)
@@ -472,7 +472,7 @@ def _new_run_dir(runs_root: Path, name: str) -> Path:
             return path
         except FileExistsError:
             continue
-    raise FairGenError(f"could not create a new run folder under '{runs_root}': clean up old runs.")
+    raise RunFolderError(f"could not create a new run folder under '{runs_root}': clean up old runs.")
 
 
 def import_checkpoint(
@@ -539,10 +539,10 @@ def check_compatible(model: FairGenerator, frame: pd.DataFrame, spec: DatasetSpe
 
     mine, theirs = spec_to_dict(spec), spec_to_dict(model.spec)
     if any(mine[key] != theirs[key] for key in ("label", "favourable", "sensitive")):
-        raise FairGenError(f"'{name}' was trained for {describe(model.spec)}, but the current dataset uses "
-                           f"{describe(spec)}: choose the same label, favourable values and sensitive attributes, "
-                           "or use a checkpoint trained for this choice.")
+        raise RunFolderError(f"'{name}' was trained for {describe(model.spec)}, but the current dataset uses "
+                             f"{describe(spec)}: choose the same label, favourable values and sensitive attributes, "
+                             "or use a checkpoint trained for this choice.")
     missing = [column for column in model.encoder.columns if column not in frame.columns]
     if missing:
-        raise FairGenError(f"'{name}' expects column(s) {', '.join(missing[:8])} that the current data lacks: "
-                           "use a checkpoint trained on this table.")
+        raise RunFolderError(f"'{name}' expects column(s) {', '.join(missing[:8])} that the current data lacks: "
+                             "use a checkpoint trained on this table.")

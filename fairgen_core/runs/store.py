@@ -33,7 +33,7 @@ from fairgen_core.data.spec import DatasetSpec, spec_from_dict, spec_to_dict
 from fairgen_core.data.splits import Split
 from fairgen_core.data.structure import detect_structure
 from fairgen_core.devices import library_versions
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import RunFolderError
 from fairgen_core.generator.training import EpochReport
 from fairgen_core.runs.files import write_atomically
 from fairgen_core.runs.layout import MANIFEST, MODEL, PROGRESS, RESULT_TABLES
@@ -124,10 +124,10 @@ class RunDir:
         try:
             return RunManifest.from_dict(json.loads((self.path / MANIFEST).read_text()))
         except FileNotFoundError as exc:
-            raise FairGenError(f"'{self.path}' is not a FairGen run folder (no {MANIFEST}): give the folder "
-                               "a training run wrote.") from exc
+            raise RunFolderError(f"'{self.path}' is not a FairGen run folder (no {MANIFEST}): give the folder "
+                                 "a training run wrote.") from exc
         except (KeyError, TypeError, ValueError) as exc:
-            raise FairGenError(f"'{self.path / MANIFEST}' is damaged ({exc}): train the run again.") from exc
+            raise RunFolderError(f"'{self.path / MANIFEST}' is damaged ({exc}): train the run again.") from exc
 
     def open_data(self) -> DataSource:
         """The table this run was trained on, re-read from its source and checked against the recorded hash.
@@ -143,8 +143,8 @@ class RunDir:
         else:  # a CSV: the copy kept in the run folder (uploads) or the path it was read from
             source = open_data(Path(manifest.data_file or manifest.data))
         if frame_hash(source.frame) != manifest.data_sha256:
-            raise FairGenError(f"the data '{manifest.data}' changed since the run in '{self.path}' was trained: "
-                               "it needs the same rows (train a new run on the current data).")
+            raise RunFolderError(f"the data '{manifest.data}' changed since the run in '{self.path}' was trained: "
+                                 "it needs the same rows (train a new run on the current data).")
         return source
 
     def append_progress(self, report: EpochReport) -> None:
@@ -187,5 +187,5 @@ class RunDir:
 
     def _table_path(self, name: str) -> Path:
         if name not in RESULT_TABLES:
-            raise FairGenError(f"unknown run table '{name}': use {' or '.join(RESULT_TABLES)}.")
+            raise RunFolderError(f"unknown run table '{name}': use {' or '.join(RESULT_TABLES)}.")
         return self.path / name

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from fairgen_core.config import MAX_ANALYSES_ENV, MAX_JOBS_ENV, slots_from_env, thread_budget
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import JobError
 from fairgen_core.runs.files import write_atomically, write_json_atomically
 from fairgen_core.runs.layout import ANALYSIS_QUEUE, MODEL, TASK_TABLES, task_files
 from fairgen_core.runs.process import JobState, launch, process_alive, signal_group, take_slot
@@ -112,12 +112,12 @@ def start_task(run_dir: str | Path, name: str, options: list[str], *, queue_dir:
     run_dir = Path(run_dir).resolve()
     files = task_files(run_dir, name)
     if not (run_dir / MODEL).is_file():
-        raise FairGenError(f"'{run_dir.name}' has no trained model yet: finish training first.")
+        raise JobError(f"'{run_dir.name}' has no trained model yet: finish training first.")
     if task_status(run_dir, name).is_active:
-        raise FairGenError(f"the {name} of this run is already running or queued: wait for it or stop it.")
+        raise JobError(f"the {name} of this run is already running or queued: wait for it or stop it.")
     slots = max_analyses if max_analyses is not None else slots_from_env(MAX_ANALYSES_ENV)
     if slots < 1:
-        raise FairGenError(f"max_analyses must be at least 1, got {slots}.")
+        raise JobError(f"max_analyses must be at least 1, got {slots}.")
     threads = thread_budget(slots_from_env(MAX_JOBS_ENV) + slots)
     queue = Path(queue_dir or run_dir.parent).resolve() / ANALYSIS_QUEUE
     queue.mkdir(parents=True, exist_ok=True)

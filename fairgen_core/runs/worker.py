@@ -26,7 +26,7 @@ from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.splits import default_split
 from fairgen_core.devices import apply_thread_budget, resolve_device
-from fairgen_core.errors import FairGenError
+from fairgen_core.errors import FairGenError, RunFolderError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
 from fairgen_core.progress import ProgressBar
 from fairgen_core.runs.jobs import (
@@ -156,13 +156,13 @@ def load_table(run_dir: Path, job: JobDescription) -> DataSource:
         source = open_data(job.data, file=copy if copy.exists() else None)
     else:
         if not copy.is_file():
-            raise FairGenError(f"the uploaded table is missing from the run folder ({copy}): start the training "
-                               "again with the table's bytes.")
+            raise RunFolderError(f"the uploaded table is missing from the run folder ({copy}): start the training "
+                                 "again with the table's bytes.")
         raw = copy.read_bytes()
         source = open_data(raw, name=job.data_name, limits=ReadLimits(max_bytes=max(len(raw), ReadLimits().max_bytes)))
     if frame_hash(source.frame) != job.data_sha256:
-        raise FairGenError(f"the table read by the training process differs from '{job.data_name}' as it was "
-                           "when the job started: start the training again.")
+        raise RunFolderError(f"the table read by the training process differs from '{job.data_name}' as it was "
+                             "when the job started: start the training again.")
     return source
 
 
