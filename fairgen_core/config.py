@@ -26,6 +26,9 @@ MAX_ANALYSES_ENV = "FAIRGEN_MAX_ANALYSES"
 THREADS_ENV = "FAIRGEN_THREADS"
 #: The thread settings of the OpenMP and BLAS libraries under torch and NumPy, read when they are loaded.
 THREAD_LIBRARY_ENVS: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: The Ray cluster that experiments, analyses and trainings run on (``auto``, ``local`` or the head's ``HOST:PORT``;
+#: :func:`ray_address`); unset: local processes.
+RAY_ADDRESS_ENV = "FAIRGEN_RAY_ADDRESS"
 
 
 def default_runs_base() -> Path:
@@ -37,6 +40,17 @@ def default_runs_base() -> Path:
         The base folder (it need not exist yet).
     """
     return Path(os.environ.get(RUNS_DIR_ENV) or Path.home() / ".fairgen" / "runs")
+
+
+def ray_address() -> str | None:
+    """The Ray cluster to run on: ``$FAIRGEN_RAY_ADDRESS``, or None (unset or blank: local processes).
+
+    Returns
+    -------
+    str or None
+        ``auto``, ``local`` or a head's address, as :class:`~fairgen_core.runs.executor.ExecutorConfig` takes it.
+    """
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
 
 
 def _whole_number_from_env(variable: str, default: str) -> int | None:
