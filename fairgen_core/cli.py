@@ -7,7 +7,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +22,14 @@ from fairgen_core.config import (
     MAX_AGE_ENV,
     MAX_GB_ENV,
     PAIR_PROTOCOLS,
+    RAY_ADDRESS_ENV,
     ClassifierConfig,
     GeneratorConfig,
     RetentionPolicy,
     bound_from_env,
     default_runs_base,
     parse_bound,
+    ray_address,
 )
 from fairgen_core.data.datasets import BUILTIN_DATASETS
 from fairgen_core.data.io import ReadLimits, read_csv
@@ -70,6 +72,7 @@ from fairgen_core.results.report import build_report, model_audit_html
 from fairgen_core.results.table import SWEEP_METRICS, at_ratio, mean_std_column, summarise
 from fairgen_core.results.text import interval_text, tolerance_text
 from fairgen_core.runs import layout
+from fairgen_core.runs.executor import ExecutorConfig, run_one
 from fairgen_core.runs.layout import METHODS, SWEEP
 from fairgen_core.runs.retention import prune_runs
 from fairgen_core.runs.store import RunDir, frame_hash, new_manifest
@@ -233,7 +236,14 @@ def _add_run_table_parsers(commands: argparse._SubParsersAction) -> None:
         parser.add_argument("--epochs", type=int, default=ClassifierConfig().max_epochs, help="classifier epochs")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        _add_ray_argument(parser, "run the analysis as a task on a Ray cluster whose nodes see RUN_DIR")
         parser.set_defaults(handler=handler)
+
+
+def _add_ray_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--ray", metavar="ADDRESS", default=ray_address(),
+                        help=f"{what}: auto (the cluster this machine joined), local (a new one here) or the head's "
+                        f"HOST:PORT (default ${RAY_ADDRESS_ENV}; unset: here); needs requirements-cluster.txt")
 
 
 def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
@@ -257,6 +267,8 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
                             help="comparison methods: all (default), none, or method names (a wrong one lists them)")
     experiment.add_argument("--ratios", default="0:1:0.1", help="real shares to sweep: 0,0.5,1 or start:stop:step")
     experiment.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
+    _add_ray_argument(experiment, "run the cells as tasks on a Ray cluster whose nodes see DIR")
+    experiment.add_argument("--max-parallel", type=int, metavar="N", help="with --ray: cells at once, at most")
     experiment.add_argument("--seed", type=int, default=0)
     experiment.add_argument("--epochs", type=int, default=GeneratorConfig().epochs, help="generator epochs, at most")
     experiment.add_argument("--classifier-epochs", type=int, default=ClassifierConfig().max_epochs)
@@ -531,9 +543,14 @@ def _experiment(args: argparse.Namespace) -> int:
     # Imported here: the comparison methods load aif360 and fairlearn, which the other commands do not need.
     from fairgen_core.experiment import ExperimentConfig, run_experiment
 
-    for flag, value in (("--reps", args.reps), ("--jobs", args.jobs)):
-        if value <= 0:
+    for flag, value in (("--reps", args.reps), ("--jobs", args.jobs), ("--max-parallel", args.max_parallel)):
+        if value is not None and value <= 0:
             raise FairGenError(f"{flag} must be positive, got {value}.")
+    if args.ray and args.jobs != 1:
+        raise FairGenError(f"--jobs runs local processes: with --ray (or ${RAY_ADDRESS_ENV}) bound the cells with "
+                           "--max-parallel instead.")
+    if args.max_parallel is not None and not args.ray:
+        raise FairGenError(f"--max-parallel bounds a Ray run: give --ray (or set ${RAY_ADDRESS_ENV}), or use --jobs.")
     source = _open(args)
     spec = _spec_from_args(args, source)
     for warning in validate_spec(source.frame, source.schema, spec):
@@ -550,8 +567,8 @@ def _experiment(args: argparse.Namespace) -> int:
         source.frame, spec, args.out, data_name=source.name, experiment=protocol,
         generator=GeneratorConfig(epochs=args.epochs, device=args.device),
         classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
-        jobs=args.jobs,
-        progress=printer, keep_leaks=kept)
+        executor=ExecutorConfig(jobs=args.jobs, ray=args.ray, max_parallel=args.max_parallel), progress=printer,
+        keep_leaks=kept)
     shown = result.summary.assign(value=mean_std_column)
     shown = shown[(shown["ratio"].isna() | at_ratio(shown["ratio"], protocol.highlight_ratio))
                   & shown["metric"].isin(SWEEP_METRICS)]
@@ -582,17 +599,27 @@ def _run_table(args: argparse.Namespace, name: str, compute) -> int:
 
     Progress (a line per finished cell, and the run folder's ``NAME.progress.json``) goes to :class:`TaskProgress`,
     each finished cell's rows to the run folder's partial table (:class:`PartialTable`), which the results table
-    replaces at the end (a stopped or failed analysis leaves it with the cells it finished).
+    replaces at the end (a stopped or failed analysis leaves it with the cells it finished). With ``--ray`` the
+    analysis is one Ray task (a GPU when the cluster has one), which writes them into RUN_DIR on its node.
     """
-    apply_thread_budget()
-    run, config = RunDir(args.run), ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
-    manifest, source = run.read_manifest(), run.open_data()
-    model = FairGenerator.load(run.model_path, device=args.device)
-    partial = PartialTable(run.path, args.command)
-    table = compute(model, source.frame, manifest.split, config, TaskProgress(run.path, args.command), partial)
+    config = ClassifierConfig(max_epochs=args.epochs, seed=args.seed, device=args.device)
+    table = run_one(ExecutorConfig(ray=args.ray), _compute_table, (Path(args.run), args.command, config, compute),
+                    gpu=args.device != "cpu")
+    run = RunDir(args.run)
     _print_table_summary(table, run.write_table(name, table))
-    partial.discard()
+    PartialTable(run.path, args.command).discard()
     return 0
+
+
+def _compute_table(_: None, job: tuple[Path, str, ClassifierConfig, Callable[..., pd.DataFrame]]) -> pd.DataFrame:
+    """A run's analysis with its progress and finished cells in the run folder: here, or as a Ray task."""
+    run_dir, command, config, compute = job
+    apply_thread_budget()
+    run = RunDir(run_dir)
+    manifest, source = run.read_manifest(), run.open_data()
+    model = FairGenerator.load(run.model_path, device=config.device)
+    return compute(model, source.frame, manifest.split, config, TaskProgress(run.path, command),
+                   PartialTable(run.path, command))
 
 
 def _print_table_summary(table: pd.DataFrame, path: Path) -> None:
@@ -675,7 +702,7 @@ class CellPrinter:
         remaining = cell.total - cell.finished
         elapsed = time.perf_counter() - self.started
         eta = f", ETA {elapsed / self.computed * remaining / 60:.1f} min" if remaining and self.computed else ""
-        how = "cached" if cell.cached else f"{cell.seconds:.1f} s"
+        how = "cached" if cell.cached else f"failed: {cell.failure}" if cell.failure else f"{cell.seconds:.1f} s"
         print(f"[{cell.finished}/{cell.total}] rep {cell.repetition} {cell.stage} ({how}){eta}", file=self.stream,
               flush=True)
 

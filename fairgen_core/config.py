@@ -34,6 +34,9 @@ DEFAULT_MAX_AGE_DAYS = 30.0
 DEFAULT_MAX_GB = 20.0
 #: What disables a retention bound, in a variable or on the command line.
 _NO_BOUND = ("", "0", "none")
+#: The Ray cluster that experiments, analyses and trainings run on (``auto``, ``local`` or the head's ``HOST:PORT``;
+#: :func:`ray_address`); unset: local processes.
+RAY_ADDRESS_ENV = "FAIRGEN_RAY_ADDRESS"
 
 
 def default_runs_base() -> Path:
@@ -45,6 +48,17 @@ def default_runs_base() -> Path:
         The base folder (it need not exist yet).
     """
     return Path(os.environ.get(RUNS_DIR_ENV) or Path.home() / ".fairgen" / "runs")
+
+
+def ray_address() -> str | None:
+    """The Ray cluster to run on: ``$FAIRGEN_RAY_ADDRESS``, or None (unset or blank: local processes).
+
+    Returns
+    -------
+    str or None
+        ``auto``, ``local`` or a head's address, as :class:`~fairgen_core.runs.executor.ExecutorConfig` takes it.
+    """
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
 
 
 def _whole_number_from_env(variable: str, default: str) -> int | None:

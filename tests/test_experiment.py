@@ -14,6 +14,7 @@ from fairgen_core.data.datasets import get_builtin
 from fairgen_core.errors import FairGenError
 from fairgen_core.experiment import CellDone, ExperimentConfig, run_experiment
 from fairgen_core.results.table import SWEEP_METRICS
+from fairgen_core.runs.executor import ExecutorConfig
 
 GERMAN = get_builtin("german")
 SMALL = {"experiment": ExperimentConfig(repetitions=2, ratios=(0.0, 0.5, 1.0), methods=("baseline", "reweighing")),
@@ -104,13 +105,23 @@ def test_bad_settings_name_the_fix() -> None:
     with pytest.raises(FairGenError, match="number of repetitions must be positive, got 0"):
         ExperimentConfig(repetitions=0)
     with pytest.raises(FairGenError, match="number of parallel jobs must be positive, got 0"):
-        run_experiment(pd.DataFrame(), GERMAN.default_spec(), "unused", data_name="german", jobs=0)
+        ExecutorConfig(jobs=0)
 
 
-@pytest.mark.parametrize("flag", ["--reps", "--jobs"])
+@pytest.mark.parametrize("flag", ["--reps", "--jobs", "--max-parallel"])
 def test_the_command_line_names_its_own_flag(flag, tmp_path, capsys) -> None:
     assert main(["experiment", "german", "--out", str(tmp_path / "out"), flag, "0"]) == 2
     assert f"{flag} must be positive, got 0." in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--max-parallel", "2"], "--max-parallel bounds a Ray run"),
+    (["--ray", "auto", "--jobs", "2"], "--jobs runs local processes"),
+])
+def test_the_command_line_refuses_flags_of_the_other_backend(flags, message, tmp_path, capsys) -> None:
+    assert main(["experiment", "german", "--out", str(tmp_path / "out"), *flags]) == 2
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -26,6 +26,7 @@ Torch-free and light (the dashboard's session state and housekeeping import it o
       fig2_methods.html/.png, fig3_ratio.html/.png
                                    the figures (FIGURE.png.txt says why in place of a PNG that could not be drawn)
       rep{i}/translation.json, rep{i}/generator.done, rep{i}/generator/ (the repetition's run folder)
+      rep{i}/STAGE.failed.txt      why a cell (STAGE: generator, sweep or methods) failed on a cluster
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ PAIRED = "paired.csv"
 TRANSLATION_TABLE = "translation.csv"
 TRANSLATION = "translation.json"
 GENERATOR_DONE = "generator.done"
+CELL_FAILED_SUFFIX = ".failed.txt"
 FIGURE_METHODS = "fig2_methods"
 FIGURE_RATIO = "fig3_ratio"
 #: An experiment's figures, each written as a page, an image, and a note in place of an image that failed.
@@ -225,3 +227,14 @@ def repetition_run(out: Path, repetition: int) -> Path:
     'out/rep0/generator'
     """
     return repetition_dir(out, repetition) / _REPETITION_RUN
+
+
+def cell_failure(out: Path, repetition: int, stage: str) -> Path:
+    """The note of why an experiment's cell failed (its reason, read back into the results table).
+
+    Examples
+    --------
+    >>> cell_failure(Path("out"), 1, "sweep").as_posix()
+    'out/rep1/sweep.failed.txt'
+    """
+    return repetition_dir(out, repetition) / f"{stage}{CELL_FAILED_SUFFIX}"

@@ -16,12 +16,13 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from fairgen_core.config import ray_address
 from fairgen_core.data.io import ReadLimits
 from fairgen_core.data.sources import DataSource, open_data
 from fairgen_core.data.splits import default_split
@@ -29,6 +30,7 @@ from fairgen_core.devices import apply_thread_budget, resolve_device
 from fairgen_core.errors import FairGenError, RunFolderError
 from fairgen_core.generator import EpochReport, FairGenerator, fit_generator
 from fairgen_core.progress import ProgressBar
+from fairgen_core.runs.executor import ExecutorConfig, run_one
 from fairgen_core.runs.jobs import (
     HEARTBEAT_S,
     WORKER_MODULE,
@@ -90,12 +92,20 @@ class _Status:
 
 
 class _StopFlag:
-    """True once ``RUN_DIR/STOP`` exists or SIGTERM arrived (polled before every batch)."""
+    """True once ``RUN_DIR/STOP`` exists or SIGTERM arrived (polled before every batch).
+
+    SIGTERM also writes the STOP file, which a training running as a Ray task polls.
+    """
 
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / STOP
         self._signalled = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: self._signalled.set())
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, *_: object) -> None:
+        self._signalled.set()
+        with suppress(OSError):  # the run folder is gone: nothing to stop there
+            self.path.touch()
 
     def __call__(self) -> bool:
         return self._signalled.is_set() or self.path.exists()
@@ -166,8 +176,12 @@ def load_table(run_dir: Path, job: JobDescription) -> DataSource:
     return source
 
 
-def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _Status) -> FairGenerator:
-    """Train as ``fit`` does, writing the manifest, the progress log and the checkpoint into ``run_dir``."""
+def train(run_dir: Path, job: JobDescription, should_stop: Callable[[], bool],
+          beat: Callable[[], None]) -> FairGenerator:
+    """Train as ``fit`` does, writing the manifest, the progress log and the checkpoint into ``run_dir``.
+
+    ``should_stop`` is polled before every batch, ``beat`` called after every epoch (the status's heartbeat).
+    """
     device = resolve_device(job.config.device)
     threads = apply_thread_budget()
     source = load_table(run_dir, job)
@@ -180,7 +194,7 @@ def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _S
 
     def report(epoch: EpochReport) -> None:
         run.append_progress(epoch)
-        status.beat()
+        beat()
         bar.update(epoch)
 
     print(f"training '{job.name}' on {len(split.train):,} rows ({device}, {threads} CPU thread(s))", flush=True)
@@ -190,8 +204,26 @@ def train(run_dir: Path, job: JobDescription, should_stop: _StopFlag, status: _S
                          should_stop=should_stop, checkpoint_path=run.model_path, exclude_leaks=False)
 
 
-def _outcome(model: FairGenerator, run_dir: Path) -> tuple[JobState, str]:
-    last = model.history[-1] if model.history else {}
+def _train_here_or_on_ray(run_dir: Path, job: JobDescription, should_stop: _StopFlag,
+                          status: _Status) -> list[dict[str, Any]]:
+    """Train in this process, or as a Ray task when ``$FAIRGEN_RAY_ADDRESS`` names a cluster; the model's history.
+
+    On Ray this process keeps the slot and the heartbeat; the task, on a node that sees the run folder, writes the
+    progress log and the checkpoint there and stops on the STOP file (which SIGTERM here writes too).
+    """
+    address = ray_address()
+    if address is None:
+        return train(run_dir, job, should_stop, status.beat).history
+    return run_one(ExecutorConfig(ray=address), _train_task, run_dir, gpu=job.config.device != "cpu")
+
+
+def _train_task(_: None, run_dir: Path) -> list[dict[str, Any]]:
+    """The Ray task of a training job: :func:`train`, stopped by the STOP file; the model's history."""
+    return train(run_dir, read_job(run_dir), (run_dir / STOP).exists, lambda: None).history
+
+
+def _outcome(history: list[dict[str, Any]], run_dir: Path) -> tuple[JobState, str]:
+    last = history[-1] if history else {}
     epochs, best = last.get("epoch", 0), last.get("best_fid")
     fid = f", best validation FID {best:.3f}" if best is not None else ""
     if last.get("stopped") in ("completed", "early-stopping"):
@@ -223,13 +255,13 @@ def run_job(run_dir: str | Path) -> int:
                     status.update(JobState.STOPPED, "stopped on request while waiting for a training slot.")
                     return 0
                 status.update(JobState.RUNNING, None, started=time.time())
-                model = train(run_dir, job, should_stop, status)
+                history = _train_here_or_on_ray(run_dir, job, should_stop, status)
         except Exception as exc:  # the job's end, not a crash: every error becomes its failure message
             traceback.print_exc()
             message = str(exc) if isinstance(exc, FairGenError) else f"{type(exc).__name__}: {exc}"
             status.update(JobState.FAILED, message)
             return 1
-        state, message = _outcome(model, run_dir)
+        state, message = _outcome(history, run_dir)
         status.update(state, message)
     print(message, flush=True)
     return 0
