@@ -21,6 +21,14 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_no_file_holds_merge_conflict_markers() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.split()
+    marker = re.compile(r"^(<{7} |>{7} )", re.MULTILINE)
+    offenders = [name for name in tracked if name.endswith((".py", ".md", ".txt", ".toml", ".cfg"))
+                 and (REPO_ROOT / name).is_file() and marker.search((REPO_ROOT / name).read_text(errors="replace"))]
+    assert not offenders
+
+
 def test_core_never_imports_streamlit() -> None:
     offenders = [str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "fairgen_core").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.MULTILINE)]
