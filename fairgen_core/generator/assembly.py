@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.encoding import TabularEncoder, plain_value
+from fairgen_core.data.encoding import TabularEncoder, numeric_score, plain_value
 from fairgen_core.data.schema import ColumnKind, Schema, numeric_values
 from fairgen_core.data.spec import DatasetSpec
 from fairgen_core.data.structure import Rule, RuleKind, Structure
@@ -215,17 +215,18 @@ def fresh_ids(start: int | str, first: int, n: int) -> np.ndarray:
 
 
 def one_scores(encoder: TabularEncoder, probabilities: np.ndarray, columns: Collection[str]) -> dict[str, np.ndarray]:
-    """Each of ``columns``' probability of being 1 in decoded rows (softmax or tanh output of the generator).
+    """Each of ``columns``' probability of being 1 in decoded rows (the generator's activated output).
 
-    A categorical column gives its slot of the value 1; a numeric one its rescaled value. Columns the encoder
-    does not model, or without a value 1, are left out.
+    A categorical column gives its slot of the value 1; a numeric one its value as a continuous score
+    (:func:`~fairgen_core.data.encoding.numeric_score`). Columns the encoder does not model, or without a value 1,
+    are left out.
     """
     scores = {}
     start = 0
     for codec in encoder.codecs:
         if codec.name in columns:
             if codec.kind == "numeric":
-                scores[codec.name] = probabilities[:, start] * codec.scale
+                scores[codec.name] = numeric_score(codec, probabilities[:, start:start + codec.width])
             else:
                 ones = [i for i, value in enumerate(codec.categories) if _is_one(value)]
                 if ones:

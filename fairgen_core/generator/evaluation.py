@@ -107,9 +107,13 @@ class QualitySamples:
     real, synthetic : pandas.DataFrame
         Decoded feature columns (the encoder's columns) of the test rows and of the synthetic rows.
     real_encoded, synthetic_encoded : numpy.ndarray
-        The same rows in the encoded space the distances are measured in.
+        The same rows encoded by :attr:`encoder`, the space the distances are measured in.
     domains : numpy.ndarray
         Domain index per row; both sides have the same domain counts.
+    encoder : TabularEncoder
+        The model's encoder with the paper's max-abs encoding
+        (:meth:`~fairgen_core.data.encoding.TabularEncoder.max_abs_view`): one yardstick whatever the model's
+        numeric encoding.
     """
 
     real: pd.DataFrame
@@ -117,10 +121,14 @@ class QualitySamples:
     real_encoded: np.ndarray
     synthetic_encoded: np.ndarray
     domains: np.ndarray
+    encoder: TabularEncoder
 
 
 def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> QualitySamples:
     """Test rows with a domain, and synthetic rows drawn with their domain counts (the draw seeded by ``seed``).
+
+    Both sides are compared as a user gets them: the synthetic rows decoded (numbers mapped back, clipped and
+    rounded), then both encoded by :attr:`QualitySamples.encoder`.
 
     Parameters
     ----------
@@ -141,10 +149,11 @@ def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, 
     domains = assign_domains(test, model.spec).domain
     valid = domains >= 0
     test, domains = test[valid], domains[valid]
-    real = model.encoder.transform(test)
-    synthetic = model.decode_prior(domains, torch.Generator(device=model.device).manual_seed(seed)).cpu().numpy()
-    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True),
-                          model.encoder.inverse_transform(synthetic), real, synthetic, domains)
+    encoder = model.encoder.max_abs_view()
+    drawn = model.decode_prior(domains, torch.Generator(device=model.device).manual_seed(seed)).cpu().numpy()
+    synthetic = model.encoder.inverse_transform(drawn)
+    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True), synthetic,
+                          encoder.transform(test), encoder.transform(synthetic), domains, encoder)
 
 
 def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,
@@ -161,7 +170,7 @@ def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, s
     report = quality_report(real, synthetic, real_domains=domains, synthetic_domains=domains,
                             domain_names=model.domain_names, sigma=sigma, seed=seed)
     train_rows = frame.iloc[split.train]
-    train = model.encoder.transform(train_rows)
+    train = samples.encoder.transform(train_rows)
     privacy = closest_record_distances(synthetic, train, real, seed=seed)
     schema = model.encoder.schema
     numeric = tuple(c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC)
