@@ -21,9 +21,11 @@ from fairgen_core.config import (
     DEFAULT_MAX_GB,
     MAX_AGE_ENV,
     MAX_GB_ENV,
+    NUMERIC_ENCODINGS,
     PAIR_PROTOCOLS,
     RAY_ADDRESS_ENV,
     ClassifierConfig,
+    EncoderConfig,
     GeneratorConfig,
     RetentionPolicy,
     bound_from_env,
@@ -125,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--critic-steps", type=int, default=defaults.critic_steps)
     fit.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
     fit.add_argument("--seed", type=int, default=defaults.seed)
+    fit.add_argument("--numeric-encoding", choices=NUMERIC_ENCODINGS, default=defaults.encoding.numeric,
+                     help=f"how numeric columns are encoded (default {defaults.encoding.numeric}; max-abs: the "
+                     "paper's)")
+    fit.add_argument("--point-mass", type=float, default=defaults.encoding.point_mass or 0.0, metavar="SHARE",
+                     help="a numeric value holding at least this share of its column gets its own indicator "
+                     f"(default {defaults.encoding.point_mass or 0}; 0: never)")
     fit.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     fit.set_defaults(handler=_fit)
 
@@ -458,7 +466,8 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     config = GeneratorConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                              adversarial=args.adversarial, critic_steps=args.critic_steps, device=args.device,
-                             seed=args.seed)
+                             seed=args.seed, encoding=EncoderConfig(numeric=args.numeric_encoding,
+                                                                    point_mass=args.point_mass or None))
     run = RunDir(args.out)
     if args.resume:
         manifest = run.read_manifest()

@@ -8,7 +8,7 @@ OUT/
   translation.csv        per repetition: translation fidelity of its generator on its test rows
   paired.csv             per (selection, method, ratio, metric): the mean paired difference against the
                          Baseline on the same splits, its 95% bootstrap interval (ci_low, ci_high), a verdict
-  fig2_methods.html/png  Fig. 2: every method's fairness and balanced accuracy
+  fig2_methods.html/png  Fig. 2: every method's fairness and balanced accuracy (.png.txt: why no PNG)
   fig3_ratio.html/png    Fig. 3: the metrics against the real share of the fine-tuning batches
   rep{i}/generator/      the repetition's run folder (manifest, progress, model.pt, sweep.csv, methods.csv)
 ```
@@ -112,7 +112,18 @@ class CellDone:
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """What :func:`run_experiment` wrote."""
+    """What :func:`run_experiment` wrote.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The results folder.
+    results, summary : pandas.DataFrame
+        The tidy results and their mean ± std over repetitions.
+    figures : dict of str to pathlib.Path
+        Every figure's page by the figure's name (:data:`~fairgen_core.runs.layout.FIGURES`), and its image by
+        the name plus ``_png`` when it could be drawn.
+    """
 
     out: Path
     results: pd.DataFrame
@@ -413,15 +424,14 @@ def _write_figures(out: Path, results: pd.DataFrame, highlight_ratio: float) -> 
                                                               references=baseline if len(baseline) else None)
     written: dict[str, Path] = {}
     for name, figure in figures.items():
-        html = out / f"{name}.html"
-        figure.write_html(html, include_plotlyjs=True)
-        written[name] = html
-        png = out / f"{name}.png"
+        files = layout.figure_files(out, name)
+        figure.write_html(files.page, include_plotlyjs=True)
+        written[name] = files.page
         try:
-            figure.write_image(png, width=1100, height=figure.layout.height or 500, scale=1)
-            written[f"{name}_png"] = png
-        except Exception as error:  # images need Chromium (kaleido); the HTML is always written
-            (out / f"{name}.png.txt").write_text(f"PNG not written ({error}); install Chromium for images.\n")
+            figure.write_image(files.image, width=1100, height=figure.layout.height or 500, scale=1)
+            written[f"{name}_png"] = files.image
+        except Exception as error:  # images need Chromium (kaleido); the page is always written
+            files.note.write_text(f"PNG not written ({error}); install Chromium for images.\n")
     return written
 
 

@@ -210,7 +210,7 @@ def show_marginals(quality: GeneratorQuality, samples: QualitySamples, model: Fa
 def show_correlations(quality: GeneratorQuality, samples: QualitySamples, model: FairGenerator) -> None:
     """Heat map of the largest correlation difference per pair of columns."""
     st.subheader("Correlations")
-    gaps = correlation_gaps(model.encoder, samples.real_encoded, samples.synthetic_encoded)
+    gaps = correlation_gaps(samples.encoder, samples.real_encoded, samples.synthetic_encoded)
     st.plotly_chart(correlation_gaps_figure(gaps), key="quality.correlations")
     st.caption(f"Mean |correlation difference| over all encoded feature pairs: {quality.correlation_difference:.3f}. "
                "A cell shows the largest difference between any encoded features of the two columns.")

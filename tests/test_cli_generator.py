@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from fairgen_core.cli import main
+from fairgen_core.config import DEFAULT_ENCODING, EncoderConfig
 from fairgen_core.data.datasets import get_builtin
 from fairgen_core.data.io import read_csv
 from fairgen_core.data.spec import assign_domains
+from fairgen_core.generator import FairGenerator
 from fairgen_core.runs.store import RunDir
 
 
@@ -97,6 +99,16 @@ def test_fit_resume_continues_the_same_run(tmp_path) -> None:
     assert main(["fit", "german", "--out", out, "--epochs", "3", "--device", "cpu", "--resume"]) == 0
     assert [p["epoch"] for p in RunDir(out).read_progress()] == [1, 2, 3]
     assert RunDir(out).read_manifest().split.test.tolist() == split_before
+
+
+def test_fit_encodes_numbers_as_asked_and_records_the_encoding(german_run: RunDir, tmp_path) -> None:
+    assert german_run.read_manifest().config.encoding == DEFAULT_ENCODING
+    out = tmp_path / "paper"
+    assert main(["fit", "german", "--out", str(out), "--epochs", "1", "--device", "cpu",
+                 "--numeric-encoding", "max-abs", "--point-mass", "0"]) == 0
+    assert RunDir(out).read_manifest().config.encoding == EncoderConfig()
+    encoder = FairGenerator.load(RunDir(out).model_path, device="cpu").encoder
+    assert encoder.config == EncoderConfig() and {s.kind for s in encoder.layout} == {"numeric", "softmax"}
 
 
 def test_quality_reports_the_validity_of_the_synthetic_rows(german_run: RunDir, capsys) -> None:

@@ -1,26 +1,37 @@
 """Encode tables as model-ready matrices and back, with a per-column span layout.
 
-Categorical and binary columns become one-hot blocks (a softmax span); numeric columns are divided by
-their largest absolute training value, so they lie in [-1, 1] (the paper's normalisation). A column
-with missing values gets one extra slot: an extra category, or for numerics a two-way
-"present / missing" softmax span after the value. The layout tells the generator which output slice
-gets which activation and loss.
+Categorical and binary columns become one-hot blocks (a softmax span). A numeric column's present values go
+through the map :class:`~fairgen_core.config.EncoderConfig` names (:mod:`fairgen_core.data.numeric`): divided by
+their largest absolute training value, so they lie in [-1, 1] (the paper's normalisation, ``EncoderConfig()``;
+the generator's own default is :attr:`~fairgen_core.config.GeneratorConfig.encoding`), a quantile map to normal
+scores, or a Gaussian mixture's mode (a softmax span after the value) and offset. With ``point_mass``, a numeric
+column whose most common value holds a large share gets a two-way "other / that value" softmax span, and its map
+is fitted on the other values. A column with missing values gets one extra slot: an extra category, or for
+numerics a two-way "present / missing" softmax span last. The layout tells the generator which output slice gets
+which activation and loss: softmax, tanh (``numeric``, values in [-1, 1]) or none (``normal``, unbounded scores).
+
+Decoding inverts every step exactly on training values (up to float32 rounding; integer columns are rounded),
+clips numerics to the training range and keeps categorical values among the training categories.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from fairgen_core.config import EncoderConfig
+from fairgen_core.data.numeric import MaxAbs, NumericMap, fit_map, map_from_dict, point_mass
 from fairgen_core.data.schema import ColumnKind, ColumnSchema, Schema, numeric_values
 from fairgen_core.errors import EncodingError
 
-SpanKind = Literal["softmax", "numeric"]
+SpanKind = Literal["softmax", "numeric", "normal"]
 MISSING_SUFFIX = "__missing"
+MODE_SUFFIX = "__mode"
+OTHER_SUFFIX = "__other"
 
 
 @dataclass(frozen=True)
@@ -31,8 +42,9 @@ class Span:
     ----------
     column : str
         Source column (for a missing-value indicator, the numeric column it belongs to).
-    kind : {"softmax", "numeric"}
-        ``softmax``: one-hot block, decoded by argmax; ``numeric``: one scaled value in [-1, 1].
+    kind : {"softmax", "numeric", "normal"}
+        ``softmax``: one-hot block, decoded by argmax (categories, a numeric column's modes, point mass or
+        missing slot); ``numeric``: one encoded value in [-1, 1]; ``normal``: one unbounded encoded value.
     start, stop : int
         Slice bounds in the encoded matrix.
     is_missing_indicator : bool
@@ -55,27 +67,88 @@ class Span:
         """The span as a Python slice."""
         return slice(self.start, self.stop)
 
+    @property
+    def is_value(self) -> bool:
+        """True for a numeric column's encoded value (``numeric`` or ``normal``)."""
+        return self.kind != "softmax"
+
 
 @dataclass(frozen=True)
 class ColumnCodec:
-    """Fitted parameters of one column (JSON-serialisable)."""
+    """Fitted parameters of one column (:meth:`to_dict` is JSON-serialisable).
+
+    Attributes
+    ----------
+    numeric : NumericMap or None
+        A numeric column's map of its present values other than ``point``.
+    point : float or None
+        A numeric column's point mass: the value with its own indicator span (None: none).
+    """
 
     name: str
     kind: Literal["categorical", "numeric"]
     dtype: str
     has_missing: bool
     categories: tuple[Any, ...] = ()
-    scale: float = 1.0
     minimum: float = 0.0
     maximum: float = 0.0
     integer: bool = False
+    numeric: NumericMap | None = None
+    point: float | None = None
 
     @property
     def width(self) -> int:
         """Encoded width of the column, including its missing slot."""
         if self.kind == "categorical":
             return len(self.categories) + int(self.has_missing)
-        return 1 + 2 * int(self.has_missing)
+        return 1 + self.value_map.n_modes + 2 * int(self.point is not None) + 2 * int(self.has_missing)
+
+    @property
+    def value_map(self) -> NumericMap:
+        """A numeric column's map (an :class:`EncodingError` for a categorical one)."""
+        if self.numeric is None:
+            raise EncodingError(f"column '{self.name}' is categorical: it has no numeric map.")
+        return self.numeric
+
+    def spans(self, start: int) -> list[Span]:
+        """The column's spans from encoded position ``start``: value, modes, point mass, missing slot."""
+        if self.kind == "categorical":
+            return [Span(self.name, "softmax", start, start + self.width)]
+        value_map = self.value_map
+        spans = [Span(self.name, "numeric" if value_map.bounded else "normal", start, start + 1)]
+        position = start + 1
+        for width, present in ((value_map.n_modes, value_map.n_modes > 0), (2, self.point is not None)):
+            if present:
+                spans.append(Span(self.name, "softmax", position, position + width))
+                position += width
+        if self.has_missing:
+            spans.append(Span(self.name, "softmax", position, position + 2, is_missing_indicator=True))
+        return spans
+
+    def feature_names(self) -> list[str]:
+        """Names of the column's encoded features, e.g. ``sex=Male``, ``age``, ``age__mode0``, ``age__missing``."""
+        if self.kind == "categorical":
+            return [f"{self.name}={c}" for c in self.categories] + [f"{self.name}{MISSING_SUFFIX}"] * self.has_missing
+        names = [self.name] + [f"{self.name}{MODE_SUFFIX}{k}" for k in range(self.value_map.n_modes)]
+        names += [f"{self.name}{OTHER_SUFFIX}", f"{self.name}={self.point:g}"] if self.point is not None else []
+        return names + ([f"{self.name}__present", f"{self.name}{MISSING_SUFFIX}"] if self.has_missing else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary (see :meth:`from_dict`)."""
+        state = {**asdict(self), "categories": list(self.categories)}
+        state["numeric"] = None if self.numeric is None else self.numeric.to_dict()
+        return state
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> ColumnCodec:
+        """Rebuild from :meth:`to_dict`; a numeric codec saved before the maps existed (its ``scale`` and no
+        ``numeric``) gets the max-abs map it was fitted with."""
+        values = {k: v for k, v in state.items() if k != "scale"}
+        values["categories"] = tuple(state["categories"])
+        if state["kind"] == "numeric":
+            saved = state.get("numeric")
+            values["numeric"] = MaxAbs(float(state["scale"])) if saved is None else map_from_dict(saved)
+        return cls(**values)
 
 
 class TabularEncoder:
@@ -87,6 +160,8 @@ class TabularEncoder:
         Column kinds; numeric columns are scaled, categorical and binary ones one-hot encoded.
     columns : sequence of str, optional
         Columns to encode, in this order; defaults to every modelled column of ``schema``.
+    config : EncoderConfig
+        How numeric columns are encoded (default: the paper's max-abs scaling).
 
     Examples
     --------
@@ -99,8 +174,10 @@ class TabularEncoder:
     True
     """
 
-    def __init__(self, schema: Schema, columns: Sequence[str] | None = None) -> None:
+    def __init__(self, schema: Schema, columns: Sequence[str] | None = None,
+                 config: EncoderConfig = EncoderConfig()) -> None:
         self.schema = schema
+        self.config = config
         self.columns = tuple(columns) if columns is not None else schema.feature_names()
         for name in self.columns:
             if not schema.kind(name).is_feature:
@@ -131,10 +208,12 @@ class TabularEncoder:
                     f"numeric column '{name}' has no finite values in the training split: "
                     "drop the column or make it categorical."
                 )
-            scale = float(finite.abs().max()) or 1.0
-            integer = bool(np.all(np.mod(finite.to_numpy(), 1) == 0))
-            return ColumnCodec(name, "numeric", str(series.dtype), has_missing, scale=scale,
-                               minimum=float(finite.min()), maximum=float(finite.max()), integer=integer)
+            present = finite.to_numpy()
+            point = point_mass(present, self.config.point_mass)
+            integer = bool(np.all(np.mod(present, 1) == 0))
+            value_map = fit_map(present if point is None else present[present != point], self.config)
+            return ColumnCodec(name, "numeric", str(series.dtype), has_missing, minimum=float(present.min()),
+                               maximum=float(present.max()), integer=integer, numeric=value_map, point=point)
         categories = tuple(plain_value(v) for v in sorted(series.dropna().unique().tolist(), key=_sort_key))
         if not categories:
             raise EncodingError(
@@ -156,12 +235,7 @@ class TabularEncoder:
         spans: list[Span] = []
         start = 0
         for codec in self.codecs:
-            if codec.kind == "categorical":
-                spans.append(Span(codec.name, "softmax", start, start + codec.width))
-            else:
-                spans.append(Span(codec.name, "numeric", start, start + 1))
-                if codec.has_missing:
-                    spans.append(Span(codec.name, "softmax", start + 1, start + 3, is_missing_indicator=True))
+            spans += codec.spans(start)
             start += codec.width
         return tuple(spans)
 
@@ -171,23 +245,16 @@ class TabularEncoder:
         return sum(codec.width for codec in self.codecs)
 
     def feature_names(self) -> tuple[str, ...]:
-        """Names of the encoded columns, e.g. ``sex=Male``, ``age``, ``age__missing``."""
-        names: list[str] = []
-        for codec in self.codecs:
-            if codec.kind == "categorical":
-                names += [f"{codec.name}={c}" for c in codec.categories]
-                names += [f"{codec.name}{MISSING_SUFFIX}"] if codec.has_missing else []
-            else:
-                names.append(codec.name)
-                names += [f"{codec.name}__present", f"{codec.name}{MISSING_SUFFIX}"] if codec.has_missing else []
-        return tuple(names)
+        """Names of the encoded columns (:meth:`ColumnCodec.feature_names`), e.g. ``sex=Male``, ``age``."""
+        return tuple(name for codec in self.codecs for name in codec.feature_names())
 
     # -- encoding ----------------------------------------------------------------------------------
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` as a float32 matrix of width :attr:`n_features`.
 
         Unseen categories and missing values in columns that had none in training encode as all-zero
-        one-hot blocks; numeric missing values encode as 0 with the missing indicator set.
+        one-hot blocks; a numeric missing value, or a numeric column's point mass, encodes as 0 in the first mode
+        with its indicator set.
         """
         self._require_columns(frame)
         out = np.zeros((len(frame), self.n_features), dtype=np.float32)
@@ -201,12 +268,7 @@ class TabularEncoder:
                 rows = np.flatnonzero(codes >= 0)
                 out[rows, start + codes[rows]] = 1.0
             else:
-                values = numeric_values(series).to_numpy()
-                missing = np.isnan(values)
-                out[:, start] = np.where(missing, 0.0, values / codec.scale)
-                if codec.has_missing:
-                    out[:, start + 1] = ~missing
-                    out[:, start + 2] = missing
+                _encode_numeric(codec, numeric_values(series).to_numpy(), out[:, start:start + codec.width])
             start += codec.width
         return out
 
@@ -214,7 +276,7 @@ class TabularEncoder:
         """Decode a matrix (encoded rows or generator output) into a table of the original columns.
 
         Softmax spans decode by argmax, so categorical values are always valid categories; numerics are
-        rescaled, clipped to the training range, rounded for integer columns; dtypes are restored.
+        mapped back, clipped to the training range, rounded for integer columns; dtypes are restored.
         """
         matrix = np.asarray(matrix)
         if matrix.ndim != 2 or matrix.shape[1] != self.n_features:
@@ -232,26 +294,47 @@ class TabularEncoder:
             start += codec.width
         return pd.DataFrame(columns)
 
+    def max_abs_view(self) -> TabularEncoder:
+        """This fitted encoder with the paper's encoding: the same columns and categories, every numeric column
+        divided by its largest absolute training value, no point masses (the space the FID, its noise baseline
+        and the other quality measures are defined in, whatever the model's encoding).
+
+        Examples
+        --------
+        >>> from fairgen_core.data.schema import infer_schema
+        >>> from fairgen_core.config import EncoderConfig
+        >>> df = pd.DataFrame({"x": [-2.0, 1.0, 0.5, 4.0]})
+        >>> enc = TabularEncoder(infer_schema(df), config=EncoderConfig(numeric="quantile")).fit(df)
+        >>> enc.max_abs_view().transform(df)[:, 0].tolist()
+        [-0.5, 0.25, 0.125, 1.0]
+        """
+        view = TabularEncoder(self.schema, self.columns)
+        view._codecs = tuple(
+            replace(codec, numeric=MaxAbs(max(abs(codec.minimum), abs(codec.maximum)) or 1.0), point=None)
+            if codec.kind == "numeric" else codec for codec in self.codecs)
+        return view
+
     # -- persistence -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description of the fitted encoder."""
         return {
             "columns": list(self.columns),
             "schema": [{**asdict(c), "kind": c.kind.value} for c in self.schema.columns],
-            "codecs": [{**asdict(codec), "categories": list(codec.categories)} for codec in self.codecs],
+            "config": self.config.to_dict(),
+            "codecs": [codec.to_dict() for codec in self.codecs],
         }
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> TabularEncoder:
-        """Rebuild a fitted encoder from :meth:`state_dict` output."""
+        """Rebuild a fitted encoder from :meth:`state_dict` output (a state saved before :class:`EncoderConfig`
+        existed is the paper's max-abs encoder)."""
         try:
             schema = Schema(tuple(
                 ColumnSchema(**{**c, "kind": ColumnKind(c["kind"])}) for c in state["schema"]
             ))
-            encoder = cls(schema, state["columns"])
-            encoder._codecs = tuple(
-                ColumnCodec(**{**c, "categories": tuple(c["categories"])}) for c in state["codecs"]
-            )
+            config = EncoderConfig.from_dict(state["config"]) if "config" in state else EncoderConfig()
+            encoder = cls(schema, state["columns"], config)
+            encoder._codecs = tuple(ColumnCodec.from_dict(c) for c in state["codecs"])
         except (KeyError, TypeError, ValueError) as exc:
             raise EncodingError(f"the saved encoder state is invalid ({exc}): re-fit the model.") from exc
         return encoder
@@ -272,12 +355,71 @@ def _decode_categorical(codec: ColumnCodec, block: np.ndarray) -> pd.Series:
     return _restore_dtype(pd.Series(values, dtype=object), codec.dtype, codec.categories)
 
 
+def _encode_numeric(codec: ColumnCodec, values: np.ndarray, block: np.ndarray) -> None:
+    """Write a numeric column's encoding of ``values`` (NaN: missing) into ``block``, its columns of the matrix.
+
+    Every softmax span gets exactly one 1 per row, as the generator's softmax outputs do (a discriminator would
+    otherwise tell real rows by an empty span): a missing value or the point mass encodes as value 0 in the first
+    mode, and a missing value as "other" in the point-mass span.
+    """
+    value_map, missing = codec.value_map, np.isnan(values)
+    at_point = ~missing & (values == codec.point) if codec.point is not None else np.zeros_like(missing)
+    regular = ~missing & ~at_point
+    encoded, mode = value_map.encode(values[regular])
+    block[regular, 0] = encoded
+    if mode is not None:
+        block[:, 1] = ~regular
+        block[np.flatnonzero(regular), 1 + mode] = 1.0
+    position = 1 + value_map.n_modes
+    if codec.point is not None:
+        block[:, position] = ~at_point
+        block[:, position + 1] = at_point
+        position += 2
+    if codec.has_missing:
+        block[:, position] = ~missing
+        block[:, position + 1] = missing
+
+
+def _numeric_parts(codec: ColumnCodec, block: np.ndarray) -> tuple[np.ndarray, int]:
+    """The map's decoding of a numeric block (unclipped), and the position of the spans after the modes."""
+    value_map = codec.value_map
+    mode = block[:, 1:1 + value_map.n_modes].argmax(axis=1) if value_map.n_modes else None
+    return value_map.decode(block[:, 0].astype(np.float64), mode), 1 + value_map.n_modes
+
+
+def numeric_score(codec: ColumnCodec, probabilities: np.ndarray) -> np.ndarray:
+    """A numeric column's value in a block of decoder probabilities (softmax per span) as a continuous score:
+    the map's value, unrounded, averaged with the point mass by the point mass's probability.
+
+    Examples
+    --------
+    >>> from fairgen_core.data.schema import infer_schema
+    >>> from fairgen_core.config import EncoderConfig
+    >>> df = pd.DataFrame({"n": [0, 0, 0, 2]})
+    >>> schema = infer_schema(df).with_kinds({"n": ColumnKind.NUMERIC})
+    >>> enc = TabularEncoder(schema, config=EncoderConfig(point_mass=0.5)).fit(df)
+    >>> enc.feature_names()
+    ('n', 'n__other', 'n=0')
+    >>> numeric_score(enc.codecs[0], np.array([[1.0, 0.25, 0.75]])).tolist()  # 0.25 · 2 + 0.75 · 0
+    [0.5]
+    """
+    values, position = _numeric_parts(codec, probabilities)
+    if codec.point is None:
+        return values
+    share = probabilities[:, position + 1]
+    return share * codec.point + (1.0 - share) * values
+
+
 def _decode_numeric(codec: ColumnCodec, block: np.ndarray) -> pd.Series:
-    values = np.clip(block[:, 0].astype(np.float64) * codec.scale, codec.minimum, codec.maximum)
+    raw, position = _numeric_parts(codec, block)
+    values = np.clip(raw, codec.minimum, codec.maximum)
     if codec.integer:
         values = np.rint(values)
+    if codec.point is not None:
+        values = np.where(block[:, position + 1] > block[:, position], codec.point, values)
+        position += 2
     if codec.has_missing:
-        values = np.where(block[:, 2] > block[:, 1], np.nan, values)
+        values = np.where(block[:, position + 1] > block[:, position], np.nan, values)
     series = pd.Series(values)
     if np.isnan(values).any() and codec.dtype.startswith(("int", "uint")):
         return series.astype("Int64")

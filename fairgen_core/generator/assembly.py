@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.encoding import TabularEncoder, plain_value
+from fairgen_core.data.encoding import TabularEncoder, numeric_score, plain_value
 from fairgen_core.data.repair import ValueScores, cast, repair_rows
 from fairgen_core.data.rules import RuleKind, Structure
 from fairgen_core.data.schema import ColumnKind, Schema, numeric_values
@@ -210,7 +210,8 @@ def value_scores(encoder: TabularEncoder, probabilities: np.ndarray,
     """Each of ``columns``' decoded probability of each of its values (softmax or tanh output of the generator).
 
     A categorical column gives a column per category (its softmax slots); a numeric one a column for the value 1
-    holding its rescaled value (a 0/1 column modelled as a number). Columns the encoder does not model are left out.
+    holding its value as a continuous score (:func:`~fairgen_core.data.encoding.numeric_score`; a 0/1 column
+    modelled as a number). Columns the encoder does not model are left out.
 
     Examples
     --------
@@ -226,7 +227,8 @@ def value_scores(encoder: TabularEncoder, probabilities: np.ndarray,
     for codec in encoder.codecs:
         if codec.name in columns:
             if codec.kind == "numeric":
-                scores[codec.name] = pd.DataFrame({1: probabilities[:, start] * codec.scale})
+                scores[codec.name] = pd.DataFrame(
+                    {1: numeric_score(codec, probabilities[:, start:start + codec.width])})
             else:
                 block = probabilities[:, start:start + len(codec.categories)]
                 scores[codec.name] = pd.DataFrame(block, columns=pd.Index(list(codec.categories), dtype=object))

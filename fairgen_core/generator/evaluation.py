@@ -106,11 +106,15 @@ class QualitySamples:
     real, synthetic : pandas.DataFrame
         Decoded feature columns (the encoder's columns) of the test rows and of the synthetic rows.
     real_encoded, synthetic_encoded : numpy.ndarray
-        The same rows in the encoded space the distances are measured in.
+        The same rows encoded by :attr:`encoder`, the space the distances are measured in.
     domains : numpy.ndarray
         Domain index per row; both sides have the same domain counts.
     synthetic_rows : pandas.DataFrame
         The synthetic rows in full, as exported (label, sensitive, identifier and constant columns too).
+    encoder : TabularEncoder
+        The model's encoder with the paper's max-abs encoding
+        (:meth:`~fairgen_core.data.encoding.TabularEncoder.max_abs_view`): one yardstick whatever the model's
+        numeric encoding.
     """
 
     real: pd.DataFrame
@@ -119,13 +123,15 @@ class QualitySamples:
     synthetic_encoded: np.ndarray
     domains: np.ndarray
     synthetic_rows: pd.DataFrame
+    encoder: TabularEncoder
 
 
 def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> QualitySamples:
     """Test rows with a domain, and synthetic rows drawn with their domain counts (the draw seeded by ``seed``).
 
-    The synthetic rows are made as exported rows are (:meth:`FairGenerator.sample_domains`: kept to the data's
-    structure), so the measures judge what the user gets.
+    The synthetic rows are made as exported rows are (:meth:`FairGenerator.sample_domains`: decoded, numbers
+    mapped back, clipped and rounded, kept to the data's structure), so the measures judge what the user gets;
+    both sides are then encoded by :attr:`QualitySamples.encoder`.
 
     Parameters
     ----------
@@ -146,11 +152,11 @@ def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, 
     domains = assign_domains(test, model.spec).domain
     valid = domains >= 0
     test, domains = test[valid], domains[valid]
-    real = model.encoder.transform(test)
+    encoder = model.encoder.max_abs_view()
     rows = model.sample_domains(domains, seed=seed)
     features = rows[list(model.encoder.columns)]
-    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True), features, real,
-                          model.encoder.transform(features), domains, rows)
+    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True), features, encoder.transform(test),
+                          encoder.transform(features), domains, rows, encoder)
 
 
 def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,
@@ -167,7 +173,7 @@ def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, s
     report = quality_report(real, synthetic, real_domains=domains, synthetic_domains=domains,
                             domain_names=model.domain_names, sigma=sigma, seed=seed)
     train_rows = frame.iloc[split.train]
-    train = model.encoder.transform(train_rows)
+    train = samples.encoder.transform(train_rows)
     privacy = closest_record_distances(synthetic, train, real, seed=seed)
     schema = model.encoder.schema
     numeric = tuple(c for c in model.encoder.columns if schema.kind(c) is ColumnKind.NUMERIC)

@@ -25,13 +25,14 @@ def prior_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 def likelihood_nll(logits: torch.Tensor, target: torch.Tensor, activation: OutputActivation) -> torch.Tensor:
     """L_like (Eq. 6): negative log-likelihood of ``target`` under the decoder output.
 
-    Categorical spans: cross-entropy of the span's softmax; numeric values: Gaussian with unit variance
-    around tanh(logit), i.e. ``0.5 * (tanh(logit) - x) ** 2``. Summed over features, mean over rows.
+    Softmax spans: cross-entropy of the span's softmax; numeric values: Gaussian with unit variance around
+    the activated value v (tanh(logit), or the logit for an unbounded ``normal`` span), i.e.
+    ``0.5 * (v - x) ** 2``. Summed over features, mean over rows.
     """
     total = -(target * activation.log_softmax(logits)).sum(dim=1)  # numeric columns: log-softmax is 0
     if activation.numeric_index.numel():
         index = activation.numeric_index
-        total = total + 0.5 * (torch.tanh(logits.index_select(1, index)) - target.index_select(1, index)).pow(2).sum(1)
+        total = total + 0.5 * (activation.values(logits) - target.index_select(1, index)).pow(2).sum(1)
     return total.mean()
 
 

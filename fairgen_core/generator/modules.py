@@ -2,8 +2,9 @@
 
 Architecture as in the paper: E has three dense layers with LayerNorm and ReLU followed by two residual
 layers; F mirrors it; D has three dense layers with LeakyReLU and two heads (real/fake and domain).
-The decoder's output activation follows the encoder's span layout: softmax per categorical span,
-tanh (bounded to [-1, 1] like the max-abs-scaled data) per numeric value.
+The decoder's output activation follows the encoder's span layout: softmax per softmax span (categories, a
+numeric column's modes, point mass and missing slot), tanh per bounded numeric value (``numeric`` spans, in
+[-1, 1] like max-abs-scaled data) and none per unbounded one (``normal`` spans: normal scores).
 
 ReLU and LeakyReLU work in place (LayerNorm and Linear keep their inputs, not their outputs, for the
 backward pass), which saves one allocation and one pass over memory per layer.
@@ -104,7 +105,8 @@ class OutputActivation:
     blocks (Adult's widest span, 41 countries, would make such blocks three times wider than the data).
     A span's softmax is ``exp(logit - span max) / span sum``: the span sums come from two small matrix
     products with the ``(features, spans)`` membership matrix, so the backward pass stays dense too.
-    A numeric value is a span of width one whose softmax is replaced by ``tanh``.
+    A numeric value is a span of width one whose softmax is replaced by its value activation (:meth:`values`):
+    ``tanh`` for a ``numeric`` span, the logit itself for a ``normal`` one.
 
     Parameters
     ----------
@@ -120,14 +122,22 @@ class OutputActivation:
             span_of_column[span.start:span.stop] = index
         self.span_of_column = span_of_column
         self.membership = fn.one_hot(span_of_column, len(self.spans)).float()
-        self.numeric_index = torch.tensor([s.start for s in self.spans if s.kind == "numeric"], dtype=torch.long)
+        values = [s for s in self.spans if s.is_value]
+        self.numeric_index = torch.tensor([s.start for s in values], dtype=torch.long)
+        self.bounded = torch.tensor([s.kind == "numeric" for s in values], dtype=torch.bool)
 
     def to(self, device: torch.device) -> OutputActivation:
         """Move the index and membership tensors to ``device``."""
         self.span_of_column = self.span_of_column.to(device)
         self.membership = self.membership.to(device)
         self.numeric_index = self.numeric_index.to(device)
+        self.bounded = self.bounded.to(device)
         return self
+
+    def values(self, logits: torch.Tensor) -> torch.Tensor:
+        """The numeric values of ``logits`` (columns :attr:`numeric_index`): tanh where bounded, else the logit."""
+        numbers = logits.index_select(1, self.numeric_index)
+        return torch.where(self.bounded, torch.tanh(numbers), numbers)
 
     def _span_max(self, logits: torch.Tensor) -> torch.Tensor:
         """Each column's span maximum (no gradient: a softmax does not depend on the shift)."""
@@ -150,13 +160,13 @@ class OutputActivation:
         return shifted - torch.log(self._span_sum(torch.exp(shifted)))
 
     def _with_numbers(self, logits: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """``out`` with tanh(logit) in the numeric columns (written in place)."""
+        """``out`` with :meth:`values` in the numeric columns (written in place)."""
         if self.numeric_index.numel():
-            out.index_copy_(1, self.numeric_index, torch.tanh(logits.index_select(1, self.numeric_index)))
+            out.index_copy_(1, self.numeric_index, self.values(logits))
         return out
 
     def soft(self, logits: torch.Tensor) -> torch.Tensor:
-        """Softmax per categorical span, tanh per numeric value (differentiable)."""
+        """Softmax per softmax span, the value activation per numeric value (differentiable)."""
         return self._with_numbers(logits, self._softmax(logits))
 
     def gumbel(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
@@ -164,11 +174,11 @@ class OutputActivation:
         return self._with_numbers(logits, self._softmax((logits + _gumbel_noise(logits)) / tau))
 
     def hard(self, logits: torch.Tensor) -> torch.Tensor:
-        """One-hot argmax per categorical span, tanh per numeric value (the most likely row, for translation)."""
+        """One-hot argmax per softmax span, numeric values as :meth:`soft` (the most likely row, for translation)."""
         return self._one_hot_at_max(logits, logits)
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """One-hot draw per categorical span from its softmax, tanh per numeric value (for new rows).
+        """One-hot draw per softmax span from its softmax, numeric values as :meth:`soft` (for new rows).
 
         The draw is the Gumbel-max trick: the argmax of logits plus Gumbel(0, 1) noise is distributed as the
         span's softmax. Drawing rather than taking the argmax keeps the variety within each category that
@@ -177,7 +187,7 @@ class OutputActivation:
         return self._one_hot_at_max(logits, logits + _gumbel_noise(logits, generator))
 
     def _one_hot_at_max(self, logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        """tanh(logits) in numeric columns; in each categorical span, 1 where ``scores`` is largest."""
+        """:meth:`values` in numeric columns; in each softmax span, 1 where ``scores`` is largest."""
         out = self._with_numbers(logits, torch.zeros_like(logits))
         for span in self.spans:
             if span.kind == "softmax":

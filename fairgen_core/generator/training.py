@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as fn
 
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import EncoderConfig, GeneratorConfig
 from fairgen_core.data.encoding import TabularEncoder
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
@@ -57,7 +57,9 @@ class EpochReport:
     step_losses : LossTerms of list of float
         Every loss term at every step of the epoch (lists of equal length).
     val_fid : float or None
-        Fréchet distance between validation rows and synthetic rows drawn with the same domain counts.
+        Fréchet distance between validation rows and synthetic rows drawn with the same domain counts, in the
+        model's encoded space (with a quantile encoding not comparable to the paper-space FID of
+        :func:`~fairgen_core.generator.evaluation.assess_quality`).
     best_fid : float or None
         Validation distance of the best model so far (the model returned at the end is the best one).
     val_translation : float or None
@@ -119,7 +121,8 @@ class TrainingData:
 
 
 def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: Split | None, seed: int,
-                 device: torch.device, *, leaks: bool = True, keep_leaks: Collection[str] = ()) -> TrainingData:
+                 device: torch.device, *, leaks: bool = True, keep_leaks: Collection[str] = (),
+                 encoding: EncoderConfig = EncoderConfig()) -> TrainingData:
     """Validate the spec, split if needed, find the training rows' structure, fit the encoder on the training
     rows and encode both splits.
 
@@ -128,7 +131,8 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     either, except those in ``keep_leaks`` (:func:`~fairgen_core.data.structure.exclude_leaks`;
     :attr:`TrainingData.notices` names them); with ``leaks`` false the schema's kinds decide (kind ``leak`` leaves
     a column out). The structure goes to the
-    :class:`RowAssembler`, which repairs generated and translated rows to keep it.
+    :class:`RowAssembler`, which repairs generated and translated rows to keep it. ``encoding`` says how the
+    encoder encodes numeric columns.
     """
     validate_spec(frame, schema, spec)  # raises on an unusable spec; warnings are the caller's to show
     assignment = assign_domains(frame, spec)
@@ -146,7 +150,7 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     if not columns:
         raise FairGenError("no feature columns are left besides the label and the sensitive attributes: "
                            "the generator needs at least one other numeric or categorical column.")
-    encoder = TabularEncoder(schema, columns).fit(train)
+    encoder = TabularEncoder(schema, columns, encoding).fit(train)
     assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows],
                                  structure=structure, id_rows=frame)
     domain_names = tuple(assignment.domain_name(d) for d in range(spec.n_domains))
@@ -343,7 +347,8 @@ def fit_generator(
     schema = schema or infer_schema(frame)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
-    data = prepare_data(frame, spec, schema, split, config.seed, device, leaks=exclude_leaks, keep_leaks=keep_leaks)
+    data = prepare_data(frame, spec, schema, split, config.seed, device, leaks=exclude_leaks, keep_leaks=keep_leaks,
+                        encoding=config.encoding)
     translator = Translator(data.encoder.n_features, spec.n_domains, config.hidden_dim, config.latent_dim).to(device)
     trainer = _Trainer(config, translator, OutputActivation(data.encoder.layout).to(device), spec.n_groups, device)
     model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device)

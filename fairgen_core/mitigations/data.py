@@ -37,7 +37,7 @@ class MethodData:
     group_names : tuple of str
         Names of the groups, by index.
     numeric_columns : tuple of int
-        Feature columns that hold a scaled numeric value (not one-hot slots); the disparate impact
+        Feature columns that hold an encoded numeric value (not one-hot slots); the disparate impact
         remover repairs these.
 
     Examples
@@ -136,6 +136,5 @@ def method_data(generator: FairGenerator, frame: pd.DataFrame, split: Split) -> 
         x, y, domains = encode_rows(generator, frame, rows)
         parts += [x, y, domains // 2]
     group_names: Sequence[str] = assign_domains(frame, generator.spec).group_names
-    numeric = tuple(column for span in generator.encoder.layout if span.kind == "numeric"
-                    and not span.is_missing_indicator for column in range(span.start, span.stop))
+    numeric = tuple(span.start for span in generator.encoder.layout if span.is_value)
     return MethodData(*parts, group_names=tuple(group_names), numeric_columns=numeric)

@@ -19,7 +19,6 @@ Torch-free.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -31,8 +30,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
-from fairgen_core.config import thread_budget, thread_env
+from fairgen_core.config import thread_budget
 from fairgen_core.errors import FairGenError
+from fairgen_core.runs.process import hand_threads_on
 
 #: A cell: ``function(shared, argument)``; module-level, so that worker processes and Ray workers import it.
 CellFunction = Callable[[Any, Any], Any]
@@ -328,7 +328,7 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
 def _on_node(function: CellFunction, shared: Any, argument: Any) -> tuple[Any, str]:
     """A Ray task's body: the cell on the task's CPUs (its thread budget), and the id of the node it ran on."""
     ray = _import_ray()
-    os.environ.update(thread_env(RAY_CPUS_PER_CELL))
+    hand_threads_on(RAY_CPUS_PER_CELL)
     return function(shared, argument), ray.get_runtime_context().get_node_id()
 
 

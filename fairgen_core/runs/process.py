@@ -140,3 +140,9 @@ def take_slot(queue: Path, slots: int) -> IO[bytes] | None:
             continue
         return handle
     return None
+
+
+def hand_threads_on(threads: int) -> None:
+    """Give the processes this one starts, and the libraries it loads from now on, ``threads`` threads each
+    (their environment variables: :func:`~fairgen_core.config.thread_env`)."""
+    os.environ.update(thread_env(threads))

@@ -34,6 +34,14 @@ def test_likelihood_nll_by_hand() -> None:
     assert float(losses.likelihood_nll(logits, target, activation)) == pytest.approx(numeric + categorical + binary)
 
 
+def test_likelihood_nll_of_an_unbounded_score_uses_the_logit_itself() -> None:
+    activation = OutputActivation((Span("q", "normal", 0, 1), Span("q", "softmax", 1, 3), Span("n", "numeric", 3, 4)))
+    logits = torch.tensor([[2.5, 0.0, 0.0, 0.5]])
+    target = torch.tensor([[1.5, 0.0, 1.0, 0.2]])
+    expected = 0.5 * (2.5 - 1.5) ** 2 + math.log(2.0) + 0.5 * (math.tanh(0.5) - 0.2) ** 2
+    assert float(losses.likelihood_nll(logits, target, activation)) == pytest.approx(expected)
+
+
 def test_reconstruction_l1_by_hand() -> None:
     x = torch.tensor([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5]])
     x_hat = torch.tensor([[0.5, 0.5, 0.5], [0.0, 0.0, 0.5]])

@@ -93,3 +93,16 @@ def test_sample_draws_each_span_from_its_softmax_reproducibly() -> None:
     torch.testing.assert_close(out[:, 0], torch.tanh(logits[:, 0]))
     assert torch.equal(out, activation.sample(logits, torch.Generator().manual_seed(3)))
     assert not torch.equal(out, activation.sample(logits, torch.Generator().manual_seed(4)))
+
+
+def test_normal_spans_keep_the_logit_and_numeric_spans_go_through_tanh() -> None:
+    # A quantile-encoded column (an unbounded normal score and its point mass) next to a max-abs one.
+    layout = (Span("q", "normal", 0, 1), Span("q", "softmax", 1, 3), Span("n", "numeric", 3, 4))
+    activation = OutputActivation(layout)
+    logits = torch.randn(16, 4) * 4
+    for out in (activation.soft(logits), activation.hard(logits), activation.gumbel(logits, 0.5),
+                activation.sample(logits, torch.Generator().manual_seed(0))):
+        torch.testing.assert_close(out[:, 0], logits[:, 0])
+        torch.testing.assert_close(out[:, 3], torch.tanh(logits[:, 3]))
+        torch.testing.assert_close(out[:, 1:3].sum(dim=1), torch.ones(16))
+    assert (activation.log_softmax(logits)[:, [0, 3]] == 0).all()
