@@ -54,14 +54,17 @@ def test_slider_redraws_the_metrics_from_the_sweep(swept_run: Path) -> None:
     assert slider.value == 0.5 and list(slider.options) == ["0.0 real : 1.0 synthetic", "0.5 real : 0.5 synthetic",
                                                             "1.0 real : 0.0 synthetic"]
     table = RunDir(swept_run).read_table(SWEEP)
-    expected = table[(table["method"] == "transfer") & (table["ratio"] == 0.0)
-                     & (table["metric"] == "balanced_accuracy")]["value"].mean()
-    at_half = _metric_values(at)
+
+    def expected(ratio: float) -> str:
+        rows = table[(table["method"] == "transfer") & (table["ratio"] == ratio)
+                     & (table["metric"] == "balanced_accuracy")]
+        return f"{rows['value'].mean():.3f}"
+
+    assert _metric_values(at)["Balanced accuracy ↑"] == expected(0.5)
     slider.set_value(0.0).run()
     assert not at.exception
-    at_zero = _metric_values(at)
-    assert at_zero["Balanced accuracy ↑"] == f"{expected:.3f}"
-    assert at_zero != at_half
+    # (the two ratios may score alike when both keep the pre-trained network: the values, not their difference)
+    assert _metric_values(at)["Balanced accuracy ↑"] == expected(0.0)
     assert "2 repetitions" in at.caption[-1].value and "bands are ±1 std" in at.caption[-1].value
     # The verdict judges every ratio by its paired interval against "no TL" (no comparison methods were run).
     assert _verdict(at).startswith("**Verdict:** By |Average odds diff.| against no TL on the same 2 repetitions: ")

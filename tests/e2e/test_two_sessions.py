@@ -86,6 +86,8 @@ class Session:
 
 
 def workspace_of(page) -> str:
+    """The session's workspace id, once the app has written it into the URL (it may rerun after it is idle)."""
+    page.wait_for_function("new URLSearchParams(window.location.search).has('ws')")
     (workspace,) = parse_qs(urlparse(page.url).query)["ws"]
     return workspace
 
