@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from fairgen_core.config import GeneratorConfig
+from fairgen_core.config import NUMERIC_ENCODINGS, GeneratorConfig
 from fairgen_core.data.sources import DataSource
 from fairgen_core.data.spec import DatasetSpec, spec_to_dict
 from fairgen_core.devices import describe_auto_device
@@ -49,6 +50,10 @@ def training_source(name: str) -> DataSource | None:
     return source
 
 
+#: The numeric encodings in words, for the settings form.
+_NUMERIC_ENCODING_WORDS = {"quantile": "quantile scores", "max-abs": "max-abs (paper)", "modes": "mixture modes"}
+
+
 def settings_form(source: DataSource, spec: DatasetSpec) -> None:
     """Hyper-parameters and the Start button; a started job becomes the current run."""
     defaults = GeneratorConfig()
@@ -68,6 +73,12 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
                                       index=["gan", "wgan-gp"].index(defaults.adversarial),
                                       format_func={"gan": "GAN (paper, Eq. 8)", "wgan-gp": "WGAN-GP"}.get)
         seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=defaults.seed, key="train.seed")
+        numeric = right.selectbox("Numeric columns", NUMERIC_ENCODINGS, key="train.numeric_encoding",
+                                  index=NUMERIC_ENCODINGS.index(defaults.encoding.numeric),
+                                  format_func=_NUMERIC_ENCODING_WORDS.get,
+                                  help="How numbers are encoded for the generator. Quantile scores (the default, "
+                                       "chosen by measurement: docs/benchmarks.md) fit skewed and zero-inflated "
+                                       "columns; max-abs is the paper's encoding.")
         device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train.device",
                           index=["auto", "cpu", "cuda"].index(defaults.device))
         st.caption(describe_auto_device())
@@ -76,7 +87,8 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
         return
     try:
         config = GeneratorConfig(epochs=int(epochs), patience=int(patience), batch_size=int(batch_size), lr=float(lr),
-                                 adversarial=adversarial, seed=int(seed), device=device)
+                                 adversarial=adversarial, seed=int(seed), device=device,
+                                 encoding=replace(defaults.encoding, numeric=numeric))
         job = start_training(state.runs_root(), source, spec, source.schema, config, name=source.name,
                              source_bytes=state.current_upload(), queue_dir=state.runs_root().parent)
     except (FairGenError, OSError) as error:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state
 from fairgen_core.config import RUNS_DIR_ENV
 from fairgen_core.model_audit import RecordedModels, recorded_models
-from fairgen_core.runs.jobs import TrainingJob
+from fairgen_core.runs.jobs import TrainingJob, read_job
 from fairgen_core.runs.process import JobState
 from tests.app.conftest import APP
 
@@ -104,6 +104,7 @@ def test_settings_default_to_the_generator_config(runs_dir) -> None:
     assert at.number_input(key="train.patience").value == 10
     assert at.number_input(key="train.seed").value == 0
     assert at.selectbox(key="train.adversarial").value == "gan"
+    assert at.selectbox(key="train.numeric_encoding").value == "quantile"  # GeneratorConfig's default encoding
     assert at.radio(key="train.device").value == "auto"
     assert "CPU (no GPU found)" in texts(at) or "GPU: " in texts(at)
 
@@ -127,8 +128,10 @@ def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     at.multiselect(key="people.csv.hired.sensitive").set_value(["sex"]).run()
     at.switch_page(TRAIN).run()
     assert not at.exception and not at.warning
+    at.selectbox(key="train.numeric_encoding").set_value("max-abs")  # the paper's encoding, chosen on the form
     job = start(at, epochs=1)
     assert (job.path / "data.csv").read_bytes() == content.encode()
+    assert read_job(job.path).config.encoding.numeric == "max-abs"
     # 'score' was suggested as the user's model's column on the Data page: recorded for the run's report
     assert recorded_models(job.path) == RecordedModels(("score",), scores=True)
     wait_for(lambda: not job.is_active)
