@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -103,8 +104,8 @@ class QualitySamples:
 
     Attributes
     ----------
-    real, synthetic : pandas.DataFrame
-        Decoded feature columns (the encoder's columns) of the test rows and of the synthetic rows.
+    real : pandas.DataFrame
+        Decoded feature columns (the encoder's columns) of the test rows.
     real_encoded, synthetic_encoded : numpy.ndarray
         The same rows encoded by :attr:`encoder`, the space the distances are measured in.
     domains : numpy.ndarray
@@ -118,12 +119,16 @@ class QualitySamples:
     """
 
     real: pd.DataFrame
-    synthetic: pd.DataFrame
     real_encoded: np.ndarray
     synthetic_encoded: np.ndarray
     domains: np.ndarray
     synthetic_rows: pd.DataFrame
     encoder: TabularEncoder
+
+    @cached_property
+    def synthetic(self) -> pd.DataFrame:
+        """The synthetic rows' feature columns, as :attr:`real` has them."""
+        return self.synthetic_rows[list(self.real.columns)]
 
 
 def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, seed: int = 0) -> QualitySamples:
@@ -154,9 +159,9 @@ def quality_samples(model: FairGenerator, frame: pd.DataFrame, split: Split, *, 
     test, domains = test[valid], domains[valid]
     encoder = model.encoder.max_abs_view()
     rows = model.sample_domains(domains, seed=seed)
-    features = rows[list(model.encoder.columns)]
-    return QualitySamples(test[list(model.encoder.columns)].reset_index(drop=True), features, encoder.transform(test),
-                          encoder.transform(features), domains, rows, encoder)
+    features = list(model.encoder.columns)
+    return QualitySamples(test[features].reset_index(drop=True), encoder.transform(test),
+                          encoder.transform(rows[features]), domains, rows, encoder)
 
 
 def assess_quality(model: FairGenerator, frame: pd.DataFrame, split: Split, *, sigma: float = DEFAULT_SIGMA,
