@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--point-mass", type=float, default=defaults.encoding.point_mass or 0.0, metavar="SHARE",
                      help="a numeric value holding at least this share of its column gets its own indicator "
                      f"(default {defaults.encoding.point_mass or 0}; 0: never)")
+    fit.add_argument("--no-calibration", dest="calibrate_marginals", action="store_false",
+                     help="sample the decoder's own output, as the paper does, instead of rows calibrated to each "
+                     "domain's training marginals")
     fit.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     fit.set_defaults(handler=_fit)
 
@@ -467,7 +470,8 @@ def _fit(args: argparse.Namespace) -> int:
     config = GeneratorConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                              adversarial=args.adversarial, critic_steps=args.critic_steps, device=args.device,
                              seed=args.seed, encoding=EncoderConfig(numeric=args.numeric_encoding,
-                                                                    point_mass=args.point_mass or None))
+                                                                    point_mass=args.point_mass or None),
+                             calibrate_marginals=args.calibrate_marginals)
     run = RunDir(args.out)
     if args.resume:
         manifest = run.read_manifest()

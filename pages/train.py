@@ -79,6 +79,11 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
                                   help="How numbers are encoded for the generator. Quantile scores (the default, "
                                        "chosen by measurement: docs/benchmarks.md) fit skewed and zero-inflated "
                                        "columns; max-abs is the paper's encoding.")
+        calibrate = right.checkbox("Calibrate sampled rows", value=defaults.calibrate_marginals,
+                                   key="train.calibrate",
+                                   help="Match each (group, label) cell's column distributions to its training "
+                                        "rows, keeping how columns go together (docs/benchmarks.md). Off: the "
+                                        "decoder's own output, as in the paper.")
         device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train.device",
                           index=["auto", "cpu", "cuda"].index(defaults.device))
         st.caption(describe_auto_device())
@@ -88,7 +93,8 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
     try:
         config = GeneratorConfig(epochs=int(epochs), patience=int(patience), batch_size=int(batch_size), lr=float(lr),
                                  adversarial=adversarial, seed=int(seed), device=device,
-                                 encoding=replace(defaults.encoding, numeric=numeric))
+                                 encoding=replace(defaults.encoding, numeric=numeric),
+                                 calibrate_marginals=bool(calibrate))
         job = start_training(state.runs_root(), source, spec, source.schema, config, name=source.name,
                              source_bytes=state.current_upload(), queue_dir=state.runs_root().parent)
     except (FairGenError, OSError) as error:

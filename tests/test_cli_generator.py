@@ -101,14 +101,16 @@ def test_fit_resume_continues_the_same_run(tmp_path) -> None:
     assert RunDir(out).read_manifest().split.test.tolist() == split_before
 
 
-def test_fit_encodes_numbers_as_asked_and_records_the_encoding(german_run: RunDir, tmp_path) -> None:
+def test_fit_encodes_and_samples_as_asked_and_records_the_choice(german_run: RunDir, tmp_path) -> None:
     assert german_run.read_manifest().config.encoding == DEFAULT_ENCODING
     out = tmp_path / "paper"
     assert main(["fit", "german", "--out", str(out), "--epochs", "1", "--device", "cpu",
-                 "--numeric-encoding", "max-abs", "--point-mass", "0"]) == 0
+                 "--numeric-encoding", "max-abs", "--point-mass", "0", "--no-calibration"]) == 0
     assert RunDir(out).read_manifest().config.encoding == EncoderConfig()
-    encoder = FairGenerator.load(RunDir(out).model_path, device="cpu").encoder
-    assert encoder.config == EncoderConfig() and {s.kind for s in encoder.layout} == {"numeric", "softmax"}
+    model = FairGenerator.load(RunDir(out).model_path, device="cpu")
+    assert model.encoder.config == EncoderConfig() and {s.kind for s in model.encoder.layout} == {"numeric", "softmax"}
+    assert not model.calibrated and RunDir(out).read_manifest().config.calibrate_marginals is False
+    assert FairGenerator.load(german_run.model_path, device="cpu").calibrated  # the default
 
 
 def test_quality_reports_the_validity_of_the_synthetic_rows(german_run: RunDir, capsys) -> None:

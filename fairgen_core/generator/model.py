@@ -17,6 +17,7 @@ from fairgen_core.data.spec import DatasetSpec, assign_domains, spec_from_dict, 
 from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.assembly import RowAssembler, value_scores
+from fairgen_core.generator.calibration import Calibration, MarginalTargets, fit_calibration
 from fairgen_core.generator.modules import OutputActivation, Translator
 
 CHECKPOINT_FORMAT = 1
@@ -63,10 +64,35 @@ class FairGenerator:
     domain_names: tuple[str, ...]
     history: list[dict[str, Any]] = field(default_factory=list)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    marginals: MarginalTargets | None = None
 
     def __post_init__(self) -> None:
         self.activation = OutputActivation(self.encoder.layout).to(self.device)
         self.translator.to(self.device)
+        self._calibration: Calibration | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether sampled rows are calibrated to the training rows' per-domain marginals
+        (:mod:`fairgen_core.generator.calibration`): the configuration asks for it and the model has the targets
+        (a model saved before calibration existed has none and samples as it always did)."""
+        return self.config.calibrate_marginals and self.marginals is not None
+
+    def calibration(self) -> Calibration | None:
+        """The calibration of the current weights (measured on first use), or None when :attr:`calibrated` is
+        false."""
+        if not self.calibrated:
+            return None
+        if self._calibration is None:
+            assert self.marginals is not None
+            self.translator.eval()
+            self._calibration = fit_calibration(self.translator.decoder, self.activation, self.marginals,
+                                                self.config.latent_dim, device=self.device, seed=self.config.seed)
+        return self._calibration
+
+    def reset_calibration(self) -> None:
+        """Forget the measured calibration (the weights changed); the next sample measures it again."""
+        self._calibration = None
 
     @property
     def n_domains(self) -> int:
@@ -110,21 +136,29 @@ class FairGenerator:
     # -- sampling ----------------------------------------------------------------------------------
     @torch.no_grad()
     def decode_prior(self, domains: np.ndarray, generator: torch.Generator) -> torch.Tensor:
-        """Encoded rows drawn from F(z, domain) for z ~ N(0, I), one per entry of ``domains``.
+        """Encoded rows drawn from F(z, domain) for z ~ N(0, I), one per entry of ``domains``: the decoder's own
+        output, uncalibrated (what the validation Fréchet distance judges during training).
 
         Categorical values are drawn from each span's softmax (see :meth:`OutputActivation.sample`).
         """
-        return self._decode_prior(domains, generator)[0]
+        return self._decode_prior(domains, generator, calibrated=False)[0]
 
     @torch.no_grad()
-    def _decode_prior(self, domains: np.ndarray, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`decode_prior`'s rows and the decoder's probabilities (softmax per span) they were drawn from."""
+    def _decode_prior(self, domains: np.ndarray, generator: torch.Generator, *,
+                      calibrated: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows drawn from the prior and the probabilities (softmax per span) they were drawn from; with
+        ``calibrated``, moved to the training rows' marginals by :meth:`calibration` (when the model has one)."""
         self.translator.eval()
+        calibration = self.calibration() if calibrated else None
         domain = torch.as_tensor(domains, device=self.device)
         z = torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
         onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
         logits = self.translator.decoder(z, onehot).float()
-        return self.activation.sample(logits, generator), self.activation.soft(logits)
+        if calibration is None:
+            return self.activation.sample(logits, generator), self.activation.soft(logits)
+        logits = calibration.logits(logits, domain)
+        rows, probabilities = self.activation.sample(logits, generator), self.activation.soft(logits)
+        return calibration.values(rows, domain), calibration.values(probabilities, domain)
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,
                      chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
@@ -144,11 +178,13 @@ class FairGenerator:
 
     def _rows_for(self, domains: np.ndarray, seed: int, rng: np.random.Generator,
                   chunk_rows: int) -> Iterator[pd.DataFrame]:
-        """Rows decoded from the prior for ``domains``, chunk by chunk: every synthetic row is made here."""
+        """Rows decoded from the prior for ``domains``, calibrated, chunk by chunk: every synthetic row is made
+        here."""
         torch_generator = torch.Generator(device=self.device).manual_seed(seed)
         for start in range(0, len(domains), chunk_rows):
             chunk = domains[start:start + chunk_rows]
-            encoded, probabilities = (t.cpu().numpy() for t in self._decode_prior(chunk, torch_generator))
+            encoded, probabilities = (t.cpu().numpy()
+                                      for t in self._decode_prior(chunk, torch_generator, calibrated=True))
             yield self._assemble(encoded, probabilities, chunk, rng, first_id=start + 1)
 
     def _assemble(self, encoded: np.ndarray, probabilities: np.ndarray, domains: np.ndarray,
@@ -295,6 +331,7 @@ class FairGenerator:
                            self.translator.latent],
             "model": {k: v.detach().cpu() for k, v in self.translator.state_dict().items()},
             "history": list(self.history),
+            **({"marginals": self.marginals.state_dict()} if self.marginals is not None else {}),
             **training_state,
         }
 
@@ -327,6 +364,7 @@ class FairGenerator:
                 domain_names=tuple(state["domain_names"]),
                 history=list(state.get("history", [])),
                 device=resolve_device(device),
+                marginals=MarginalTargets.from_state_dict(state["marginals"]) if "marginals" in state else None,
             )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise FairGenError(f"the checkpoint is not a FairGen generator of this version ({exc}): "

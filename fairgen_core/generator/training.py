@@ -24,6 +24,7 @@ from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
+from fairgen_core.generator.calibration import marginal_targets
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
 from fairgen_core.generator.loss_terms import GeneratorTerms, LossTerms
 from fairgen_core.generator.model import FairGenerator, draw_targets
@@ -351,7 +352,9 @@ def fit_generator(
                         encoding=config.encoding)
     translator = Translator(data.encoder.n_features, spec.n_domains, config.hidden_dim, config.latent_dim).to(device)
     trainer = _Trainer(config, translator, OutputActivation(data.encoder.layout).to(device), spec.n_groups, device)
-    model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device)
+    marginals = marginal_targets(data.encoder, data.x_train.cpu().numpy(), data.d_train.cpu().numpy(), spec.n_domains)
+    model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device,
+                          marginals=marginals)
     progress = _Progress(config, notice=" ".join(data.notices) or None)
     if resume_from is not None:
         progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
@@ -509,6 +512,7 @@ class _Progress:
         if self.best.state is not None:
             model.translator.load_state_dict(self.best.state)
         model.translator.eval()
+        model.reset_calibration()
         return model
 
     def save(self, path: Path, model: FairGenerator, trainer: _Trainer) -> None:

@@ -105,6 +105,7 @@ def test_settings_default_to_the_generator_config(runs_dir) -> None:
     assert at.number_input(key="train.seed").value == 0
     assert at.selectbox(key="train.adversarial").value == "gan"
     assert at.selectbox(key="train.numeric_encoding").value == "quantile"  # GeneratorConfig's default encoding
+    assert at.checkbox(key="train.calibrate").value is True  # sampled rows calibrated to the marginals by default
     assert at.radio(key="train.device").value == "auto"
     assert "CPU (no GPU found)" in texts(at) or "GPU: " in texts(at)
 
@@ -129,9 +130,11 @@ def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     at.switch_page(TRAIN).run()
     assert not at.exception and not at.warning
     at.selectbox(key="train.numeric_encoding").set_value("max-abs")  # the paper's encoding, chosen on the form
+    at.checkbox(key="train.calibrate").uncheck()  # and the paper's sampling
     job = start(at, epochs=1)
     assert (job.path / "data.csv").read_bytes() == content.encode()
     assert read_job(job.path).config.encoding.numeric == "max-abs"
+    assert read_job(job.path).config.calibrate_marginals is False
     # 'score' was suggested as the user's model's column on the Data page: recorded for the run's report
     assert recorded_models(job.path) == RecordedModels(("score",), scores=True)
     wait_for(lambda: not job.is_active)
