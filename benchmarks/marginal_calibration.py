@@ -78,7 +78,8 @@ def table(results: list[dict[str, object]]) -> str:
         rows = list(rows)
         mean = {key: float(np.mean([r[key] for r in rows]))
                 for key in (*MEASURES, "fid", "noise_baseline", "dcr_median", "dcr_real_median")}
-        shapes = {column: float(np.mean([r["column_shapes"][column] for r in rows])) for column in rows[0]["column_shapes"]}
+        shapes = {column: float(np.mean([r["column_shapes"][column] for r in rows]))
+                  for column in rows[0]["column_shapes"]}
         worst = min(shapes, key=shapes.get)
         lines.append(
             f"| {name} | {sampling} | {len(rows)} | {mean['shapes']:.3f} | {mean['trends']:.3f} | "

@@ -62,7 +62,8 @@ def test_targets_are_each_domains_shrunk_shares_and_present_quantiles() -> None:
     names = list(encoder.feature_names())
     for domain in range(4):
         rows = domains == domain
-        share = (np.sum(frame["c"][rows] == "rare") + PRIOR_ROWS * np.mean(frame["c"] == "rare")) / (rows.sum() + PRIOR_ROWS)
+        rare = frame["c"].eq("rare").to_numpy()
+        share = (rare[rows].sum() + PRIOR_ROWS * rare.mean()) / (rows.sum() + PRIOR_ROWS)
         assert targets.shares[domain, names.index("c=rare")].item() == pytest.approx(share, rel=1e-5)
         present = rows & frame["hours"].notna().to_numpy()
         hours = x[present, names.index("hours")]
@@ -103,7 +104,8 @@ def test_fit_calibration_matches_shares_and_quantiles_of_a_fixed_decoder() -> No
         softmax = targets.softmax_columns
         assert torch.allclose(rows[:, softmax].mean(0), targets.shares[domain, softmax], atol=0.012)
         for k, column in enumerate(targets.value_columns.tolist()):
-            present = rows[:, column + 1] == 1 if column == list(encoder.feature_names()).index("hours") else slice(None)
+            hours = column == list(encoder.feature_names()).index("hours")
+            present = rows[:, column + 1] == 1 if hours else slice(None)  # the missing span's "present" slot
             drawn = rows[present, column].numpy()
             real = targets.quantiles[domain, k].numpy()
             assert ks_2samp(drawn, real).statistic < 0.05
