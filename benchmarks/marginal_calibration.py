@@ -1,13 +1,14 @@
-"""Issue 15: sampled rows with and without marginal calibration, on the same trained model.
+"""Issue 15: sampled rows with and without calibrated sampling, on the same trained model.
 
     .venv/bin/python benchmarks/marginal_calibration.py [--datasets adult,compas,german] [--seeds 0,1,2]
         [--out benchmarks/results/marginal_calibration.json]
 
 For each dataset and seed, one generator is trained with default settings (seed ``s`` for the split,
-``default_split``, and the training) and judged twice by ``assess_quality`` on the test rows, exactly as
-``quality --json`` does: once sampling the decoder's own output (``calibrate_marginals=False``, the paper's
-sampling) and once calibrated to the training rows' per-domain marginals (the default). Only the sampling differs,
-so the difference is the calibration's alone. Recorded: shapes, trends, detection, TSTR − TRTR, the TSTR model's
+``default_split``, and the training) and judged three times by ``assess_quality`` on the test rows, exactly as
+``quality --json`` does: sampling the decoder's own output from z ~ N(0, I) (``decoder``:
+``calibrated_sampling=False``, the paper's sampling); with each domain's marginals calibrated to its training rows
+but z ~ N(0, I) (``marginals``); and with the codes drawn from the Gaussian fitted to the training rows' codes as
+well (``calibrated``, the default). Only the sampling differs, so the differences are the calibration's alone. Recorded: shapes, trends, detection, TSTR − TRTR, the TSTR model's
 fairness gain, the FID and its noise baseline, every column's shape score, the median distance to the closest
 training record (privacy: calibration must not move rows onto training rows), and the wall time of the fit and
 of measuring the calibration. Results are appended to the JSON file after every fit (a finished cell is not
@@ -37,7 +38,7 @@ from fairgen_core.generator import fit_generator  # noqa: E402
 from fairgen_core.generator.evaluation import assess_quality, default_sigma  # noqa: E402
 from fairgen_core.metrics.fidelity import MEASURES  # noqa: E402
 
-SAMPLINGS = ("decoder", "calibrated")
+SAMPLINGS = ("decoder", "marginals", "calibrated")
 
 
 def measure(name: str, seed: int) -> list[dict[str, object]]:
@@ -51,9 +52,11 @@ def measure(name: str, seed: int) -> list[dict[str, object]]:
     started = time.perf_counter()
     model.calibration()
     calibration_s = time.perf_counter() - started
-    results = []
+    results, latent_prior = [], model.latent_prior
     for sampling in SAMPLINGS:
-        model.config = replace(model.config, calibrate_marginals=sampling == "calibrated")
+        model.config = replace(model.config, calibrated_sampling=sampling != "decoder")
+        model.latent_prior = latent_prior if sampling == "calibrated" else None
+        model.reset_calibration()
         quality = assess_quality(model, frame, split, sigma=default_sigma(name), seed=seed)
         fidelity = quality.fidelity
         results.append({
@@ -108,7 +111,7 @@ def main() -> None:
             if any((r["dataset"], r["seed"]) == (name, seed) for r in results):
                 continue
             results.extend(measure(name, seed))
-            print(json.dumps(results[-2:]), flush=True)
+            print(json.dumps(results[-len(SAMPLINGS):]), flush=True)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1))
     print(table(results))

@@ -59,14 +59,20 @@ def kind_shares(rows: pd.DataFrame, structure: Structure) -> dict[str, float]:
     return shares
 
 
-def negative_shares(real: pd.DataFrame, **synthetic: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Share of negative values of the numeric columns that have some (fewer than 10%) in the real rows."""
+def negative_shares(real: pd.DataFrame, real_domains: np.ndarray,
+                    **synthetic: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Share of negative values of the numeric columns that have some (fewer than 10%) in the real rows: in the real
+    rows as they are, in the real rows with every domain weighted equally (``real_balanced``, the yardstick of
+    balanced synthetic rows), and in each synthetic table."""
     out = {}
     for column in real.select_dtypes("number").columns:
-        share = float((real[column] < 0).mean())
+        negative = (real[column] < 0).to_numpy()
+        share = float(negative.mean())
         if 0 < share < 0.1:
-            out[column] = {"real": round(share, 4), **{name: round(float((rows[column] < 0).mean()), 4)
-                                                     for name, rows in synthetic.items() if column in rows}}
+            balanced = float(np.mean([negative[real_domains == d].mean() for d in np.unique(real_domains)]))
+            out[column] = {"real": round(share, 4), "real_balanced": round(balanced, 4),
+                           **{name: round(float((rows[column] < 0).mean()), 4)
+                              for name, rows in synthetic.items() if column in rows}}
     return out
 
 
@@ -98,11 +104,15 @@ def measure(name: str, source: DataSource, spec: DatasetSpec, epochs: int, n_row
     repaired = model.sample(counts=dict(enumerate(counts)), seed=1)
     sample_s = time.perf_counter() - started
     raw = raw_model.sample(counts=dict(enumerate(counts)), seed=1)
+    uncalibrated_model = copy.copy(model)
+    uncalibrated_model.config = replace(model.config, calibrated_sampling=False)  # the decoder's own marginals
+    uncalibrated = uncalibrated_model.sample(counts=dict(enumerate(counts)), seed=1)
     pretraining, _ = model.sample_encoded(counts, seed=1)
     test = frame.iloc[split.test]
     test = test[assign_domains(test, spec).valid]
     translated = model.translate(test, seed=2)
     pairs = translated_pairs(model, frame, split, seed=2)
+    assignment = assign_domains(frame, spec)
     ids = [c.name for c in source.schema.columns if c.kind.value == "id"]
     real_ids = {c: set(frame[c].dropna()) for c in ids}
     synthetic_pairs = pairs[pairs[PAIR_COLUMNS[1]] == "synthetic"]
@@ -120,7 +130,9 @@ def measure(name: str, source: DataSource, spec: DatasetSpec, epochs: int, n_row
                      "synthetic_repaired": kind_shares(repaired, structure),
                      "pretraining_rows": kind_shares(model.encoder.inverse_transform(pretraining), structure),
                      "translated_test_rows": kind_shares(translated, structure)},
-        "negative_values": negative_shares(frame, synthetic_raw=raw, synthetic_repaired=repaired),
+        "negative_values": negative_shares(frame[assignment.valid], assignment.domain[assignment.valid],
+                                           synthetic_raw=raw, synthetic_repaired=repaired,
+                                           synthetic_uncalibrated=uncalibrated),
         "id_collisions": {c: {"synthetic": int(repaired[c].isin(real_ids[c]).sum()),
                               "translated": int(translated[c].isin(real_ids[c]).sum()),
                               "exported_pairs": int(synthetic_pairs[c].isin(real_ids[c]).sum())} for c in ids},

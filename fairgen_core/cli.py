@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--point-mass", type=float, default=defaults.encoding.point_mass or 0.0, metavar="SHARE",
                      help="a numeric value holding at least this share of its column gets its own indicator "
                      f"(default {defaults.encoding.point_mass or 0}; 0: never)")
-    fit.add_argument("--no-calibration", dest="calibrate_marginals", action="store_false",
+    fit.add_argument("--no-calibration", dest="calibrated_sampling", action="store_false",
                      help="sample the decoder's own output, as the paper does, instead of rows calibrated to each "
                      "domain's training marginals")
     fit.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
@@ -471,7 +471,7 @@ def _fit(args: argparse.Namespace) -> int:
                              adversarial=args.adversarial, critic_steps=args.critic_steps, device=args.device,
                              seed=args.seed, encoding=EncoderConfig(numeric=args.numeric_encoding,
                                                                     point_mass=args.point_mass or None),
-                             calibrate_marginals=args.calibrate_marginals)
+                             calibrated_sampling=args.calibrated_sampling)
     run = RunDir(args.out)
     if args.resume:
         manifest = run.read_manifest()

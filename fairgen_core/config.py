@@ -406,10 +406,12 @@ class GeneratorConfig(_Serialisable):
         How numeric columns are encoded (the generator models, and the classifiers read, the encoded rows);
         the default was chosen by measurement on Adult, COMPAS and German (``docs/benchmarks.md``). A saved
         configuration without it predates the choice and had the paper's max-abs encoding.
-    calibrate_marginals : bool
-        Calibrate sampled rows to each domain's training marginals (per-domain logit biases for categories, a
-        monotone map for numeric values; :mod:`fairgen_core.generator.calibration`). False samples the decoder's
-        own output, as the paper does. Translations are never calibrated.
+    calibrated_sampling : bool
+        Draw sampled rows' latent codes from a Gaussian fitted to the training rows' codes
+        (:mod:`fairgen_core.generator.latent`) and calibrate each domain's column marginals to its training rows
+        (per-domain logit biases for categories, a monotone map for numeric values;
+        :mod:`fairgen_core.generator.calibration`). False samples the decoder's own output from z ~ N(0, I), as
+        the paper does. Translations are never calibrated.
     """
 
     latent_dim: int = 32
@@ -436,7 +438,7 @@ class GeneratorConfig(_Serialisable):
     device: Device = "auto"
     mixed_precision: bool = True
     encoding: EncoderConfig = DEFAULT_ENCODING
-    calibrate_marginals: bool = True
+    calibrated_sampling: bool = True
 
     def __post_init__(self) -> None:
         _require_positive(self, "generator", ("latent_dim", "hidden_dim", "lr", "batch_size", "epochs",

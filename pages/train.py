@@ -79,7 +79,7 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
                                   help="How numbers are encoded for the generator. Quantile scores (the default, "
                                        "chosen by measurement: docs/benchmarks.md) fit skewed and zero-inflated "
                                        "columns; max-abs is the paper's encoding.")
-        calibrate = right.checkbox("Calibrate sampled rows", value=defaults.calibrate_marginals,
+        calibrate = right.checkbox("Calibrate sampled rows", value=defaults.calibrated_sampling,
                                    key="train.calibrate",
                                    help="Match each (group, label) cell's column distributions to its training "
                                         "rows, keeping how columns go together (docs/benchmarks.md). Off: the "
@@ -94,7 +94,7 @@ def settings_form(source: DataSource, spec: DatasetSpec) -> None:
         config = GeneratorConfig(epochs=int(epochs), patience=int(patience), batch_size=int(batch_size), lr=float(lr),
                                  adversarial=adversarial, seed=int(seed), device=device,
                                  encoding=replace(defaults.encoding, numeric=numeric),
-                                 calibrate_marginals=bool(calibrate))
+                                 calibrated_sampling=bool(calibrate))
         job = start_training(state.runs_root(), source, spec, source.schema, config, name=source.name,
                              source_bytes=state.current_upload(), queue_dir=state.runs_root().parent)
     except (FairGenError, OSError) as error:

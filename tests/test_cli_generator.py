@@ -109,7 +109,7 @@ def test_fit_encodes_and_samples_as_asked_and_records_the_choice(german_run: Run
     assert RunDir(out).read_manifest().config.encoding == EncoderConfig()
     model = FairGenerator.load(RunDir(out).model_path, device="cpu")
     assert model.encoder.config == EncoderConfig() and {s.kind for s in model.encoder.layout} == {"numeric", "softmax"}
-    assert not model.calibrated and RunDir(out).read_manifest().config.calibrate_marginals is False
+    assert not model.calibrated and RunDir(out).read_manifest().config.calibrated_sampling is False
     assert FairGenerator.load(german_run.model_path, device="cpu").calibrated  # the default
 
 

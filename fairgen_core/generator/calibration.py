@@ -252,8 +252,8 @@ def monotone_map(values: torch.Tensor, source: torch.Tensor, target: torch.Tenso
 
 
 def fit_calibration(decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], activation: OutputActivation,
-                    targets: MarginalTargets, latent_dim: int, *, device: torch.device, seed: int = 0,
-                    rows_per_domain: int = ROWS_PER_DOMAIN) -> Calibration:
+                    targets: MarginalTargets, draw: Callable[[torch.Tensor, torch.Generator], torch.Tensor], *,
+                    device: torch.device, seed: int = 0, rows_per_domain: int = ROWS_PER_DOMAIN) -> Calibration:
     """Measure the decoder's marginals on prior samples and derive the :class:`Calibration` that matches ``targets``.
 
     Parameters
@@ -264,8 +264,8 @@ def fit_calibration(decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
         The span activations of the decoder's output.
     targets : MarginalTargets
         The training rows' marginals.
-    latent_dim : int
-        Size of z.
+    draw : callable
+        ``draw(domains, generator) -> z``: the latent codes sampled rows are decoded from.
     device : torch.device
         Where to draw.
     seed : int
@@ -282,7 +282,7 @@ def fit_calibration(decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     levels = torch.linspace(0.0, 1.0, LEVELS, device=device)
     with torch.no_grad():
         for domain in range(n_domains):
-            z = torch.randn(rows_per_domain, latent_dim, generator=generator, device=device)
+            z = draw(torch.full((rows_per_domain,), domain, device=device), generator)
             onehot = torch.zeros(rows_per_domain, n_domains, device=device)
             onehot[:, domain] = 1.0
             logits = decode(z, onehot).float()

@@ -18,6 +18,7 @@ from fairgen_core.devices import resolve_device
 from fairgen_core.errors import FairGenError
 from fairgen_core.generator.assembly import RowAssembler, value_scores
 from fairgen_core.generator.calibration import Calibration, MarginalTargets, fit_calibration
+from fairgen_core.generator.latent import LatentPrior
 from fairgen_core.generator.modules import OutputActivation, Translator
 
 CHECKPOINT_FORMAT = 1
@@ -65,6 +66,7 @@ class FairGenerator:
     history: list[dict[str, Any]] = field(default_factory=list)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     marginals: MarginalTargets | None = None
+    latent_prior: LatentPrior | None = None
 
     def __post_init__(self) -> None:
         self.activation = OutputActivation(self.encoder.layout).to(self.device)
@@ -73,10 +75,17 @@ class FairGenerator:
 
     @property
     def calibrated(self) -> bool:
-        """Whether sampled rows are calibrated to the training rows' per-domain marginals
-        (:mod:`fairgen_core.generator.calibration`): the configuration asks for it and the model has the targets
-        (a model saved before calibration existed has none and samples as it always did)."""
-        return self.config.calibrate_marginals and self.marginals is not None
+        """Whether sampled rows are calibrated (:attr:`GeneratorConfig.calibrated_sampling`): the configuration
+        asks for it and the model has the training rows' marginals (a model saved before calibration existed has
+        none and samples as it always did). Their codes come from :attr:`latent_prior` when the model has one."""
+        return self.config.calibrated_sampling and self.marginals is not None
+
+    def draw_latent(self, domains: torch.Tensor, generator: torch.Generator, *, calibrated: bool) -> torch.Tensor:
+        """Latent codes for sampled rows of ``domains``: from :attr:`latent_prior` when ``calibrated`` (and the
+        model is :attr:`calibrated` and has one), else z ~ N(0, I)."""
+        if calibrated and self.calibrated and self.latent_prior is not None:
+            return self.latent_prior.to(self.device).draw(domains, generator)
+        return torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
 
     def calibration(self) -> Calibration | None:
         """The calibration of the current weights (measured on first use), or None when :attr:`calibrated` is
@@ -86,8 +95,10 @@ class FairGenerator:
         if self._calibration is None:
             assert self.marginals is not None
             self.translator.eval()
-            self._calibration = fit_calibration(self.translator.decoder, self.activation, self.marginals,
-                                                self.config.latent_dim, device=self.device, seed=self.config.seed)
+            self._calibration = fit_calibration(
+                self.translator.decoder, self.activation, self.marginals,
+                lambda domains, generator: self.draw_latent(domains, generator, calibrated=True),
+                device=self.device, seed=self.config.seed)
         return self._calibration
 
     def reset_calibration(self) -> None:
@@ -151,7 +162,7 @@ class FairGenerator:
         self.translator.eval()
         calibration = self.calibration() if calibrated else None
         domain = torch.as_tensor(domains, device=self.device)
-        z = torch.randn(len(domains), self.config.latent_dim, generator=generator, device=self.device)
+        z = self.draw_latent(domain, generator, calibrated=calibrated)
         onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
         logits = self.translator.decoder(z, onehot).float()
         if calibration is None:
@@ -332,6 +343,7 @@ class FairGenerator:
             "model": {k: v.detach().cpu() for k, v in self.translator.state_dict().items()},
             "history": list(self.history),
             **({"marginals": self.marginals.state_dict()} if self.marginals is not None else {}),
+            **({"latent_prior": self.latent_prior.state_dict()} if self.latent_prior is not None else {}),
             **training_state,
         }
 
@@ -365,6 +377,7 @@ class FairGenerator:
                 history=list(state.get("history", [])),
                 device=resolve_device(device),
                 marginals=MarginalTargets.from_state_dict(state["marginals"]) if "marginals" in state else None,
+                latent_prior=LatentPrior.from_state_dict(state["latent_prior"]) if "latent_prior" in state else None,
             )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise FairGenError(f"the checkpoint is not a FairGen generator of this version ({exc}): "

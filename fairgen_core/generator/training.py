@@ -25,6 +25,7 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.calibration import marginal_targets
+from fairgen_core.generator.latent import fit_latent_prior
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
 from fairgen_core.generator.loss_terms import GeneratorTerms, LossTerms
 from fairgen_core.generator.model import FairGenerator, draw_targets
@@ -374,7 +375,23 @@ def fit_generator(
             continue
         run = _EpochRun(step_terms, batch, time.perf_counter() - epoch_start, time.perf_counter() - started)
         progress.end_epoch(run, model, data, trainer, callback, checkpoint_path)
-    return progress.best_model(model)
+    model = progress.best_model(model)
+    model.latent_prior = fit_latent_prior(training_codes(model, data), data.d_train, spec.n_domains)
+    if checkpoint_path is not None and Path(checkpoint_path).exists():  # the kept checkpoint gets it too
+        state = torch.load(Path(checkpoint_path), map_location="cpu", weights_only=True)
+        write_checkpoint(Path(checkpoint_path), {**state, "latent_prior": model.latent_prior.state_dict()})
+    return model
+
+
+@torch.no_grad()
+def training_codes(model: FairGenerator, data: TrainingData, batch_rows: int = 65_536) -> torch.Tensor:
+    """The encoder's mean code E(x, (a, y)) of every training row in its own domain."""
+    model.translator.eval()
+    codes = []
+    for start in range(0, len(data.x_train), batch_rows):
+        x, d = data.x_train[start:start + batch_rows], data.d_train[start:start + batch_rows]
+        codes.append(model.translator.encoder(x, fn.one_hot(d, model.n_domains).float())[0])
+    return torch.cat(codes) if codes else torch.zeros(0, model.config.latent_dim, device=data.x_train.device)
 
 
 def _run_epoch(trainer: _Trainer, data: TrainingData, batch: int, batch_generator: torch.Generator,

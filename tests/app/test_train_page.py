@@ -134,7 +134,7 @@ def test_an_uploaded_table_trains_from_its_original_bytes(runs_dir) -> None:
     job = start(at, epochs=1)
     assert (job.path / "data.csv").read_bytes() == content.encode()
     assert read_job(job.path).config.encoding.numeric == "max-abs"
-    assert read_job(job.path).config.calibrate_marginals is False
+    assert read_job(job.path).config.calibrated_sampling is False
     # 'score' was suggested as the user's model's column on the Data page: recorded for the run's report
     assert recorded_models(job.path) == RecordedModels(("score",), scores=True)
     wait_for(lambda: not job.is_active)

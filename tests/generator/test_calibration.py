@@ -93,7 +93,10 @@ def test_fit_calibration_matches_shares_and_quantiles_of_a_fixed_decoder() -> No
         return torch.cat([z, onehot], dim=1) @ weight
 
     activation = OutputActivation(encoder.layout)
-    calibration = fit_calibration(decode, activation, targets, 8, device=torch.device("cpu"), seed=1)
+    def draw(domains: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return torch.randn(len(domains), 8, generator=generator)
+
+    calibration = fit_calibration(decode, activation, targets, draw, device=torch.device("cpu"), seed=1)
     generator = torch.Generator().manual_seed(2)
     for domain in range(4):
         z = torch.randn(20_000, 8, generator=generator)
@@ -127,11 +130,11 @@ def test_calibrated_rows_take_each_domains_training_marginals(trained) -> None:
     model, train = trained
     assert model.calibrated
     calibrated = model.sample(per_domain=4_000, seed=5)
-    model.config = replace(model.config, calibrate_marginals=False)
+    model.config = replace(model.config, calibrated_sampling=False)
     try:
         raw = model.sample(per_domain=4_000, seed=5)
     finally:
-        model.config = replace(model.config, calibrate_marginals=True)
+        model.config = replace(model.config, calibrated_sampling=True)
     worse = 0
     for real, ours, theirs in zip(_by_domain(train), _by_domain(calibrated), _by_domain(raw), strict=True):
         assert len(ours) == 4_000  # exact balance is kept
@@ -156,18 +159,18 @@ def test_calibration_survives_save_and_load_and_old_checkpoints_sample_as_before
     del state["marginals"]
     old = FairGenerator.from_checkpoint(state, device="cpu")
     assert not old.calibrated
-    model.config = replace(model.config, calibrate_marginals=False)
+    model.config = replace(model.config, calibrated_sampling=False)
     try:
         pd.testing.assert_frame_equal(old.sample(per_domain=200, seed=7), model.sample(per_domain=200, seed=7))
     finally:
-        model.config = replace(model.config, calibrate_marginals=True)
+        model.config = replace(model.config, calibrated_sampling=True)
 
 
 def test_translations_are_not_calibrated(trained) -> None:
     model, train = trained
     before = model.translate(train.head(50), seed=3)
-    model.config = replace(model.config, calibrate_marginals=False)
+    model.config = replace(model.config, calibrated_sampling=False)
     try:
         pd.testing.assert_frame_equal(model.translate(train.head(50), seed=3), before)
     finally:
-        model.config = replace(model.config, calibrate_marginals=True)
+        model.config = replace(model.config, calibrated_sampling=True)
