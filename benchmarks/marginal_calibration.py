@@ -8,11 +8,11 @@ For each dataset and seed, one generator is trained with default settings (seed 
 ``quality --json`` does: sampling the decoder's own output from z ~ N(0, I) (``decoder``:
 ``calibrated_sampling=False``, the paper's sampling); with each domain's marginals calibrated to its training rows
 but z ~ N(0, I) (``marginals``); and with the codes drawn from the Gaussian fitted to the training rows' codes as
-well (``calibrated``, the default). Only the sampling differs, so the differences are the calibration's alone. Recorded: shapes, trends, detection, TSTR − TRTR, the TSTR model's
-fairness gain, the FID and its noise baseline, every column's shape score, the median distance to the closest
-training record (privacy: calibration must not move rows onto training rows), and the wall time of the fit and
-of measuring the calibration. Results are appended to the JSON file after every fit (a finished cell is not
-recomputed), and a markdown table is printed.
+well (``calibrated``, the default). Only the sampling differs, so the differences are the calibration's alone.
+Recorded: shapes, trends, detection, TSTR − TRTR, the TSTR model's fairness gain, the FID and its noise baseline,
+every column's shape score, the median distance to the closest training record (privacy: calibration must not move
+rows onto training rows), and the wall time of the fit and of measuring the calibration. Results are appended to
+the JSON file after every fit (a finished cell is not recomputed), and a markdown table is printed.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.calibration import marginal_targets
-from fairgen_core.generator.latent import fit_latent_prior
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
+from fairgen_core.generator.latent import fit_latent_prior
 from fairgen_core.generator.loss_terms import GeneratorTerms, LossTerms
 from fairgen_core.generator.model import FairGenerator, draw_targets
 from fairgen_core.generator.modules import OutputActivation, Translator
