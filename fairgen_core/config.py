@@ -451,17 +451,20 @@ class GeneratorConfig(_Serialisable):
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Self:
-        """Rebuild from :meth:`to_dict`, ignoring unknown keys; without ``encoding`` (saved before it existed) the
-        encoding is the paper's max-abs one, which such a model was trained with.
+        """Rebuild from :meth:`to_dict`, ignoring unknown keys; a configuration saved before a choice existed gets
+        the paper's: without ``encoding`` the max-abs encoding, without ``calibrated_sampling`` the decoder's own
+        output, which such a model was trained and sampled with.
 
         Examples
         --------
-        >>> GeneratorConfig.from_dict({"epochs": 3}).encoding == EncoderConfig()
-        True
+        >>> old = GeneratorConfig.from_dict({"epochs": 3})
+        >>> old.encoding == EncoderConfig(), old.calibrated_sampling
+        (True, False)
         """
         encoding = values.get("encoding")
         config = super().from_dict({k: v for k, v in values.items() if k != "encoding"})
-        return replace(config, encoding=EncoderConfig() if encoding is None else EncoderConfig.from_dict(encoding))
+        return replace(config, encoding=EncoderConfig() if encoding is None else EncoderConfig.from_dict(encoding),
+                       calibrated_sampling=bool(values.get("calibrated_sampling", False)))
 
     def effective_batch_size(self, n_train: int) -> int:
         """Rows per step for ``n_train`` training rows: ``batch_size``, or smaller for small datasets.

@@ -244,8 +244,11 @@ def main() -> None:
     if source is None:
         return
     manifest = run.read_manifest()
+    drawn = ("calibrated to each domain's training marginals" if manifest.config.calibrated_sampling
+             else "as the decoder outputs them (the paper's sampling)")
     st.caption(f"Run '{run.path.name}' on {manifest.data}, created {manifest.created}: synthetic rows are drawn "
-               "with the test split's domain counts and compared with the test rows the generator never saw.")
+               f"{drawn}, with the test split's domain counts, and compared with the test rows the generator never "
+               "saw.")
     paper = PAPER_NOISE_SIGMA.get(manifest.data)
     sigma = st.number_input(
         "Noise level σ of the baseline", min_value=0.01, max_value=2.0, value=default_sigma(manifest.data), step=0.01,

@@ -92,6 +92,7 @@ def test_the_page_leads_with_the_standard_measures(app: AppTest, german_run_dir:
     np.testing.assert_allclose(measures["judged value"], list(expected.values().values()))
     assert measures["judged as"].tolist() == [MEASURE_JUDGED_AS[m] for m in expected.values()]  # signs explained
     assert any("one synthetic draw against" in c.value and "without an interval" in c.value for c in app.caption)
+    assert any("drawn calibrated to each domain's training marginals" in c.value for c in app.caption)  # the default
     domains = _table(app, "dcr_synthetic_median")
     np.testing.assert_allclose(domains["detection"], expected.per_domain["detection"])
     assert domains.loc[domains["weakest"], "domain"].tolist() == [expected.weakest_domain()]
