@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--point-mass", type=float, default=defaults.encoding.point_mass or 0.0, metavar="SHARE",
                      help="a numeric value holding at least this share of its column gets its own indicator "
                      f"(default {defaults.encoding.point_mass or 0}; 0: never)")
+    fit.add_argument("--no-fold-one-hot", dest="fold_one_hot", action="store_false",
+                     help="model every member of a one-hot group as a binary column of its own (the paper's) instead "
+                     "of the group as one categorical")
     fit.add_argument("--no-calibration", dest="calibrated_sampling", action="store_false",
                      help="sample the decoder's own output, as the paper does, instead of rows calibrated to each "
                      "domain's training marginals")
@@ -470,7 +473,8 @@ def _fit(args: argparse.Namespace) -> int:
     config = GeneratorConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                              adversarial=args.adversarial, critic_steps=args.critic_steps, device=args.device,
                              seed=args.seed, encoding=EncoderConfig(numeric=args.numeric_encoding,
-                                                                    point_mass=args.point_mass or None),
+                                                                    point_mass=args.point_mass or None,
+                                                                    fold_one_hot=args.fold_one_hot),
                              calibrated_sampling=args.calibrated_sampling)
     run = RunDir(args.out)
     if args.resume:

@@ -316,6 +316,11 @@ class EncoderConfig(_Serialisable):
         a column with more keeps this many, evenly spaced in rank, and decodes by linear interpolation.
     modes : int
         Mixture components per column, at most (``modes``).
+    fold_one_hot : bool
+        Fold each one-hot group of the training rows' structure (0/1 columns with exactly one 1 per row, or at most
+        one) into one softmax span, written back as one-hot (:class:`~fairgen_core.data.encoding.OneHotGroup`);
+        False: every member is a binary column of its own (the paper's, and how encoders saved before this choice
+        encode).
 
     Examples
     --------
@@ -327,6 +332,7 @@ class EncoderConfig(_Serialisable):
     point_mass: float | None = None
     quantiles: int = 1000
     modes: int = 5
+    fold_one_hot: bool = False
 
     def __post_init__(self) -> None:
         if self.numeric not in NUMERIC_ENCODINGS:
@@ -342,8 +348,8 @@ class EncoderConfig(_Serialisable):
 #: The generator's numeric encoding (:attr:`GeneratorConfig.encoding`), chosen by ``benchmarks/numeric_encoding.py``
 #: (3 seeds each of Adult, COMPAS and German): quantile normal scores, no point-mass spans. Averaged over the three
 #: datasets it has the best detection and TSTR and is within 0.004 of the best shapes and trends; point-mass spans
-#: help Adult but hurt COMPAS and German (``docs/benchmarks.md``).
-DEFAULT_ENCODING = EncoderConfig(numeric="quantile")
+#: help Adult but hurt COMPAS and German (``docs/benchmarks.md``). One-hot groups are folded (issue 18).
+DEFAULT_ENCODING = EncoderConfig(numeric="quantile", fold_one_hot=True)
 
 
 @dataclass(frozen=True)

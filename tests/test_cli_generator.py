@@ -105,7 +105,8 @@ def test_fit_encodes_and_samples_as_asked_and_records_the_choice(german_run: Run
     assert german_run.read_manifest().config.encoding == DEFAULT_ENCODING
     out = tmp_path / "paper"
     assert main(["fit", "german", "--out", str(out), "--epochs", "1", "--device", "cpu",
-                 "--numeric-encoding", "max-abs", "--point-mass", "0", "--no-calibration"]) == 0
+                 "--numeric-encoding", "max-abs", "--point-mass", "0", "--no-calibration",
+                 "--no-fold-one-hot"]) == 0
     assert RunDir(out).read_manifest().config.encoding == EncoderConfig()
     model = FairGenerator.load(RunDir(out).model_path, device="cpu")
     assert model.encoder.config == EncoderConfig() and {s.kind for s in model.encoder.layout} == {"numeric", "softmax"}

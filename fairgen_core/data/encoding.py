@@ -10,6 +10,11 @@ is fitted on the other values. A column with missing values gets one extra slot:
 numerics a two-way "present / missing" softmax span last. The layout tells the generator which output slice gets
 which activation and loss: softmax, tanh (``numeric``, values in [-1, 1]) or none (``normal``, unbounded scores).
 
+With :attr:`~fairgen_core.config.EncoderConfig.fold_one_hot`, a group of 0/1 columns of which every row has exactly
+one 1 (or at most one) is folded into one softmax span, one slot per member (plus a "none" slot for an at-most-one
+group), and written back as one-hot: a decoded row always has one 1 in the group, and the generator learns one
+categorical instead of independent binaries.
+
 Decoding inverts every step exactly on training values (up to float32 rounding; integer columns are rounded),
 clips numerics to the training range and keeps categorical values among the training categories.
 """
@@ -25,11 +30,13 @@ import pandas as pd
 
 from fairgen_core.config import EncoderConfig
 from fairgen_core.data.numeric import MaxAbs, NumericMap, fit_map, map_from_dict, point_mass
+from fairgen_core.data.rules import equals, is_one, is_zero
 from fairgen_core.data.schema import ColumnKind, ColumnSchema, Schema, numeric_values
 from fairgen_core.errors import EncodingError
 
 SpanKind = Literal["softmax", "numeric", "normal"]
 MISSING_SUFFIX = "__missing"
+NONE_SUFFIX = "__none"
 MODE_SUFFIX = "__mode"
 OTHER_SUFFIX = "__other"
 
@@ -79,14 +86,24 @@ class ColumnCodec:
 
     Attributes
     ----------
+    name : str
+        The column; a folded one-hot group's members joined by " | ".
+    kind : {"categorical", "numeric", "one_hot"}
+        ``one_hot``: a folded group of 0/1 columns (:attr:`members`).
     numeric : NumericMap or None
         A numeric column's map of its present values other than ``point``.
     point : float or None
         A numeric column's point mass: the value with its own indicator span (None: none).
+    members : tuple of str
+        A folded group's columns, one slot each (``categories`` holds the same names).
+    at_most_one : bool
+        A folded group whose rows may have no 1: one more slot, "none".
+    member_values : tuple
+        A folded group's (zero, one) values as the training rows write them (e.g. ``(0, 1)`` or ``(False, True)``).
     """
 
     name: str
-    kind: Literal["categorical", "numeric"]
+    kind: Literal["categorical", "numeric", "one_hot"]
     dtype: str
     has_missing: bool
     categories: tuple[Any, ...] = ()
@@ -95,12 +112,17 @@ class ColumnCodec:
     integer: bool = False
     numeric: NumericMap | None = None
     point: float | None = None
+    members: tuple[str, ...] = ()
+    at_most_one: bool = False
+    member_values: tuple[Any, ...] = ()
 
     @property
     def width(self) -> int:
         """Encoded width of the column, including its missing slot."""
         if self.kind == "categorical":
             return len(self.categories) + int(self.has_missing)
+        if self.kind == "one_hot":
+            return len(self.members) + int(self.at_most_one) + int(self.has_missing)
         return 1 + self.value_map.n_modes + 2 * int(self.point is not None) + 2 * int(self.has_missing)
 
     @property
@@ -112,7 +134,7 @@ class ColumnCodec:
 
     def spans(self, start: int) -> list[Span]:
         """The column's spans from encoded position ``start``: value, modes, point mass, missing slot."""
-        if self.kind == "categorical":
+        if self.kind != "numeric":
             return [Span(self.name, "softmax", start, start + self.width)]
         value_map = self.value_map
         spans = [Span(self.name, "numeric" if value_map.bounded else "normal", start, start + 1)]
@@ -125,10 +147,19 @@ class ColumnCodec:
             spans.append(Span(self.name, "softmax", position, position + 2, is_missing_indicator=True))
         return spans
 
+    def feature_columns(self) -> list[str]:
+        """The source column of each encoded feature (a folded group's extra slots count as its first member's)."""
+        if self.kind != "one_hot":
+            return [self.name] * self.width
+        return [*self.members, *[self.members[0]] * (self.width - len(self.members))]
+
     def feature_names(self) -> list[str]:
         """Names of the column's encoded features, e.g. ``sex=Male``, ``age``, ``age__mode0``, ``age__missing``."""
         if self.kind == "categorical":
             return [f"{self.name}={c}" for c in self.categories] + [f"{self.name}{MISSING_SUFFIX}"] * self.has_missing
+        if self.kind == "one_hot":
+            return [*self.members, *[f"{self.name}{NONE_SUFFIX}"] * self.at_most_one,
+                    *[f"{self.name}{MISSING_SUFFIX}"] * self.has_missing]
         names = [self.name] + [f"{self.name}{MODE_SUFFIX}{k}" for k in range(self.value_map.n_modes)]
         names += [f"{self.name}{OTHER_SUFFIX}", f"{self.name}={self.point:g}"] if self.point is not None else []
         return names + ([f"{self.name}__present", f"{self.name}{MISSING_SUFFIX}"] if self.has_missing else [])
@@ -145,10 +176,21 @@ class ColumnCodec:
         ``numeric``) gets the max-abs map it was fitted with."""
         values = {k: v for k, v in state.items() if k != "scale"}
         values["categories"] = tuple(state["categories"])
+        values["members"] = tuple(state.get("members", ()))
+        values["member_values"] = tuple(state.get("member_values", ()))
         if state["kind"] == "numeric":
             saved = state.get("numeric")
             values["numeric"] = MaxAbs(float(state["scale"])) if saved is None else map_from_dict(saved)
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class OneHotGroup:
+    """Columns of which every row has exactly one 1 (or at most one, ``at_most_one``): a one-hot group of
+    :class:`~fairgen_core.data.rules.Structure`, to fold into one softmax span."""
+
+    members: tuple[str, ...]
+    at_most_one: bool = False
 
 
 class TabularEncoder:
@@ -161,7 +203,10 @@ class TabularEncoder:
     columns : sequence of str, optional
         Columns to encode, in this order; defaults to every modelled column of ``schema``.
     config : EncoderConfig
-        How numeric columns are encoded (default: the paper's max-abs scaling).
+        How numeric columns are encoded (default: the paper's max-abs scaling) and whether one-hot groups fold.
+    one_hot_groups : sequence of OneHotGroup
+        Groups to fold into one span when ``config.fold_one_hot``: those whose members are all among ``columns``
+        and hold only 0/1 values in the training rows (at its first member's place; the others are skipped).
 
     Examples
     --------
@@ -175,10 +220,12 @@ class TabularEncoder:
     """
 
     def __init__(self, schema: Schema, columns: Sequence[str] | None = None,
-                 config: EncoderConfig = EncoderConfig()) -> None:
+                 config: EncoderConfig = EncoderConfig(), one_hot_groups: Sequence[OneHotGroup] = ()) -> None:
         self.schema = schema
         self.config = config
         self.columns = tuple(columns) if columns is not None else schema.feature_names()
+        self.one_hot_groups = tuple(g for g in one_hot_groups if config.fold_one_hot and len(g.members) > 1
+                                    and set(g.members) <= set(self.columns))
         for name in self.columns:
             if not schema.kind(name).is_feature:
                 raise EncodingError(
@@ -193,7 +240,10 @@ class TabularEncoder:
         self._require_columns(frame)
         if frame.empty:
             raise EncodingError("cannot fit the encoder on an empty table: the training split has no rows.")
-        self._codecs = tuple(self._fit_column(frame[name], name) for name in self.columns)
+        folded = {g.members[0]: codec for g in self.one_hot_groups if (codec := _fit_group(frame, g)) is not None}
+        skipped = {m for codec in folded.values() for m in codec.members[1:]}
+        self._codecs = tuple(folded.get(name) or self._fit_column(frame[name], name)
+                             for name in self.columns if name not in skipped)
         return self
 
     def _fit_column(self, series: pd.Series, name: str) -> ColumnCodec:
@@ -248,6 +298,10 @@ class TabularEncoder:
         """Names of the encoded columns (:meth:`ColumnCodec.feature_names`), e.g. ``sex=Male``, ``age``."""
         return tuple(name for codec in self.codecs for name in codec.feature_names())
 
+    def feature_columns(self) -> tuple[str, ...]:
+        """The source column of every encoded column (:meth:`ColumnCodec.feature_columns`)."""
+        return tuple(name for codec in self.codecs for name in codec.feature_columns())
+
     # -- encoding ----------------------------------------------------------------------------------
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` as a float32 matrix of width :attr:`n_features`.
@@ -260,6 +314,10 @@ class TabularEncoder:
         out = np.zeros((len(frame), self.n_features), dtype=np.float32)
         start = 0
         for codec in self.codecs:
+            if codec.kind == "one_hot":
+                _encode_group(codec, frame, out[:, start:start + codec.width])
+                start += codec.width
+                continue
             series = frame[codec.name]
             if codec.kind == "categorical":
                 codes = pd.Index(list(codec.categories)).get_indexer(series).astype(np.int64)
@@ -288,11 +346,14 @@ class TabularEncoder:
         start = 0
         for codec in self.codecs:
             block = matrix[:, start:start + codec.width]
-            columns[codec.name] = (_decode_categorical if codec.kind == "categorical" else _decode_numeric)(
-                codec, block
-            )
+            if codec.kind == "one_hot":
+                columns.update(_decode_group(codec, block))
+            else:
+                columns[codec.name] = (_decode_categorical if codec.kind == "categorical" else _decode_numeric)(
+                    codec, block
+                )
             start += codec.width
-        return pd.DataFrame(columns)
+        return pd.DataFrame({name: columns[name] for name in self.columns})
 
     def max_abs_view(self) -> TabularEncoder:
         """This fitted encoder with the paper's encoding: the same columns and categories, every numeric column
@@ -346,6 +407,49 @@ class TabularEncoder:
                 f"column(s) {', '.join(map(repr, absent))} are missing from the data: the encoder was fitted "
                 "on a table that had them; use data with the same columns."
             )
+
+
+def _fit_group(frame: pd.DataFrame, group: OneHotGroup) -> ColumnCodec | None:
+    """A folded group's codec, or None when its members hold anything but one "0" and one "1" value."""
+    present = pd.unique(pd.concat([frame[m] for m in group.members], ignore_index=True).dropna())
+    ones = [plain_value(v) for v in present if is_one(v)]
+    zeros = [plain_value(v) for v in present if not is_one(v)]
+    if len(ones) != 1 or len(zeros) > 1 or (zeros and not is_zero(zeros[0])):
+        return None
+    zero = zeros[0] if zeros else type(ones[0])(0)
+    has_missing = bool(frame[list(group.members)].isna().any().any())
+    return ColumnCodec(" | ".join(group.members), "one_hot", str(frame[group.members[0]].dtype), has_missing,
+                       categories=group.members, members=group.members, at_most_one=group.at_most_one,
+                       member_values=(zero, ones[0]))
+
+
+def _encode_group(codec: ColumnCodec, frame: pd.DataFrame, block: np.ndarray) -> None:
+    """A folded group's slot per row: its first member at 1; "none" when none is (at-most-one groups); the missing
+    slot when a member is missing. A row with no 1 in an exactly-one group (the rule's rare exception) encodes as
+    an all-zero block, as an unseen category does."""
+    ones = np.column_stack([equals(frame[m], codec.member_values[1]) for m in codec.members])
+    missing = np.column_stack([frame[m].isna().to_numpy() for m in codec.members]).any(axis=1)
+    some = ones.any(axis=1) & ~missing
+    rows = np.arange(len(block))
+    block[rows[some], ones[some].argmax(axis=1)] = 1.0
+    if codec.at_most_one:
+        block[rows[~some & ~missing], len(codec.members)] = 1.0
+    if codec.has_missing:
+        block[rows[missing], codec.width - 1] = 1.0
+
+
+def _decode_group(codec: ColumnCodec, block: np.ndarray) -> dict[str, pd.Series]:
+    """A folded group's members: 1 in the most probable slot's member, 0 elsewhere (all 0 for "none"), missing for
+    the missing slot."""
+    slot = block.argmax(axis=1)
+    zero, one = codec.member_values
+    missing = slot == codec.width - 1 if codec.has_missing else np.zeros(len(block), dtype=bool)
+    out = {}
+    for index, member in enumerate(codec.members):
+        values = pd.Series(np.where(slot == index, one, zero), dtype=object)
+        values[missing] = None
+        out[member] = _restore_dtype(values, codec.dtype, ())
+    return out
 
 
 def _decode_categorical(codec: ColumnCodec, block: np.ndarray) -> pd.Series:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgen_core.data.rules import Rule, RuleKind, Structure, equals
+from fairgen_core.data.rules import Rule, RuleKind, Structure, equals, is_one
 from fairgen_core.data.schema import numeric_values
 
 #: The kinds of rule that compute a column from others (applied in the order of their dependencies).
@@ -146,7 +146,7 @@ def _one_probability(probabilities: pd.DataFrame | None, n: int, rng: np.random.
     never saw at 1 (a value absent from the training rows, which the encoder cannot write)."""
     if probabilities is None:
         return rng.random(n)
-    ones = [value for value in probabilities.columns if _is_one(value)]
+    ones = [value for value in probabilities.columns if is_one(value)]
     return probabilities[ones[0]].to_numpy(dtype=np.float64) if ones else np.zeros(n)
 
 
@@ -287,12 +287,3 @@ def cast(series: pd.Series, dtype: str) -> pd.Series:
         return series.astype(dtype)
     except (TypeError, ValueError):
         return series
-
-
-def _is_one(value: Any) -> bool:
-    """Whether a category stands for "1" (True, 1, 1.0 or the text "1")."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value == 1
-    return isinstance(value, str) and value.strip() in ("1", "1.0")

@@ -428,6 +428,36 @@ def equals(values: pd.Series, value: Any) -> np.ndarray:
     return values.eq(value).fillna(False).to_numpy(dtype=bool)
 
 
+def is_one(value: Any) -> bool:
+    """Whether a value stands for "1" in a 0/1 column (True, 1, 1.0 or the text "1").
+
+    Examples
+    --------
+    >>> [is_one(v) for v in (True, 1, 1.0, "1", "yes", 0)]
+    [True, True, True, True, False, False]
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.number)):
+        return value == 1
+    return isinstance(value, str) and value.strip() in ("1", "1.0")
+
+
+def is_zero(value: Any) -> bool:
+    """Whether a value stands for "0" in a 0/1 column (False, 0, 0.0 or the text "0").
+
+    Examples
+    --------
+    >>> [is_zero(v) for v in (False, 0, 0.0, "0", "no", 1)]
+    [True, True, True, True, False, False]
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return not value
+    if isinstance(value, (int, float, np.number)):
+        return value == 0
+    return isinstance(value, str) and value.strip() in ("0", "0.0")
+
+
 def _value_text(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else f"{value}"
 

@@ -225,7 +225,14 @@ def value_scores(encoder: TabularEncoder, probabilities: np.ndarray,
     scores = {}
     start = 0
     for codec in encoder.codecs:
-        if codec.name in columns:
+        if codec.kind == "one_hot":  # each member: the probability of its slot is that of its "1"
+            zero, one = codec.member_values
+            for index, member in enumerate(codec.members):
+                if member in columns:
+                    p = probabilities[:, start + index]
+                    scores[member] = pd.DataFrame({0: 1.0 - p, 1: p}).set_axis(
+                        pd.Index([zero, one], dtype=object), axis=1)
+        elif codec.name in columns:
             if codec.kind == "numeric":
                 scores[codec.name] = pd.DataFrame(
                     {1: numeric_score(codec, probabilities[:, start:start + codec.width])})

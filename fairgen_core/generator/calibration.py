@@ -157,7 +157,7 @@ def _calibrated_values(encoder: TabularEncoder) -> tuple[list[int], np.ndarray]:
     requirements: list[list[int]] = []
     start = 0
     for codec in encoder.codecs:
-        if codec.kind != "categorical" and codec.value_map.n_modes == 0:
+        if codec.kind == "numeric" and codec.value_map.n_modes == 0:
             position = start + 1
             required = []
             if codec.point is not None:

@@ -278,9 +278,7 @@ def correlation_gaps(encoder: TabularEncoder, real: np.ndarray, synthetic: np.nd
     2.0
     """
     columns = list(encoder.columns)
-    owner = np.empty(encoder.n_features, dtype=object)
-    for span in encoder.layout:
-        owner[span.start:span.stop] = span.column
+    owner = np.array(encoder.feature_columns(), dtype=object)
     varying = (np.ptp(real, axis=0) > 0) & (np.ptp(synthetic, axis=0) > 0)
     out = np.full((len(columns), len(columns)), np.nan)
     if varying.sum() >= 2:

@@ -15,7 +15,8 @@ import torch
 from torch.nn import functional as fn
 
 from fairgen_core.config import EncoderConfig, GeneratorConfig
-from fairgen_core.data.encoding import TabularEncoder
+from fairgen_core.data.encoding import OneHotGroup, TabularEncoder
+from fairgen_core.data.rules import RuleKind
 from fairgen_core.data.schema import Schema, infer_schema
 from fairgen_core.data.spec import DatasetSpec, assign_domains, validate_spec
 from fairgen_core.data.splits import Split, default_split
@@ -152,7 +153,9 @@ def prepare_data(frame: pd.DataFrame, spec: DatasetSpec, schema: Schema, split: 
     if not columns:
         raise FairGenError("no feature columns are left besides the label and the sensitive attributes: "
                            "the generator needs at least one other numeric or categorical column.")
-    encoder = TabularEncoder(schema, columns, encoding).fit(train)
+    groups = [OneHotGroup(rule.columns, at_most_one=rule.variant == "at_most_one")
+              for rule in structure.of_kind(RuleKind.ONE_HOT)]
+    encoder = TabularEncoder(schema, columns, encoding, one_hot_groups=groups).fit(train)
     assembler = RowAssembler.fit(train, schema, spec, assignment.group[train_rows], assignment.label[train_rows],
                                  structure=structure, id_rows=frame)
     domain_names = tuple(assignment.domain_name(d) for d in range(spec.n_domains))
