@@ -1,9 +1,9 @@
 """Making rows keep a table's structure: the one repair every synthetic row goes through.
 
-The generator models one-hot groups column by column and each categorical column on its own, so its rows can break
-the rules of :class:`~fairgen_core.data.rules.Structure`; :func:`repair_rows` mends them (rather than folding a
-one-hot group into one categorical in the encoder, which would change every consumer of its span layout). It applies,
-in this order (the columns a rule reads are settled before the columns computed from them):
+The generator models each column on its own (a one-hot group as one categorical when the encoder folds it,
+:attr:`~fairgen_core.config.EncoderConfig.fold_one_hot`; member by member otherwise, as in models saved before
+folding), so its rows can break the rules of :class:`~fairgen_core.data.rules.Structure`; :func:`repair_rows` mends
+them. It applies, in this order (the columns a rule reads are settled before the columns computed from them):
 
 * **one-hot groups**: a row with exactly one 1 is kept; otherwise the 1 goes to the member with the largest
   decoded probability of being 1 among those decoded as 1 (among all members when none is, for an
