@@ -285,6 +285,8 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     experiment.add_argument("--max-parallel", type=int, metavar="N", help="with --ray: cells at once, at most")
     experiment.add_argument("--seed", type=int, default=0)
     experiment.add_argument("--epochs", type=int, default=GeneratorConfig().epochs, help="generator epochs, at most")
+    experiment.add_argument("--no-calibration", dest="calibrated_sampling", action="store_false",
+                            help="pre-train on the decoder's own rows, as the paper does, instead of calibrated ones")
     experiment.add_argument("--classifier-epochs", type=int, default=ClassifierConfig().max_epochs)
     experiment.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     experiment.add_argument("--fresh", action="store_true", help="discard results already in DIR")
@@ -582,7 +584,7 @@ def _experiment(args: argparse.Namespace) -> int:
     started, printer = time.perf_counter(), CellPrinter(sys.stderr)
     result = run_experiment(
         source.frame, spec, args.out, data_name=source.name, experiment=protocol,
-        generator=GeneratorConfig(epochs=args.epochs, device=args.device),
+        generator=GeneratorConfig(epochs=args.epochs, device=args.device, calibrated_sampling=args.calibrated_sampling),
         classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
         executor=ExecutorConfig(jobs=args.jobs, ray=args.ray, max_parallel=args.max_parallel), progress=printer,
         keep_leaks=kept)

@@ -15,6 +15,7 @@ from fairgen_core.errors import FairGenError
 from fairgen_core.experiment import CellDone, ExperimentConfig, run_experiment
 from fairgen_core.results.table import SWEEP_METRICS
 from fairgen_core.runs.executor import ExecutorConfig
+from fairgen_core.runs.store import RunDir
 
 GERMAN = get_builtin("german")
 SMALL = {"experiment": ExperimentConfig(repetitions=2, ratios=(0.0, 0.5, 1.0), methods=("baseline", "reweighing")),
@@ -128,9 +129,10 @@ def test_the_command_line_refuses_flags_of_the_other_backend(flags, message, tmp
 def test_command_line_runs_and_prints_the_summary(tmp_path, capsys) -> None:
     out = tmp_path / "cli"
     assert main(["experiment", "german", "--out", str(out), "--reps", "1", "--ratios", "0.5,1", "--methods",
-                 "baseline", "--epochs", "1", "--classifier-epochs", "3", "--device", "cpu"]) == 0
+                 "baseline", "--epochs", "1", "--classifier-epochs", "3", "--device", "cpu", "--no-calibration"]) == 0
     captured = capsys.readouterr()
     assert "[1/3] rep 0 generator" in captured.err and "[3/3] rep 0 methods" in captured.err
+    assert RunDir(out / "rep0" / "generator").read_manifest().config.calibrated_sampling is False  # the paper's rows
     assert "transfer" in captured.out and "baseline" in captured.out and "results.csv" in captured.out
     assert main(["experiment", "german", "--out", str(out), "--reps", "1", "--ratios", "0.5,1", "--methods",
                  "magic"]) == 2
