@@ -436,11 +436,7 @@ def is_one(value: Any) -> bool:
     >>> [is_one(v) for v in (True, 1, 1.0, "1", "yes", 0)]
     [True, True, True, True, False, False]
     """
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float, np.number)):
-        return value == 1
-    return isinstance(value, str) and value.strip() in ("1", "1.0")
+    return _digit(value) == 1
 
 
 def is_zero(value: Any) -> bool:
@@ -451,11 +447,19 @@ def is_zero(value: Any) -> bool:
     >>> [is_zero(v) for v in (False, 0, 0.0, "0", "no", 1)]
     [True, True, True, True, False, False]
     """
-    if isinstance(value, (bool, np.bool_)):
-        return not value
-    if isinstance(value, (int, float, np.number)):
-        return value == 0
-    return isinstance(value, str) and value.strip() in ("0", "0.0")
+    return _digit(value) == 0
+
+
+def _digit(value: Any) -> float | None:
+    """The number a boolean, number or numeric text stands for (None for anything else)."""
+    if isinstance(value, (bool, np.bool_, int, float, np.number)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _value_text(value: Any) -> str:
