@@ -165,10 +165,11 @@ class FairGenerator:
         z = self.draw_latent(domain, generator, calibrated=calibrated)
         onehot = torch.nn.functional.one_hot(domain, self.n_domains).float()
         logits = self.translator.decoder(z, onehot).float()
-        if calibration is None:
-            return self.activation.sample(logits, generator), self.activation.soft(logits)
-        logits = calibration.logits(logits, domain)
+        if calibration is not None:
+            logits = calibration.logits(logits, domain)
         rows, probabilities = self.activation.sample(logits, generator), self.activation.soft(logits)
+        if calibration is None:
+            return rows, probabilities
         return calibration.values(rows, domain), calibration.values(probabilities, domain)
 
     def iter_samples(self, domain_counts: Sequence[int], *, seed: int = 0,

@@ -27,7 +27,7 @@ from fairgen_core.generator import losses
 from fairgen_core.generator.assembly import RowAssembler
 from fairgen_core.generator.calibration import marginal_targets
 from fairgen_core.generator.evaluation import DEFAULT_SIGMA, translation_of
-from fairgen_core.generator.latent import fit_latent_prior
+from fairgen_core.generator.latent import LatentPrior, fit_latent_prior
 from fairgen_core.generator.loss_terms import GeneratorTerms, LossTerms
 from fairgen_core.generator.model import FairGenerator, draw_targets
 from fairgen_core.generator.modules import OutputActivation, Translator
@@ -378,12 +378,7 @@ def fit_generator(
             continue
         run = _EpochRun(step_terms, batch, time.perf_counter() - epoch_start, time.perf_counter() - started)
         progress.end_epoch(run, model, data, trainer, callback, checkpoint_path)
-    model = progress.best_model(model)
-    model.latent_prior = fit_latent_prior(training_codes(model, data), data.d_train, spec.n_domains)
-    if checkpoint_path is not None and Path(checkpoint_path).exists():  # the kept checkpoint gets it too
-        state = torch.load(Path(checkpoint_path), map_location="cpu", weights_only=True)
-        write_checkpoint(Path(checkpoint_path), {**state, "latent_prior": model.latent_prior.state_dict()})
-    return model
+    return progress.best_model(model)
 
 
 @torch.no_grad()
@@ -501,8 +496,12 @@ class _Progress:
             if data.probe is not None:
                 val_translation = translation_of(model, data.probe, data.x_val, data.d_val,
                                                  seed=self.config.seed, details=False).ratio
-            self.best.consider(checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation,
-                                                data.fid_scale), val_fid, model.translator.state_dict())
+            kept = self.best.consider(checkpoint_score(self.config.checkpoint_metric, val_fid, val_translation,
+                                                       data.fid_scale), val_fid, model.translator.state_dict())
+        else:
+            kept = self.best.state is None  # nothing kept: the current weights are the model
+        if kept:  # the latent prior follows the kept weights, so every checkpoint written carries its own
+            model.latent_prior = fit_latent_prior(training_codes(model, data), data.d_train, model.n_domains)
         if self.stopped is None:
             if self.best.exhausted(self.config.patience):
                 self.stopped = "early-stopping"
@@ -558,6 +557,8 @@ class _Progress:
         self.epoch = training["epoch"]
         self.best = BestCheckpoint(training.get("best_score"), training["best_fid"],
                                    {k: v.to(model.device) for k, v in state["model"].items()}, training["stale"])
+        if "latent_prior" in state:
+            model.latent_prior = LatentPrior.from_state_dict(state["latent_prior"])
         self.history = list(state.get("history", []))
 
 
