@@ -62,8 +62,18 @@ class NumericMap(Protocol):
         ...
 
 
+class _Saved:
+    """:meth:`to_dict` for the maps below: the map's ``encoding`` name and its fields."""
+
+    encoding: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """See :func:`map_from_dict`."""
+        return {"encoding": self.encoding, **asdict(self)}  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class MaxAbs:
+class MaxAbs(_Saved):
     """x / scale with scale = max |x| of the training values (1 when they are all 0).
 
     Examples
@@ -91,13 +101,9 @@ class MaxAbs:
         """``encoded * scale``."""
         return encoded * self.scale
 
-    def to_dict(self) -> dict[str, Any]:
-        """See :func:`map_from_dict`."""
-        return {"encoding": self.encoding, **asdict(self)}
-
 
 @dataclass(frozen=True)
-class Quantile:
+class Quantile(_Saved):
     """The empirical distribution function F of the training values at reference points.
 
     Attributes
@@ -157,13 +163,9 @@ class Quantile:
             return reference[np.minimum(step, len(reference) - 1)]
         return np.interp(level, self._middles(), reference)
 
-    def to_dict(self) -> dict[str, Any]:
-        """See :func:`map_from_dict`."""
-        return {"encoding": self.encoding, **asdict(self)}
-
 
 @dataclass(frozen=True)
-class Modes:
+class Modes(_Saved):
     """A Gaussian mixture: each value as its most probable component and its offset within that component.
 
     Attributes
@@ -223,10 +225,6 @@ class Modes:
         if mode is None:
             raise ValueError("decoding a mixture needs each row's mode")
         return np.asarray(self.means)[mode] + encoded * np.asarray(self.reaches)[mode]
-
-    def to_dict(self) -> dict[str, Any]:
-        """See :func:`map_from_dict`."""
-        return {"encoding": self.encoding, **asdict(self)}
 
 
 def _most_probable(values: np.ndarray, means: np.ndarray, sds: np.ndarray, weights: np.ndarray) -> np.ndarray:
