@@ -95,7 +95,7 @@ class ColumnCodec:
     point : float or None
         A numeric column's point mass: the value with its own indicator span (None: none).
     members : tuple of str
-        A folded group's columns, one slot each (``categories`` holds the same names).
+        A folded group's columns, one slot each.
     at_most_one : bool
         A folded group whose rows may have no 1: one more slot, "none".
     member_values : tuple
@@ -314,19 +314,18 @@ class TabularEncoder:
         out = np.zeros((len(frame), self.n_features), dtype=np.float32)
         start = 0
         for codec in self.codecs:
+            block = out[:, start:start + codec.width]
             if codec.kind == "one_hot":
-                _encode_group(codec, frame, out[:, start:start + codec.width])
-                start += codec.width
-                continue
-            series = frame[codec.name]
-            if codec.kind == "categorical":
+                _encode_group(codec, frame, block)
+            elif codec.kind == "categorical":
+                series = frame[codec.name]
                 codes = pd.Index(list(codec.categories)).get_indexer(series).astype(np.int64)
                 if codec.has_missing:
                     codes = np.where(series.isna().to_numpy(), len(codec.categories), codes)
                 rows = np.flatnonzero(codes >= 0)
-                out[rows, start + codes[rows]] = 1.0
+                block[rows, codes[rows]] = 1.0
             else:
-                _encode_numeric(codec, numeric_values(series).to_numpy(), out[:, start:start + codec.width])
+                _encode_numeric(codec, numeric_values(frame[codec.name]).to_numpy(), block)
             start += codec.width
         return out
 
@@ -419,8 +418,7 @@ def _fit_group(frame: pd.DataFrame, group: OneHotGroup) -> ColumnCodec | None:
     zero = zeros[0] if zeros else type(ones[0])(0)
     has_missing = bool(frame[list(group.members)].isna().any().any())
     return ColumnCodec(" | ".join(group.members), "one_hot", str(frame[group.members[0]].dtype), has_missing,
-                       categories=group.members, members=group.members, at_most_one=group.at_most_one,
-                       member_values=(zero, ones[0]))
+                       members=group.members, at_most_one=group.at_most_one, member_values=(zero, ones[0]))
 
 
 def _encode_group(codec: ColumnCodec, frame: pd.DataFrame, block: np.ndarray) -> None:
