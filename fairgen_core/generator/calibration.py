@@ -152,21 +152,16 @@ def marginal_targets(encoder: TabularEncoder, x: np.ndarray, domains: np.ndarray
 
 
 def _calibrated_values(encoder: TabularEncoder) -> tuple[list[int], np.ndarray]:
-    """Encoded positions of the values that can be calibrated, and the slots each needs to be present."""
+    """Encoded positions of the values that can be calibrated, and the slots each needs to be present: the first
+    slot of each softmax span after the value (a point mass's "other", a missing value's "present")."""
     columns: list[int] = []
     requirements: list[list[int]] = []
     start = 0
     for codec in encoder.codecs:
         if codec.kind == "numeric" and codec.value_map.n_modes == 0:
-            position = start + 1
-            required = []
-            if codec.point is not None:
-                required.append(position)  # the point-mass span's "other" slot
-                position += 2
-            if codec.has_missing:
-                required.append(position)  # the missing span's "present" slot
-            columns.append(start)
-            requirements.append(required)
+            value, *indicators = codec.spans(start)
+            columns.append(value.start)
+            requirements.append([span.start for span in indicators])
         start += codec.width
     presence = np.zeros((len(columns), encoder.n_features))
     for k, required in enumerate(requirements):
@@ -174,10 +169,10 @@ def _calibrated_values(encoder: TabularEncoder) -> tuple[list[int], np.ndarray]:
     return columns, presence
 
 
-def _present(x: np.ndarray | torch.Tensor, presence: np.ndarray | torch.Tensor) -> Any:
-    """``(rows, n_values)`` bool: whether each value is present in each row (all its required slots are 1)."""
-    needed = presence.sum(axis=1) if isinstance(presence, np.ndarray) else presence.sum(dim=1)
-    return (x @ presence.T) >= needed - 0.5
+def _present(x: Any, presence: Any) -> Any:
+    """``(rows, n_values)`` bool: whether each value is present in each row (all its required slots are 1); NumPy
+    arrays or torch tensors alike."""
+    return (x @ presence.T) >= presence.sum(axis=1) - 0.5
 
 
 @dataclass(frozen=True)
