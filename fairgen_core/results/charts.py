@@ -660,7 +660,7 @@ def domain_scores_figure(per_domain: pd.DataFrame, *, flagged: str | None = None
     if flagged is not None and flagged in set(per_domain["domain"]):
         figure.add_annotation(x=html.escape(str(flagged)), y=1.0, text="weakest domain", showarrow=True,
                               arrowhead=2, ay=-30, font={"color": "#bc4c00"})
-    figure.update_layout(barmode="group", height=360, margin={"t": 40, "b": 40},
-                         yaxis={"title": "score (1 = like the real rows)", "range": [0, 1.05]},
-                         legend={"orientation": "h", "y": 1.12})
+    figure.update_layout(barmode="group", height=400, margin={"t": 50, "b": 90},  # the legend below the bars: the
+                         yaxis={"title": "score (1 = like the real rows)", "range": [0, 1.05]},  # mark's label above
+                         legend={"orientation": "h", "y": -0.18, "yanchor": "top"})
     return figure
