@@ -320,7 +320,8 @@ def fit_generator(
     callback : callable, optional
         Receives an :class:`EpochReport` after every epoch (every loss term per step and per epoch).
     should_stop : callable, optional
-        Polled before every batch; returning True stops training within one batch and returns the best model.
+        Polled before every batch but an epoch's first, and when an epoch's evaluation ends; returning True stops
+        training within one batch and returns the best model. The last report always says ``"cancelled"``.
     checkpoint_path : str or pathlib.Path, optional
         Written after every evaluation: the best model plus the state needed to resume.
     resume_from : str or pathlib.Path, optional
@@ -359,7 +360,7 @@ def fit_generator(
     marginals = marginal_targets(data.encoder, data.x_train.cpu().numpy(), data.d_train.cpu().numpy(), spec.n_domains)
     model = FairGenerator(config, spec, data.encoder, data.assembler, translator, data.domain_names, device=device,
                           marginals=marginals)
-    progress = _Progress(config, notice=" ".join(data.notices) or None)
+    progress = _Progress(config, notice=" ".join(data.notices) or None, should_stop=should_stop)
     if resume_from is not None:
         progress.restore(torch.load(Path(resume_from), map_location=device, weights_only=True), trainer, model)
     n_rows = len(data.x_train)
@@ -369,7 +370,7 @@ def fit_generator(
     while progress.epoch < config.epochs and progress.stopped is None:
         epoch_start = time.perf_counter()
         try:
-            step_terms = _run_epoch(trainer, data, batch, batch_generator, should_stop, progress)
+            step_terms = _run_epoch(trainer, data, batch, batch_generator, progress)
         except torch.OutOfMemoryError:
             batch, notice = _recover_from_oom(trainer, model, data, batch)
             progress.notice = f"{progress.notice} {notice}" if progress.notice else notice
@@ -393,14 +394,18 @@ def training_codes(model: FairGenerator, data: TrainingData, batch_rows: int = 6
 
 
 def _run_epoch(trainer: _Trainer, data: TrainingData, batch: int, batch_generator: torch.Generator,
-               should_stop: Callable[[], bool] | None, progress: _Progress) -> list[LossTerms[torch.Tensor]]:
-    """One pass over the shuffled training rows; the loss terms of every step (fewer if a stop was asked)."""
+               progress: _Progress) -> list[LossTerms[torch.Tensor]]:
+    """One pass over the shuffled training rows; the loss terms of every step (fewer if a stop was asked).
+
+    A stop is looked for before every batch but the first: the first always runs, so a stop that arrives between
+    epochs still ends in an epoch whose report says ``"cancelled"`` (:meth:`_Progress.end_epoch` looks too).
+    """
     trainer.translator.train()
     n_rows = len(data.x_train)
     order = torch.randperm(n_rows, device=trainer.device, generator=batch_generator)
     step_terms: list[LossTerms[torch.Tensor]] = []
     for step, start in enumerate(range(0, n_rows - batch + 1, batch)):
-        if should_stop is not None and should_stop():
+        if step > 0 and progress.stop_asked():
             progress.stopped = "cancelled"
             break
         index = order[start:start + batch]
@@ -480,6 +485,11 @@ class _Progress:
     stopped: str | None = None
     notice: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    should_stop: Callable[[], bool] | None = None
+
+    def stop_asked(self) -> bool:
+        """True once the caller's ``should_stop`` says so."""
+        return self.should_stop is not None and self.should_stop()
 
     def end_epoch(self, run: _EpochRun, model: FairGenerator, data: TrainingData, trainer: _Trainer,
                   callback: ProgressCallback | None, checkpoint_path: str | Path | None) -> None:
@@ -503,7 +513,9 @@ class _Progress:
         if kept:  # the latent prior follows the kept weights, so every checkpoint written carries its own
             model.latent_prior = fit_latent_prior(training_codes(model, data), data.d_train, model.n_domains)
         if self.stopped is None:
-            if self.best.exhausted(self.config.patience):
+            if self.stop_asked():  # asked while this epoch was evaluated
+                self.stopped = "cancelled"
+            elif self.best.exhausted(self.config.patience):
                 self.stopped = "early-stopping"
             elif self.epoch >= self.config.epochs:
                 self.stopped = "completed"

@@ -56,16 +56,40 @@ def test_cancellation_stops_within_one_batch() -> None:
 
     def stop_after_five_batches() -> bool:
         calls["n"] += 1
-        return calls["n"] > 5
+        return calls["n"] > 4
 
     reports: list[EpochReport] = []
     config = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=64, epochs=50, device="cpu")
     model = fit_generator(frame, dataset.default_spec(), config=config, callback=reports.append,
                           should_stop=stop_after_five_batches)
-    assert calls["n"] == 6  # polled before every batch; the 6th poll stops the run before a 6th batch
+    assert calls["n"] == 5  # polled before every batch but the first; the 5th poll stops the run before a 6th batch
     assert len(reports) == 1 and reports[0].stopped == "cancelled"
     assert len(reports[0].step_losses.generator) == 5
     assert isinstance(model, FairGenerator)
+
+
+def test_a_stop_between_epochs_still_ends_in_a_cancelled_report() -> None:
+    """A stop asked after an epoch's report (while the checkpoint is written) runs one batch of the next epoch,
+    and one asked while an epoch is evaluated is in that epoch's report: either way the last report says so."""
+    frame, dataset = _subsample("german", 1000)
+    config = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=64, epochs=50, device="cpu")
+    reports: list[EpochReport] = []
+    fit_generator(frame, dataset.default_spec(), config=config, callback=reports.append,
+                  should_stop=lambda: len(reports) >= 1)
+    assert [report.stopped for report in reports] == [None, "cancelled"]
+    assert len(reports[1].step_losses.generator) == 1
+
+    one_batch_an_epoch = GeneratorConfig(hidden_dim=32, latent_dim=8, batch_size=4096, epochs=50, device="cpu")
+    polls = {"n": 0}
+
+    def stop_at_the_first_poll() -> bool:
+        polls["n"] += 1
+        return True
+
+    reports.clear()
+    fit_generator(frame, dataset.default_spec(), config=one_batch_an_epoch, callback=reports.append,
+                  should_stop=stop_at_the_first_poll)
+    assert polls["n"] == 1 and [report.stopped for report in reports] == ["cancelled"]
 
 
 def test_early_stopping_returns_the_best_validation_model() -> None:
