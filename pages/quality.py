@@ -14,6 +14,7 @@ from fairgen_core.data.schema import ColumnKind
 from fairgen_core.generator.evaluation import GeneratorQuality, QualitySamples, correlation_gaps, default_sigma
 from fairgen_core.generator.model import FairGenerator
 from fairgen_core.metrics.fidelity import (
+    ACCURACY_CONFIDENCE,
     FAIRNESS_GAPS,
     MEASURE_JUDGED_AS,
     MEASURE_LABELS,
@@ -30,6 +31,7 @@ from fairgen_core.results.charts import (
     domain_scores_figure,
 )
 from fairgen_core.results.evidence import domain_rows, run_validity
+from fairgen_core.results.text import estimate_text
 from fairgen_core.runs.store import RunDir
 
 #: Translations are called counterfactual when they reach their target at this share of the real rows' rate.
@@ -153,24 +155,38 @@ def show_translation(fidelity: TranslationFidelity) -> None:
 
 
 def show_domain_measures(fidelity: FidelityReport) -> None:
-    """Per-domain standard measures, the weakest domain named and flagged."""
+    """Per-domain standard measures with each domain's row counts and accuracy intervals, the weakest domain
+    named and flagged."""
     st.subheader("Per domain: standard measures")
-    weakest = fidelity.weakest_domain()
+    weakest, per_domain = fidelity.weakest_domain(), fidelity.per_domain
     score = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(fidelity.per_domain.assign(weakest=fidelity.per_domain["domain"] == weakest), hide_index=True,
-                 key="quality.domain_measures", column_config={
-                     "shape": score, "trend": score, "detection": score,
-                     "tstr_accuracy": st.column_config.NumberColumn("TSTR accuracy", format="%.3f"),
-                     "trtr_accuracy": st.column_config.NumberColumn("TRTR accuracy", format="%.3f"),
-                     "dcr_synthetic_median": st.column_config.NumberColumn("DCR synthetic (median)", format="%.3f"),
-                     "dcr_holdout_median": st.column_config.NumberColumn("DCR real test (median)", format="%.3f"),
-                     "weakest": st.column_config.CheckboxColumn("weakest domain")})
-    st.plotly_chart(domain_scores_figure(fidelity.per_domain, flagged=weakest), key="quality.domain_scores")
+    confidence = f"{ACCURACY_CONFIDENCE:.0%}"
+    accuracies = {f"{model}_accuracy": [estimate_text(*values) for values in per_domain[
+        [f"{model}_accuracy{end}" for end in ("", "_low", "_high")]].itertuples(index=False)]
+        for model in ("tstr", "trtr")}
+    table = per_domain[["domain", "n_real", "n_synthetic", "shape", "trend", "detection"]].assign(
+        **accuracies, dcr_synthetic_median=per_domain["dcr_synthetic_median"],
+        dcr_holdout_median=per_domain["dcr_holdout_median"], weakest=per_domain["domain"] == weakest)
+    st.dataframe(table, hide_index=True, key="quality.domain_measures", column_config={
+        "n_real": st.column_config.NumberColumn("real test rows", format="%d"),
+        "n_synthetic": st.column_config.NumberColumn("synthetic rows", format="%d"),
+        "shape": score, "trend": score, "detection": score,
+        "tstr_accuracy": st.column_config.TextColumn(f"TSTR accuracy [{confidence} interval]"),
+        "trtr_accuracy": st.column_config.TextColumn(f"TRTR accuracy [{confidence} interval]"),
+        "dcr_synthetic_median": st.column_config.NumberColumn("DCR synthetic (median)", format="%.3f"),
+        "dcr_holdout_median": st.column_config.NumberColumn("DCR real test (median)", format="%.3f"),
+        "weakest": st.column_config.CheckboxColumn("weakest domain")})
+    st.plotly_chart(domain_scores_figure(per_domain, flagged=weakest), key="quality.domain_scores")
     if weakest is not None:
+        smallest = per_domain.loc[per_domain["n_real"].idxmin()]
         st.caption(f"'{weakest}' is the weakest domain (lowest mean of its shape, trend and detection scores). "
-                   "Accuracy within a domain is the true-positive rate of its favourable label and the true-negative "
-                   "rate of the other; DCR is the median distance to the closest training row of the domain's "
-                   "synthetic and real test rows (synthetic clearly closer hints at copying).")
+                   "Each domain is scored on its own rows only: the smallest, "
+                   f"'{smallest['domain']}', has {smallest['n_real']:,} real test rows, and a score on n rows moves "
+                   "by about ±1/√n between draws. Accuracy within a domain is the true-positive rate of its "
+                   "favourable label and the true-negative rate of the other, with its "
+                   f"{confidence} Wilson interval over the domain's test rows. DCR is the median distance to the "
+                   "closest training row of the domain's synthetic and real test rows (synthetic clearly closer "
+                   "hints at copying).")
 
 
 def show_domains(quality: GeneratorQuality, rows: pd.Series) -> None:

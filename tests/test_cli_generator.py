@@ -76,8 +76,10 @@ def test_quality_leads_with_the_standard_measures(german_run: RunDir, capsys) ->
     assert set(report["verdicts"].values()) <= {"good", "fair", "poor"}
     domains = [row["domain"] for row in report["per_domain"]]
     assert report["weakest_domain"] in domains and len(report["worst_columns"]) == 3
-    assert all({"fid", "shape", "trend", "detection", "tstr_accuracy", "dcr_synthetic_median"} <= set(row)
-               for row in report["per_domain"])
+    assert all({"fid", "n_real", "n_synthetic", "shape", "trend", "detection", "tstr_accuracy", "tstr_accuracy_low",
+                "tstr_accuracy_high", "dcr_synthetic_median"} <= set(row) for row in report["per_domain"])
+    assert all(row["tstr_accuracy_low"] <= row["tstr_accuracy"] <= row["tstr_accuracy_high"]
+               for row in report["per_domain"] if row["tstr_accuracy"] is not None)
     assert main(["quality", str(german_run.path)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Standard measures: Column shapes") and "Per domain (standard measures)" in text

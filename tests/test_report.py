@@ -106,6 +106,9 @@ def test_report_leads_the_quality_section_with_the_standard_measures(report: str
     for measure, verdict in quality.fidelity.verdicts().items():
         assert f'<tr class="{verdict}"><td>{html.escape(MEASURE_LABELS[measure])}</td>' in section
     assert f"{html.escape(quality.fidelity.weakest_domain())} (weakest domain)" in section
+    for d in quality.fidelity.per_domain.itertuples(index=False):  # each domain with its rows and intervals
+        assert (f'<td class="n">{d.n_real}</td><td class="n">{d.n_synthetic}</td>' in section)
+        assert f"{d.trtr_accuracy:.3f} [{d.trtr_accuracy_low:.3f}, {d.trtr_accuracy_high:.3f}]" in section
     assert 'id="chart-domain-scores"' in section
     green = '<p class="verdict good">' in section
     assert green == (not quality.shortcomings(gather_evidence(run, run.open_data().frame, quality=quality).validity))

@@ -83,7 +83,8 @@ class GeneratorQuality:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: the measures of :meth:`FidelityReport.to_dict`, then the paper's FID; ``per_domain``
         holds both per domain (FID columns and :data:`~fairgen_core.metrics.fidelity.DOMAIN_COLUMNS`)."""
-        table = self.quality.per_domain.merge(self.fidelity.per_domain, on="domain", how="left", sort=False)
+        table = self.quality.per_domain.merge(self.fidelity.per_domain, on=["domain", "n_real", "n_synthetic"],
+                                              how="left", sort=False)
         per_domain = table.astype(object).where(table.notna(), None)
         return {
             **self.fidelity.to_dict(),

@@ -25,6 +25,10 @@ Every score lies in [0, 1] and higher is better, except the efficacy gaps, which
   its held-out real rows to the nearest of all training rows, at most :data:`MAX_DCR_ROWS` of each (seeded); a
   synthetic median clearly below the held-out one hints at memorisation.
 
+Per domain, the table also gives the domain's real (held-out) and synthetic row counts and a
+:data:`ACCURACY_CONFIDENCE` Wilson interval for each model's accuracy on the domain's rows: small domains (German
+has 20–60 test rows in some) are scored on few rows, and their scores say less.
+
 :data:`VERDICT_THRESHOLDS` is the one place where a measure is called good, fair or poor. On Adult (about 7,000
 test rows) the whole set takes a few seconds on one core.
 """
@@ -39,6 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import balanced_accuracy_score, pairwise_distances_argmin_min, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -63,6 +68,8 @@ MAX_TRAIN_ROWS = 5000
 MAX_DCR_ROWS = 500
 #: Domains with fewer real or synthetic rows than this get NaN scores.
 MIN_DOMAIN_ROWS = 10
+#: Confidence of the per-domain accuracy intervals (Wilson score intervals over the domain's test rows).
+ACCURACY_CONFIDENCE = 0.95
 #: Boosting rounds and histogram bins of the classifier of detection and efficacy (early stopping off: the same
 #: rows give the same model). Fewer than scikit-learn's defaults (100, 255) for speed: on Adult's encoded rows the
 #: detection score of real against real rows stays above 0.97.
@@ -93,8 +100,12 @@ MEASURE_JUDGED_AS: Mapping[str, str] = MappingProxyType({
     "tstr": "TSTR − TRTR balanced accuracy", "tstr_fairness": "TRTR gap − TSTR gap (positive: TSTR fairer)",
 })
 #: Columns of :attr:`FidelityReport.per_domain`.
-DOMAIN_COLUMNS = ("domain", "shape", "trend", "detection", "tstr_accuracy", "trtr_accuracy",
+DOMAIN_COLUMNS = ("domain", "n_real", "n_synthetic", "shape", "trend", "detection",
+                  "tstr_accuracy", "tstr_accuracy_low", "tstr_accuracy_high",
+                  "trtr_accuracy", "trtr_accuracy_low", "trtr_accuracy_high",
                   "dcr_synthetic_median", "dcr_holdout_median")
+#: The score columns of :data:`DOMAIN_COLUMNS` (the others are the domain's name and its row counts).
+_DOMAIN_SCORES = DOMAIN_COLUMNS[3:]
 
 
 def judge(measure: str, value: float) -> Verdict | None:
@@ -421,9 +432,10 @@ class FidelityReport:
     pairs : pandas.DataFrame
         :func:`column_pair_trends`' table.
     per_domain : pandas.DataFrame
-        :data:`DOMAIN_COLUMNS`: per domain its shape, trend and detection scores, the TSTR and TRTR models'
-        accuracy on its test rows, and the median distance to the closest training record of its synthetic and
-        of its held-out real rows. NaN where a domain has fewer than :data:`MIN_DOMAIN_ROWS` rows a side.
+        :data:`DOMAIN_COLUMNS`: per domain its held-out real and synthetic row counts, its shape, trend and
+        detection scores, the TSTR and TRTR models' accuracy on its test rows with :data:`ACCURACY_CONFIDENCE`
+        Wilson intervals, and the median distance to the closest training record of its synthetic and of its
+        held-out real rows. Scores are NaN where a domain has fewer than :data:`MIN_DOMAIN_ROWS` rows a side.
     """
 
     shapes: float
@@ -570,8 +582,9 @@ def fidelity_report(inputs: FidelityInputs, *, seed: int = 0) -> FidelityReport:
     rows = []
     for index, name in enumerate(inputs.domain_names):
         in_real, in_synthetic = inputs.real_domains == index, inputs.synthetic_domains == index
-        if min(in_real.sum(), in_synthetic.sum()) < MIN_DOMAIN_ROWS:
-            rows.append((name, *[math.nan] * (len(DOMAIN_COLUMNS) - 1)))
+        counts = (int(in_real.sum()), int(in_synthetic.sum()))
+        if min(counts) < MIN_DOMAIN_ROWS:
+            rows.append((name, *counts, *[math.nan] * len(_DOMAIN_SCORES)))
             continue
         shape = column_shapes(real[in_real], synthetic[in_synthetic], inputs.numeric, inputs.categorical)["score"]
         trend = np.asarray(_pair_scores(prepared, pairs, np.flatnonzero(in_real), np.flatnonzero(in_synthetic)))
@@ -579,14 +592,44 @@ def fidelity_report(inputs: FidelityInputs, *, seed: int = 0) -> FidelityReport:
                                     max_rows=MAX_DOMAIN_DETECTION_ROWS, seed=seed)
         dcr = [closest_distance_median(x, inputs.train_encoded, seed=seed)
                for x in (inputs.synthetic_encoded[in_synthetic], inputs.real_encoded[in_real])]
-        rows.append((name, _mean(shape.to_numpy()), _mean(trend), detection,
-                     float(np.mean(efficacy.tstr_predictions[in_real] == test_labels[in_real])),
-                     float(np.mean(efficacy.trtr_predictions[in_real] == test_labels[in_real])),
+        rows.append((name, *counts, _mean(shape.to_numpy()), _mean(trend), detection,
+                     *accuracy_with_interval(efficacy.tstr_predictions[in_real] == test_labels[in_real]),
+                     *accuracy_with_interval(efficacy.trtr_predictions[in_real] == test_labels[in_real]),
                      *dcr))
-    per_domain = pd.DataFrame(rows, columns=list(DOMAIN_COLUMNS))
+    per_domain = pd.DataFrame(rows, columns=list(DOMAIN_COLUMNS)).astype(
+        {"n_real": "int64", "n_synthetic": "int64", **{c: "float64" for c in _DOMAIN_SCORES}})
     return FidelityReport(_mean(columns["score"].to_numpy()), _mean(trends["score"].to_numpy()),
                           detection_score(inputs.real_encoded, inputs.synthetic_encoded, seed=seed), efficacy,
-                          columns, trends, per_domain.astype({c: "float64" for c in DOMAIN_COLUMNS[1:]}))
+                          columns, trends, per_domain)
+
+
+def accuracy_with_interval(correct: np.ndarray, confidence: float = ACCURACY_CONFIDENCE
+                           ) -> tuple[float, float, float]:
+    """The share of correct predictions and its Wilson score interval (:func:`scipy.stats.binomtest`).
+
+    Parameters
+    ----------
+    correct : numpy.ndarray of bool
+        One entry per row: was it predicted right.
+    confidence : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    tuple of float
+        Accuracy, lower and upper end (all NaN for no rows).
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in accuracy_with_interval(np.array([True] * 40 + [False] * 10))]
+    [0.8, 0.67, 0.888]
+    """
+    n = len(correct)
+    if not n:
+        return math.nan, math.nan, math.nan
+    hits = int(np.sum(correct))
+    interval = stats.binomtest(hits, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return hits / n, float(interval.low), float(interval.high)
 
 
 def _mean(values: np.ndarray) -> float:

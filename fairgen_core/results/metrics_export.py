@@ -140,8 +140,9 @@ def _fidelity_metrics(fidelity: FidelityReport) -> list[tuple[str, str, str, Any
         ("tstr_balanced_accuracy", efficacy.tstr), ("trtr_balanced_accuracy", efficacy.trtr))]
     rows += [("fidelity", "overall", f"{side}_{gap}", values[gap]) for side, values in (
         ("tstr", efficacy.tstr_fairness), ("trtr", efficacy.trtr_fairness)) for gap in FAIRNESS_GAPS]
+    scores = fidelity.per_domain.drop(columns=["n_real", "n_synthetic"])  # the counts are in quality_by_domain
     rows += [("fidelity_by_domain", str(domain), key, value)
-             for domain, values in fidelity.per_domain.set_index("domain").iterrows() for key, value in values.items()]
+             for domain, values in scores.set_index("domain").iterrows() for key, value in values.items()]
     rows += [("column_shapes", str(c.column), "score", c.score) for c in fidelity.columns.itertuples(index=False)]
     return rows
 

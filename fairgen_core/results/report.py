@@ -27,7 +27,13 @@ from plotly.offline import get_plotlyjs
 from fairgen_core.audit import BASELINE_RATE_COLUMNS, DataAudit, confusion_matrices
 from fairgen_core.data.spec import DatasetSpec, DomainAssignment, assign_domains
 from fairgen_core.generator.evaluation import GeneratorQuality
-from fairgen_core.metrics.fidelity import FAIRNESS_GAPS, MEASURE_JUDGED_AS, MEASURE_LABELS, VERDICT_THRESHOLDS
+from fairgen_core.metrics.fidelity import (
+    ACCURACY_CONFIDENCE,
+    FAIRNESS_GAPS,
+    MEASURE_JUDGED_AS,
+    MEASURE_LABELS,
+    VERDICT_THRESHOLDS,
+)
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.metrics.validity import ValidityReport
 from fairgen_core.model_audit import (
@@ -48,6 +54,7 @@ from fairgen_core.results.table import BASELINE, METRIC_TITLES, TRANSFER, mean_s
 from fairgen_core.results.text import (
     comparison_rows,
     equalising_text,
+    estimate_text,
     group_text,
     interval_text,
     number_text,
@@ -314,13 +321,19 @@ def _measures_html(quality: GeneratorQuality, validity: ValidityReport | None, v
                "bounds shown, else poor; TSTR is judged by its balanced accuracy minus TRTR's, its fairness by the "
                "smaller of TRTR's gap minus its gap.")
     weakest = fidelity.weakest_domain()
+    confidence = f"{ACCURACY_CONFIDENCE:.0%}"
     body += "<h4>Per domain</h4>" + _table(
-        ["domain", "shape", "trend", "detection", "TSTR accuracy", "TRTR accuracy", "DCR synthetic (median)",
-         "DCR real test (median)"],
-        [(f"{d.domain} (weakest domain)" if str(d.domain) == weakest else d.domain, d.shape, d.trend, d.detection,
-          d.tstr_accuracy, d.trtr_accuracy, d.dcr_synthetic_median, d.dcr_holdout_median)
+        ["domain", "real test rows", "synthetic rows", "shape", "trend", "detection",
+         f"TSTR accuracy [{confidence} interval]", f"TRTR accuracy [{confidence} interval]",
+         "DCR synthetic (median)", "DCR real test (median)"],
+        [(f"{d.domain} (weakest domain)" if str(d.domain) == weakest else d.domain, d.n_real, d.n_synthetic,
+          d.shape, d.trend, d.detection, estimate_text(d.tstr_accuracy, d.tstr_accuracy_low, d.tstr_accuracy_high),
+          estimate_text(d.trtr_accuracy, d.trtr_accuracy_low, d.trtr_accuracy_high), d.dcr_synthetic_median,
+          d.dcr_holdout_median)
          for d in fidelity.per_domain.itertuples(index=False)],
-        numeric=[False, *[True] * 7])
+        numeric=[False, *[True] * 9])
+    body += _p(f"Each domain is scored on its own rows only; a score on n rows moves by about ±1/√n between draws. "
+               f"Accuracy intervals are {confidence} Wilson intervals over the domain's test rows.")
     body += _chart(charts.domain_scores_figure(fidelity.per_domain, flagged=weakest), "domain-scores")
     body += "<h4>Column shapes (worst first)</h4>" + _table(
         ["column", "kind", "score"],

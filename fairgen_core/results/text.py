@@ -53,6 +53,17 @@ def interval_text(low: float, high: float) -> str:
     return f"[{number_text(low)}, {number_text(high)}]"
 
 
+def estimate_text(value: float, low: float, high: float) -> str:
+    """A value with its interval, as the per-domain tables write it.
+
+    Examples
+    --------
+    >>> estimate_text(0.8, 0.67, 0.888), estimate_text(float("nan"), float("nan"), float("nan"))
+    ('0.800 [0.670, 0.888]', '—')
+    """
+    return number_text(value) if math.isnan(value) else f"{number_text(value)} {interval_text(low, high)}"
+
+
 def tolerance_text(metric: str, tolerance: float) -> str:
     """How the tolerance of a difference reads: the four-fifths band for disparate impact, ± otherwise.
 

@@ -95,6 +95,12 @@ def test_the_page_leads_with_the_standard_measures(app: AppTest, german_run_dir:
     assert any("drawn calibrated to each domain's training marginals" in c.value for c in app.caption)  # the default
     domains = _table(app, "dcr_synthetic_median")
     np.testing.assert_allclose(domains["detection"], expected.per_domain["detection"])
+    assert domains["n_real"].tolist() == expected.per_domain["n_real"].tolist()  # every score with its rows
+    first = expected.per_domain.iloc[0]
+    assert domains["tstr_accuracy"].iloc[0] == (f"{first.tstr_accuracy:.3f} [{first.tstr_accuracy_low:.3f}, "
+                                                f"{first.tstr_accuracy_high:.3f}]")
+    smallest = expected.per_domain.loc[expected.per_domain["n_real"].idxmin()]
+    assert any(f"'{smallest['domain']}', has {smallest['n_real']:,} real test rows" in c.value for c in app.caption)
     assert domains.loc[domains["weakest"], "domain"].tolist() == [expected.weakest_domain()]
     verdict = next(v for v in (*app.warning, *app.success) if v.value == expected.summary())
     assert (verdict in app.success) == (not expected.poor() and not any(

@@ -166,6 +166,16 @@ def test_per_domain_values_on_a_constructed_case() -> None:
     # accuracy within a domain: the share of its test rows predicted with its own label
     tstr = report.efficacy.tstr_predictions
     assert table.loc["g0 · n", "tstr_accuracy"] == pytest.approx(np.mean(tstr[domains == 0] == 0))
+    # with the domain's row counts and a Wilson interval over its 150 test rows (statsmodels' formula by hand)
+    assert table[["n_real", "n_synthetic"]].to_numpy().tolist() == [[150, 150]] * 4
+    for model in ("tstr", "trtr"):
+        for domain in table.index:
+            p, n, z = table.loc[domain, f"{model}_accuracy"], 150, 1.959963984540054
+            centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * np.sqrt(
+                p * (1 - p) / n + z * z / (4 * n * n))
+            assert table.loc[domain, f"{model}_accuracy_low"] == pytest.approx(centre - half, abs=1e-9)
+            assert table.loc[domain, f"{model}_accuracy_high"] == pytest.approx(centre + half, abs=1e-9)
+            assert table.loc[domain, f"{model}_accuracy_high"] - table.loc[domain, f"{model}_accuracy_low"] < 0.17
     assert table.loc["g1 · y", "dcr_synthetic_median"] > 10 > table.loc["g1 · y", "dcr_holdout_median"]
     assert table.loc["g0 · n", "dcr_synthetic_median"] == table.loc["g0 · n", "dcr_holdout_median"]
 
@@ -176,7 +186,8 @@ def test_a_small_domain_gets_nan_and_the_report_serialises() -> None:
     labels = domains % 2
     real = pd.DataFrame({"x": rng.normal(size=len(domains)) + labels, "z": rng.normal(size=len(domains))})
     report = fidelity_report(_inputs(real, real, domains, domains, real, domains))
-    assert report.per_domain.iloc[3, 1:].isna().all()
+    assert report.per_domain.iloc[3, 3:].isna().all()
+    assert report.per_domain[["n_real", "n_synthetic"]].iloc[3].tolist() == [5, 5]  # counted, not scored
     document = report.to_dict()
     assert set(MEASURES) <= set(document) and document["verdicts"]["shapes"] == "good"
     assert document["tstr"]["gap"] == 0 and set(document["tstr_fairness"]["tstr"]) == set(FAIRNESS_GAPS)
