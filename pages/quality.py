@@ -155,22 +155,23 @@ def show_translation(fidelity: TranslationFidelity) -> None:
 
 
 def show_domain_measures(fidelity: FidelityReport) -> None:
-    """Per-domain standard measures with each domain's row counts and accuracy intervals, the weakest domain
-    named and flagged."""
+    """Per-domain standard measures with each domain's row counts and intervals, the weakest domain named and
+    flagged."""
     st.subheader("Per domain: standard measures")
     weakest, per_domain = fidelity.weakest_domain(), fidelity.per_domain
     score = st.column_config.NumberColumn(format="%.3f")
     confidence = f"{ACCURACY_CONFIDENCE:.0%}"
-    accuracies = {f"{model}_accuracy": [estimate_text(*values) for values in per_domain[
-        [f"{model}_accuracy{end}" for end in ("", "_low", "_high")]].itertuples(index=False)]
-        for model in ("tstr", "trtr")}
-    table = per_domain[["domain", "n_real", "n_synthetic", "shape", "trend", "detection"]].assign(
-        **accuracies, dcr_synthetic_median=per_domain["dcr_synthetic_median"],
+    estimates = {column: [estimate_text(*values) for values in per_domain[
+        [column, f"{column}_low", f"{column}_high"]].itertuples(index=False)]
+        for column in ("detection", "tstr_accuracy", "trtr_accuracy")}
+    table = per_domain[["domain", "n_real", "n_synthetic", "shape", "trend"]].assign(
+        **estimates, dcr_synthetic_median=per_domain["dcr_synthetic_median"],
         dcr_holdout_median=per_domain["dcr_holdout_median"], weakest=per_domain["domain"] == weakest)
     st.dataframe(table, hide_index=True, key="quality.domain_measures", column_config={
         "n_real": st.column_config.NumberColumn("real test rows", format="%d"),
         "n_synthetic": st.column_config.NumberColumn("synthetic rows", format="%d"),
-        "shape": score, "trend": score, "detection": score,
+        "shape": score, "trend": score,
+        "detection": st.column_config.TextColumn(f"detection [{confidence} interval]"),
         "tstr_accuracy": st.column_config.TextColumn(f"TSTR accuracy [{confidence} interval]"),
         "trtr_accuracy": st.column_config.TextColumn(f"TRTR accuracy [{confidence} interval]"),
         "dcr_synthetic_median": st.column_config.NumberColumn("DCR synthetic (median)", format="%.3f"),
@@ -184,9 +185,10 @@ def show_domain_measures(fidelity: FidelityReport) -> None:
                    f"'{smallest['domain']}', has {smallest['n_real']:,} real test rows, and a score on n rows moves "
                    "by about ±1/√n between draws. Accuracy within a domain is the true-positive rate of its "
                    "favourable label and the true-negative rate of the other, with its "
-                   f"{confidence} Wilson interval over the domain's test rows. DCR is the median distance to the "
-                   "closest training row of the domain's synthetic and real test rows (synthetic clearly closer "
-                   "hints at copying).")
+                   f"{confidence} Wilson interval over the domain's test rows; detection's interval comes from the "
+                   "standard error of the classifier's AUC on the domain's rows (Hanley & McNeil). DCR is the "
+                   "median distance to the closest training row of the domain's synthetic and real test rows "
+                   "(synthetic clearly closer hints at copying).")
 
 
 def show_domains(quality: GeneratorQuality, rows: pd.Series) -> None:

@@ -24,6 +24,7 @@ from fairgen_core.generator.evaluation import GeneratorQuality, assess_quality, 
 from fairgen_core.metrics.fidelity import MEASURE_LABELS
 from fairgen_core.metrics.paired import describe, paired_differences
 from fairgen_core.model_audit import RecordedModels, audit_recorded, record_models, recorded_models
+from fairgen_core.results.charts import domain_scores_figure
 from fairgen_core.results.evidence import gather_evidence
 from fairgen_core.results.metrics_export import metrics_json, metrics_table
 from fairgen_core.results.report import PAIRED_DEFINITION, PM_DEFINITION, build_report
@@ -109,7 +110,12 @@ def test_report_leads_the_quality_section_with_the_standard_measures(report: str
     for d in quality.fidelity.per_domain.itertuples(index=False):  # each domain with its rows and intervals
         assert (f'<td class="n">{d.n_real}</td><td class="n">{d.n_synthetic}</td>' in section)
         assert f"{d.trtr_accuracy:.3f} [{d.trtr_accuracy_low:.3f}, {d.trtr_accuracy_high:.3f}]" in section
+        assert f"{d.detection:.3f} [{d.detection_low:.3f}, {d.detection_high:.3f}]" in section
     assert 'id="chart-domain-scores"' in section
+    bars = {bar.name: bar for bar in domain_scores_figure(quality.fidelity.per_domain).data}
+    domains = quality.fidelity.per_domain
+    np.testing.assert_allclose(bars["detection"].error_y.arrayminus, domains["detection"] - domains["detection_low"])
+    assert bars["column shapes"].error_y.array is None  # only detection has an interval
     green = '<p class="verdict good">' in section
     assert green == (not quality.shortcomings(gather_evidence(run, run.open_data().frame, quality=quality).validity))
     assert green or '<p class="verdict poor">' in section

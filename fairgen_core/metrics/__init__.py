@@ -16,6 +16,7 @@ from fairgen_core.metrics.fidelity import (
     column_pair_trends,
     column_shapes,
     detection_score,
+    detection_with_interval,
     fidelity_report,
     ml_efficacy,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "column_shapes",
     "correlation_difference",
     "detection_score",
+    "detection_with_interval",
     "fairness_report",
     "fidelity_report",
     "frechet_distance",

@@ -25,9 +25,10 @@ Every score lies in [0, 1] and higher is better, except the efficacy gaps, which
   its held-out real rows to the nearest of all training rows, at most :data:`MAX_DCR_ROWS` of each (seeded); a
   synthetic median clearly below the held-out one hints at memorisation.
 
-Per domain, the table also gives the domain's real (held-out) and synthetic row counts and a
-:data:`ACCURACY_CONFIDENCE` Wilson interval for each model's accuracy on the domain's rows: small domains (German
-has 20–60 test rows in some) are scored on few rows, and their scores say less.
+Per domain, the table also gives the domain's real (held-out) and synthetic row counts, an interval for its
+detection score (from the AUC's standard error) and a Wilson interval for each model's accuracy on the domain's
+rows, all at :data:`ACCURACY_CONFIDENCE`: small domains (German has 20–60 test rows in some) are scored on few rows,
+and their scores say less.
 
 :data:`VERDICT_THRESHOLDS` is the one place where a measure is called good, fair or poor. On Adult (about 7,000
 test rows) the whole set takes a few seconds on one core.
@@ -68,7 +69,7 @@ MAX_TRAIN_ROWS = 5000
 MAX_DCR_ROWS = 500
 #: Domains with fewer real or synthetic rows than this get NaN scores.
 MIN_DOMAIN_ROWS = 10
-#: Confidence of the per-domain accuracy intervals (Wilson score intervals over the domain's test rows).
+#: Confidence of the per-domain intervals (detection; accuracy, Wilson score intervals over the domain's test rows).
 ACCURACY_CONFIDENCE = 0.95
 #: Boosting rounds and histogram bins of the classifier of detection and efficacy (early stopping off: the same
 #: rows give the same model). Fewer than scikit-learn's defaults (100, 255) for speed: on Adult's encoded rows the
@@ -100,7 +101,7 @@ MEASURE_JUDGED_AS: Mapping[str, str] = MappingProxyType({
     "tstr": "TSTR − TRTR balanced accuracy", "tstr_fairness": "TRTR gap − TSTR gap (positive: TSTR fairer)",
 })
 #: Columns of :attr:`FidelityReport.per_domain`.
-DOMAIN_COLUMNS = ("domain", "n_real", "n_synthetic", "shape", "trend", "detection",
+DOMAIN_COLUMNS = ("domain", "n_real", "n_synthetic", "shape", "trend", "detection", "detection_low", "detection_high",
                   "tstr_accuracy", "tstr_accuracy_low", "tstr_accuracy_high",
                   "trtr_accuracy", "trtr_accuracy_low", "trtr_accuracy_high",
                   "dcr_synthetic_median", "dcr_holdout_median")
@@ -310,16 +311,53 @@ def detection_score(real: np.ndarray, synthetic: np.ndarray, *, max_rows: int = 
     >>> detection_score(real, rng.normal(size=(300, 2))) > 0.8  # the same distribution
     True
     """
+    return detection_with_interval(real, synthetic, max_rows=max_rows, seed=seed)[0]
+
+
+def detection_with_interval(real: np.ndarray, synthetic: np.ndarray, *, max_rows: int = MAX_DETECTION_ROWS,
+                            seed: int = 0, confidence: float = ACCURACY_CONFIDENCE) -> tuple[float, float, float]:
+    """:func:`detection_score` and an interval from the AUC's standard error (Hanley & McNeil, 1982).
+
+    The AUC's interval, AUC ± z·SE clipped to [0, 1], is mapped through 1 − 2·max(AUC − 0.5, 0). It counts the
+    uncertainty of few rows (17 real and 17 synthetic rows give an AUC standard error of about 0.1, so a score of
+    1.000 may be as low as 0.6), not that of refitting the classifier.
+
+    Returns
+    -------
+    tuple of float
+        The score, the lower and the upper end (all NaN with fewer than :data:`DETECTION_FOLDS` rows a side).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> score, low, high = detection_with_interval(rng.normal(size=(20, 2)), rng.normal(size=(20, 2)))
+    >>> low < 0.8 and high == 1.0
+    True
+    """
     rng = np.random.default_rng(seed)
     a, b = real[_subsample(len(real), max_rows, rng)], synthetic[_subsample(len(synthetic), max_rows, rng)]
     if min(len(a), len(b)) < DETECTION_FOLDS:
-        return math.nan
+        return math.nan, math.nan, math.nan
     x = np.vstack([a, b])
     y = np.r_[np.zeros(len(a), dtype=np.int64), np.ones(len(b), dtype=np.int64)]
     scores = np.empty(len(y))
     for train, test in StratifiedKFold(DETECTION_FOLDS, shuffle=True, random_state=seed).split(x, y):
         scores[test] = _classifier(seed).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    return 1.0 - 2.0 * max(float(roc_auc_score(y, scores)) - 0.5, 0.0)
+    auc = float(roc_auc_score(y, scores))
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * _auc_standard_error(auc, len(b), len(a))
+    return _detection(auc), _detection(min(auc + half, 1.0)), _detection(max(auc - half, 0.0))
+
+
+def _detection(auc: float) -> float:
+    return 1.0 - 2.0 * max(auc - 0.5, 0.0)
+
+
+def _auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
+    """Hanley & McNeil's (1982) standard error of an AUC from ``n_positive`` and ``n_negative`` rows."""
+    q1, q2 = auc / (2.0 - auc), 2.0 * auc * auc / (1.0 + auc)
+    variance = (auc * (1.0 - auc) + (n_positive - 1) * (q1 - auc * auc)
+                + (n_negative - 1) * (q2 - auc * auc)) / (n_positive * n_negative)
+    return math.sqrt(max(variance, 0.0))
 
 
 @dataclass(frozen=True)
@@ -433,9 +471,10 @@ class FidelityReport:
         :func:`column_pair_trends`' table.
     per_domain : pandas.DataFrame
         :data:`DOMAIN_COLUMNS`: per domain its held-out real and synthetic row counts, its shape, trend and
-        detection scores, the TSTR and TRTR models' accuracy on its test rows with :data:`ACCURACY_CONFIDENCE`
-        Wilson intervals, and the median distance to the closest training record of its synthetic and of its
-        held-out real rows. Scores are NaN where a domain has fewer than :data:`MIN_DOMAIN_ROWS` rows a side.
+        detection scores (detection with an :data:`ACCURACY_CONFIDENCE` interval, :func:`detection_with_interval`),
+        the TSTR and TRTR models' accuracy on its test rows with :data:`ACCURACY_CONFIDENCE` Wilson intervals, and
+        the median distance to the closest training record of its synthetic and of its held-out real rows. Scores
+        are NaN where a domain has fewer than :data:`MIN_DOMAIN_ROWS` rows a side.
     """
 
     shapes: float
@@ -588,11 +627,11 @@ def fidelity_report(inputs: FidelityInputs, *, seed: int = 0) -> FidelityReport:
             continue
         shape = column_shapes(real[in_real], synthetic[in_synthetic], inputs.numeric, inputs.categorical)["score"]
         trend = np.asarray(_pair_scores(prepared, pairs, np.flatnonzero(in_real), np.flatnonzero(in_synthetic)))
-        detection = detection_score(inputs.real_encoded[in_real], inputs.synthetic_encoded[in_synthetic],
-                                    max_rows=MAX_DOMAIN_DETECTION_ROWS, seed=seed)
+        detection = detection_with_interval(inputs.real_encoded[in_real], inputs.synthetic_encoded[in_synthetic],
+                                            max_rows=MAX_DOMAIN_DETECTION_ROWS, seed=seed)
         dcr = [closest_distance_median(x, inputs.train_encoded, seed=seed)
                for x in (inputs.synthetic_encoded[in_synthetic], inputs.real_encoded[in_real])]
-        rows.append((name, *counts, _mean(shape.to_numpy()), _mean(trend), detection,
+        rows.append((name, *counts, _mean(shape.to_numpy()), _mean(trend), *detection,
                      *accuracy_with_interval(efficacy.tstr_predictions[in_real] == test_labels[in_real]),
                      *accuracy_with_interval(efficacy.trtr_predictions[in_real] == test_labels[in_real]),
                      *dcr))

@@ -643,7 +643,8 @@ DOMAIN_SCORES = {"shape": "column shapes", "trend": "column-pair trends", "detec
 
 
 def domain_scores_figure(per_domain: pd.DataFrame, *, flagged: str | None = None) -> go.Figure:
-    """Per-domain column-shape, column-pair-trend and detection scores (grouped bars, 0–1, higher is better).
+    """Per-domain column-shape, column-pair-trend and detection scores (grouped bars, 0–1, higher is better);
+    a score with ``<score>_low`` / ``<score>_high`` columns (detection's interval) gets error bars.
 
     Parameters
     ----------
@@ -654,8 +655,14 @@ def domain_scores_figure(per_domain: pd.DataFrame, *, flagged: str | None = None
     """
     names = [html.escape(str(d)) for d in per_domain["domain"]]
     colours = ("#0969da", "#8250df", "#bf8700")
+    def interval(column: str) -> dict[str, object] | None:
+        if f"{column}_low" not in per_domain or f"{column}_high" not in per_domain:
+            return None
+        return {"type": "data", "array": per_domain[f"{column}_high"] - per_domain[column],
+                "arrayminus": per_domain[column] - per_domain[f"{column}_low"], "color": "#57606a", "thickness": 1.5}
+
     figure = go.Figure([go.Bar(x=names, y=per_domain[column], name=label, marker_color=colour,
-                               hovertemplate=f"%{{x}}: {label} %{{y:.3f}}<extra></extra>")
+                               error_y=interval(column), hovertemplate=f"%{{x}}: {label} %{{y:.3f}}<extra></extra>")
                         for (column, label), colour in zip(DOMAIN_SCORES.items(), colours)])
     if flagged is not None and flagged in set(per_domain["domain"]):
         figure.add_annotation(x=html.escape(str(flagged)), y=1.0, text="weakest domain", showarrow=True,

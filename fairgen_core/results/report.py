@@ -323,17 +323,19 @@ def _measures_html(quality: GeneratorQuality, validity: ValidityReport | None, v
     weakest = fidelity.weakest_domain()
     confidence = f"{ACCURACY_CONFIDENCE:.0%}"
     body += "<h4>Per domain</h4>" + _table(
-        ["domain", "real test rows", "synthetic rows", "shape", "trend", "detection",
+        ["domain", "real test rows", "synthetic rows", "shape", "trend", f"detection [{confidence} interval]",
          f"TSTR accuracy [{confidence} interval]", f"TRTR accuracy [{confidence} interval]",
          "DCR synthetic (median)", "DCR real test (median)"],
         [(f"{d.domain} (weakest domain)" if str(d.domain) == weakest else d.domain, d.n_real, d.n_synthetic,
-          d.shape, d.trend, d.detection, estimate_text(d.tstr_accuracy, d.tstr_accuracy_low, d.tstr_accuracy_high),
+          d.shape, d.trend, estimate_text(d.detection, d.detection_low, d.detection_high),
+          estimate_text(d.tstr_accuracy, d.tstr_accuracy_low, d.tstr_accuracy_high),
           estimate_text(d.trtr_accuracy, d.trtr_accuracy_low, d.trtr_accuracy_high), d.dcr_synthetic_median,
           d.dcr_holdout_median)
          for d in fidelity.per_domain.itertuples(index=False)],
         numeric=[False, *[True] * 9])
     body += _p(f"Each domain is scored on its own rows only; a score on n rows moves by about ±1/√n between draws. "
-               f"Accuracy intervals are {confidence} Wilson intervals over the domain's test rows.")
+               f"Accuracy intervals are {confidence} Wilson intervals over the domain's test rows; detection's come "
+               "from the standard error of the classifier's AUC on the domain's rows (Hanley & McNeil).")
     body += _chart(charts.domain_scores_figure(fidelity.per_domain, flagged=weakest), "domain-scores")
     body += "<h4>Column shapes (worst first)</h4>" + _table(
         ["column", "kind", "score"],

@@ -17,6 +17,7 @@ from fairgen_core.metrics import (
     column_pair_trends,
     column_shapes,
     detection_score,
+    detection_with_interval,
     fidelity_report,
     ml_efficacy,
 )
@@ -27,6 +28,7 @@ from fairgen_core.metrics.fidelity import (
     VERDICT_THRESHOLDS,
     Efficacy,
     FidelityReport,
+    _auc_standard_error,
     judge,
 )
 
@@ -123,6 +125,24 @@ def test_detection_of_column_shuffled_rows_is_low() -> None:
     real, other = _correlated(rng, 1500), _correlated(rng, 1500)
     shuffled = np.column_stack([rng.permutation(column) for column in other.T])  # same marginals, no correlations
     assert detection_score(real, shuffled) < 0.2
+
+
+def test_the_auc_standard_error_is_hanley_and_mcneils() -> None:
+    # their worked example (Radiology 143:29-36, 1982): 58 abnormal and 51 normal images, AUC 0.893, SE 0.032
+    assert _auc_standard_error(0.893, 58, 51) == pytest.approx(0.0312, abs=5e-4)
+
+
+def test_detection_intervals_hold_the_score_and_narrow_with_rows() -> None:
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (20, 200, 1500):
+        score, low, high = detection_with_interval(_correlated(rng, n), _correlated(rng, n))
+        assert low <= score <= high <= 1.0
+        widths.append(high - low)
+    assert widths[0] > 0.2 > widths[-1] and widths == sorted(widths, reverse=True)  # few rows: wide, many: narrow
+    real = _correlated(rng, 1500)
+    score, low, high = detection_with_interval(real, np.column_stack([rng.permutation(c) for c in real.T]))
+    assert low <= score <= high < 0.25  # told apart, and the interval says so
 
 
 def test_tstr_on_real_rows_equals_trtr() -> None:
