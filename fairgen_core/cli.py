@@ -503,7 +503,8 @@ def _fit(args: argparse.Namespace) -> int:
                           keep_leaks=kept)
     bar.close()
     last = model.history[-1] if model.history else {}
-    print(f"done: {last.get('epoch', 0)} epochs, best validation FID {last.get('best_fid')}, "
+    best = last.get("best_fid")
+    print(f"done: {last.get('epoch', 0)} epochs, best validation FID {'none' if best is None else f'{best:.3f}'}, "
           f"stopped: {last.get('stopped')}; model in {run.model_path}")
     return 0
 

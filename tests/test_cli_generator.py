@@ -87,9 +87,20 @@ def test_quality_leads_with_the_standard_measures(german_run: RunDir, capsys) ->
                                                 or not report["validity"]["good"])
 
 
+def test_fit_ends_with_a_rounded_summary(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["fit", "german", "--out", str(out), "--epochs", "1", "--device", "cpu"]) == 0
+    best = RunDir(out).read_progress()[-1]["best_fid"]
+    assert capsys.readouterr().out.endswith(f"done: 1 epochs, best validation FID {best:.3f}, stopped: completed; "
+                                            f"model in {out / 'model.pt'}\n")
+
+
 def test_bad_run_folder_and_sizes_are_reported(german_run: RunDir, tmp_path, capsys) -> None:
     assert main(["sample", str(tmp_path), "--n", "4", "--out", str(tmp_path / "x.csv")]) == 2
     assert "not a FairGen run folder" in capsys.readouterr().err
+    assert main(["quality", str(german_run.model_path)]) == 2  # the model file, not its folder: named, no traceback
+    error = capsys.readouterr().err
+    assert "is a file, not a FairGen run folder" in error and f"e.g. '{german_run.path}'" in error
     assert main(["sample", str(german_run.path), "--n", "1001", "--out", str(tmp_path / "x.csv")]) == 2
     assert "divisible by the 4 domains" in capsys.readouterr().err
 

@@ -123,6 +123,9 @@ class RunDir:
         """Read ``manifest.json``; a clear error if this is not a run folder."""
         try:
             return RunManifest.from_dict(json.loads((self.path / MANIFEST).read_text()))
+        except NotADirectoryError as exc:
+            raise RunFolderError(f"'{self.path}' is a file, not a FairGen run folder: give the folder a training run "
+                                 f"wrote (the one holding {MODEL} and {MANIFEST}, e.g. '{self.path.parent}').") from exc
         except FileNotFoundError as exc:
             raise RunFolderError(f"'{self.path}' is not a FairGen run folder (no {MANIFEST}): give the folder "
                                  "a training run wrote.") from exc
