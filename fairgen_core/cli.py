@@ -348,6 +348,13 @@ def _open(args: argparse.Namespace) -> DataSource:
     return open_data(args.data, file=args.file, limits=ReadLimits(max_bytes=int(args.max_mb * 1e6)))
 
 
+def _data_file(args: argparse.Namespace) -> str | None:
+    """Where a run reads its table again: a CSV's absolute path, a built-in's raw file (MEPS), or None."""
+    if args.file:
+        return str(Path(args.file).resolve())
+    return None if str(args.data).strip().lower() in BUILTIN_DATASETS else str(Path(args.data).resolve())
+
+
 def _inspect(args: argparse.Namespace) -> int:
     source = _open(args)
     spec = _spec_from_args(args, source)
@@ -484,7 +491,7 @@ def _fit(args: argparse.Namespace) -> int:
         split, config = manifest.split, replace(manifest.config, epochs=args.epochs)
     else:
         split = default_split(source.frame, spec, seed=config.seed)
-        manifest = new_manifest(source.name, str(args.file) if args.file else None, source.frame, spec, config, split)
+        manifest = new_manifest(source.name, _data_file(args), source.frame, spec, config, split)
     structure = manifest.structure or detect_structure(source.frame, label=spec.label,
                                                        sensitive=spec.sensitive_columns, schema=source.schema)
     _, kept = _leak_choice(args, source, structure, remembered=manifest.kept_leaks)
@@ -584,7 +591,7 @@ def _experiment(args: argparse.Namespace) -> int:
         shutil.rmtree(args.out)
     started, printer = time.perf_counter(), CellPrinter(sys.stderr)
     result = run_experiment(
-        source.frame, spec, args.out, data_name=source.name, experiment=protocol,
+        source.frame, spec, args.out, data_name=source.name, data_file=_data_file(args), experiment=protocol,
         generator=GeneratorConfig(epochs=args.epochs, device=args.device, calibrated_sampling=args.calibrated_sampling),
         classifier=ClassifierConfig(max_epochs=args.classifier_epochs, device=args.device, pairs=args.pairs),
         executor=ExecutorConfig(jobs=args.jobs, ray=args.ray, max_parallel=args.max_parallel), progress=printer,

@@ -145,6 +145,7 @@ class _Task:
     out: Path
     threads: int
     keep_leaks: tuple[str, ...] = ()
+    data_file: str | None = None
 
 
 #: The results table each classifier stage writes into its repetition's run folder.
@@ -166,7 +167,7 @@ def _run_cell(frame: pd.DataFrame, task: _Task) -> float:
     run = RunDir(layout.repetition_run(task.out, task.repetition))
     if task.stage == "generator":
         config = replace(task.generator, seed=seed)
-        run.write_manifest(new_manifest(task.data_name, None, frame, task.spec, config, split))
+        run.write_manifest(new_manifest(task.data_name, task.data_file, frame, task.spec, config, split))
         model = fit_generator(frame, task.spec, config=config, split=split, checkpoint_path=run.model_path,
                               keep_leaks=task.keep_leaks)
         _write_translation(frame, task, model, split)
@@ -222,7 +223,7 @@ def _check_out(out: Path, fingerprint: dict[str, Any]) -> None:
 
 
 def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, data_name: str,
-                   experiment: ExperimentConfig = ExperimentConfig(),
+                   data_file: str | None = None, experiment: ExperimentConfig = ExperimentConfig(),
                    generator: GeneratorConfig = GeneratorConfig(),
                    classifier: ClassifierConfig = ClassifierConfig(), executor: ExecutorConfig | None = None,
                    progress: Callable[[CellDone], None] | None = None,
@@ -239,6 +240,8 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
         Results folder; finished cells found there are reused.
     data_name : str
         Dataset name recorded in the table and the manifests (a built-in name or the file's name).
+    data_file : str, optional
+        Where each repetition's run folder reads the table again (a CSV's absolute path; None for a built-in).
     experiment, generator, classifier
         Protocol, generator and classifier settings (each repetition offsets the seeds by its index).
     executor : ExecutorConfig, optional
@@ -295,7 +298,7 @@ def run_experiment(frame: pd.DataFrame, spec: DatasetSpec, out: str | Path, *, d
 
     def task(stage: str, repetition: int, threads: int = 1) -> _Task:
         return _Task(stage, repetition, spec, data_name, experiment, generator, classifier, out, threads,
-                     keep_leaks)
+                     keep_leaks, data_file)
 
     followers = ["sweep", "methods"] if experiment.methods else ["sweep"]
     pending: list[tuple[str, int]] = []

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from fairgen_core.cli import main
+from fairgen_core.generator import FairGenerator
+from fairgen_core.runs.store import RunDir
 
 
 def _stops_csv(tmp_path, n: int = 300) -> str:
@@ -71,9 +73,6 @@ def test_inspect_shows_leaking_columns_left_out_unless_kept(tmp_path, capsys) ->
 
 
 def test_fit_leaves_a_leak_out_with_a_message_naming_it_and_keeps_it_on_request(tmp_path, capsys) -> None:
-    from fairgen_core.generator import FairGenerator
-    from fairgen_core.runs.store import RunDir
-
     path = _stops_csv(tmp_path)
     common = ["--label", "frisked_Y", "--sensitive", "sex=M", "--epochs", "1", "--device", "cpu"]
     assert main(["fit", path, "--out", str(tmp_path / "out"), *common]) == 0
@@ -104,12 +103,15 @@ def test_keep_leak_names_a_column_of_the_data(tmp_path, capsys) -> None:
 
 
 def test_the_report_warns_when_a_kept_leak_makes_the_baseline_near_perfect(tmp_path, capsys, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the run re-opens its data by the name it was given
-    path = Path(_stops_csv(tmp_path)).name
+    monkeypatch.chdir(tmp_path)
+    path = Path(_stops_csv(tmp_path)).name  # given relative to the working folder
     common = ["--label", "frisked_Y", "--sensitive", "sex=M", "--epochs", "1", "--device", "cpu"]
     pages = {}
     for name, keep in (("kept", ["--keep-leak", "frisked_N"]), ("left_out", [])):
         assert main(["fit", path, "--out", str(tmp_path / name), *common, *keep]) == 0
+    monkeypatch.chdir(tmp_path.parent)  # the runs re-open their data from anywhere: the manifest has its full path
+    for name in ("kept", "left_out"):
+        assert RunDir(tmp_path / name).read_manifest().data_file == str(tmp_path / path)
         assert main(["report", str(tmp_path / name), "--out", str(tmp_path / f"{name}.html")]) == 0
         pages[name] = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
     capsys.readouterr()

@@ -95,7 +95,7 @@ def stops_run(tmp_path_factory) -> Path:
 
 
 def test_the_quality_page_shows_validity_and_no_green_verdict_over_broken_rules(stops_run: Path, monkeypatch) -> None:
-    monkeypatch.chdir(stops_run.parent)  # `fit FILE.csv` records the file as given: re-read from its folder
+    monkeypatch.chdir(stops_run.parent.parent)  # `fit FILE.csv` records the file's full path: read from anywhere
     run = RunDir(stops_run)
     manifest, frame = run.read_manifest(), run.open_data().frame
     expected = run_validity(FairGenerator.load(run.model_path), frame, manifest)
